@@ -1,0 +1,529 @@
+"""Recalculate and render xlsx workbooks with a headless LibreOffice.
+
+Why forcing recalculation matters
+---------------------------------
+An xlsx file stores, next to every formula, the value that the last program
+to save it computed (the *cached* value).  Workbooks written by xlsxwriter or
+openpyxl either carry no cached value at all or a placeholder (``0`` or
+whatever the caller passed), so the cached values say nothing about what the
+formulas really evaluate to.  When LibreOffice loads an OOXML or ODF file its
+default policy ("recalculation on file load") is *never* or *prompt*; in
+headless mode the prompt is answered "no", so the stale cached values are
+carried straight into the converted file.  A cross-check that reads
+``data_only=True`` values from such a file would then compare the model with
+the numbers the writer made up, not with what a spreadsheet computes.
+
+How the profile forces it
+-------------------------
+Each call starts soffice with a private, freshly created user profile
+(``-env:UserInstallation=file:///tmp/...``) inside a
+:class:`tempfile.TemporaryDirectory`.  Before launch the profile's
+``user/registrymodifications.xcu`` is written with the configuration keys
+``/org.openoffice.Office.Calc/Formula/Load/OOXMLRecalcMode`` and
+``.../ODFRecalcMode`` set to ``0`` ("always recalculate").  LibreOffice reads
+this file at start-up, so every formula is recomputed when the workbook is
+loaded and the converted file carries freshly computed values.  With
+``force=False`` the keys are set to ``1`` ("never"), which exists only so the
+tests can demonstrate that the forced path is what makes the values right.
+
+A private profile per call also means calls never share state with a desktop
+LibreOffice session or with each other, and concurrent conversions do not
+collide on the profile lock.
+
+Process handling
+----------------
+soffice is a shell script that launches ``oosplash`` which launches
+``soffice.bin``.  It is therefore started in its own session/process group
+(``start_new_session=True``); on timeout, and as a safety net after every
+run, the whole group is sent ``SIGKILL`` so no LibreOffice process outlives
+the call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+__all__ = [
+    "EngineUnavailable",
+    "EngineFailed",
+    "find_soffice",
+    "find_pdftoppm",
+    "recalculate_libreoffice",
+    "export_pdf",
+    "render_pngs",
+]
+
+#: Environment variable that names the soffice binary explicitly.
+SOFFICE_ENV = "PYSIE_SOFFICE"
+
+#: Filter used to write xlsx output (the shell form is
+#: ``--convert-to xlsx:"Calc MS Excel 2007 XML"``; without a shell the quotes
+#: must not be part of the argument).
+XLSX_FILTER = "xlsx:Calc MS Excel 2007 XML"
+
+#: Filter used to write PDF output.
+PDF_FILTER = "pdf:calc_pdf_Export"
+
+_SOFFICE_INSTALL_HINT = (
+    "LibreOffice (soffice) was not found. Install it with "
+    "'apt-get install libreoffice-calc' (Debian/Ubuntu), or set the "
+    f"environment variable {SOFFICE_ENV} to the soffice binary."
+)
+
+_PDFTOPPM_INSTALL_HINT = (
+    "pdftoppm was not found. Install it with 'apt-get install poppler-utils' "
+    "(Debian/Ubuntu)."
+)
+
+#: Places where LibreOffice is commonly installed when it is not on PATH.
+_COMMON_SOFFICE_LOCATIONS: tuple[str, ...] = (
+    "/usr/bin/soffice",
+    "/usr/local/bin/soffice",
+    "/usr/lib/libreoffice/program/soffice",
+    "/opt/libreoffice/program/soffice",
+    "/snap/bin/libreoffice",
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    r"C:\Program Files\LibreOffice\program\soffice.exe",
+    r"C:\Program Files (x86)\LibreOffice\program\soffice.exe",
+)
+
+_STDERR_TAIL_CHARS = 2000
+
+
+class EngineUnavailable(RuntimeError):
+    """A required external program (soffice or pdftoppm) is not installed."""
+
+
+class EngineFailed(RuntimeError):
+    """soffice (or pdftoppm) ran but failed, timed out or produced no output."""
+
+
+# ---------------------------------------------------------------------------
+# Locating binaries
+# ---------------------------------------------------------------------------
+
+
+def _is_executable(path: str | os.PathLike[str]) -> bool:
+    """Return True if *path* is an existing, executable regular file."""
+    p = Path(path)
+    return p.is_file() and os.access(p, os.X_OK)
+
+
+def find_soffice() -> str | None:
+    """Locate the LibreOffice ``soffice`` binary.
+
+    Search order: the ``PYSIE_SOFFICE`` environment variable (if it names an
+    executable file, or a command found on PATH), then ``soffice`` and
+    ``libreoffice`` on PATH, then a list of common install locations.
+
+    Returns:
+        The path to the binary, or ``None`` if none was found.
+    """
+    env = os.environ.get(SOFFICE_ENV, "").strip()
+    if env:
+        if _is_executable(env):
+            return env
+        found = shutil.which(env)
+        if found:
+            return found
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for candidate in _COMMON_SOFFICE_LOCATIONS:
+        if _is_executable(candidate):
+            return candidate
+    return None
+
+
+def find_pdftoppm() -> str | None:
+    """Locate poppler's ``pdftoppm`` on PATH (or ``None`` if missing)."""
+    return shutil.which("pdftoppm")
+
+
+def _require_soffice() -> str:
+    """Return the soffice path or raise :class:`EngineUnavailable`."""
+    soffice = find_soffice()
+    if soffice is None:
+        raise EngineUnavailable(_SOFFICE_INSTALL_HINT)
+    return soffice
+
+
+# ---------------------------------------------------------------------------
+# Profile and process helpers
+# ---------------------------------------------------------------------------
+
+
+def _registry_xcu(recalc_mode: int) -> str:
+    """Build a ``registrymodifications.xcu`` setting the recalc-on-load mode.
+
+    Args:
+        recalc_mode: 0 = always recalculate, 1 = never, 2 = prompt.
+    """
+    items = []
+    for key in ("OOXMLRecalcMode", "ODFRecalcMode"):
+        items.append(
+            '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+            f'<prop oor:name="{key}" oor:op="fuse"><value>{recalc_mode}</value>'
+            "</prop></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        + "\n".join(items)
+        + "\n</oor:items>\n"
+    )
+
+
+def _write_profile(profile_dir: Path, *, force: bool) -> None:
+    """Create a fresh LibreOffice user profile that pins the recalc policy."""
+    user = profile_dir / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(
+        _registry_xcu(0 if force else 1), encoding="utf-8"
+    )
+
+
+def _kill_group(pgid: int) -> None:
+    """Send SIGKILL to every process in group *pgid*; ignore if it is gone."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path: Path, limit: int = _STDERR_TAIL_CHARS) -> str:
+    """Return the last *limit* characters of a text log file ('' if absent)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    text = text.strip()
+    return text[-limit:] if len(text) > limit else text
+
+
+def _run_group(
+    cmd: list[str],
+    *,
+    timeout: float,
+    logs_dir: Path,
+    what: str,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run *cmd* in its own process group, enforcing *timeout*.
+
+    The whole group is killed on timeout and, as a safety net, after a
+    normal exit (LibreOffice helpers could otherwise linger).
+
+    Args:
+        cmd: Command line.
+        timeout: Seconds before the group is killed.
+        logs_dir: Directory receiving the stdout/stderr capture files.
+        what: Human-readable description used in error messages.
+        env: Environment for the child (default: inherit).
+
+    Returns:
+        The tail of the captured stderr (for diagnostics).
+
+    Raises:
+        EngineFailed: on timeout or non-zero exit status.
+    """
+    out_path = logs_dir / "stdout.log"
+    err_path = logs_dir / "stderr.log"
+    # Files rather than pipes: a lingering grandchild holding a pipe open
+    # cannot then block us after the direct child has exited.
+    with open(out_path, "wb") as out_f, open(err_path, "wb") as err_f:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out_f,
+            stderr=err_f,
+            start_new_session=True,
+            env=env,
+        )
+        pgid = proc.pid  # session leader: its pid is the process-group id
+        try:
+            returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(pgid)
+            proc.wait()
+            raise EngineFailed(
+                f"{what}: timed out after {timeout:g} s (process group killed)."
+                + _format_tail(err_path, Path(cmd[0]).name)
+            ) from None
+        except BaseException:  # KeyboardInterrupt etc.: never leak soffice
+            _kill_group(pgid)
+            proc.wait()
+            raise
+        finally:
+            _kill_group(pgid)
+    if returncode != 0:
+        raise EngineFailed(
+            f"{what}: exited with status {returncode}." + _format_tail(err_path, Path(cmd[0]).name)
+        )
+    return _tail(err_path)
+
+
+def _format_tail(err_path: Path, program: str = "soffice") -> str:
+    """Format the stderr tail of *program* for an exception message."""
+    tail = _tail(err_path)
+    if not tail:
+        return f"\n({program} wrote nothing to stderr)"
+    return f"\n{program} stderr (tail):\n{tail}"
+
+
+def _soffice_convert(
+    src: Path,
+    out_dir: Path,
+    convert_to: str,
+    out_suffix: str,
+    *,
+    timeout: float,
+    force: bool = True,
+) -> Path:
+    """Convert *src* with headless soffice into *out_dir*; return the result.
+
+    This is the one place that invokes LibreOffice.  It creates a private
+    profile (pinning the recalc-on-load policy, see the module docstring),
+    copies *src* into a private input directory (so LibreOffice never writes
+    lock files next to, or output over, the caller's file), runs
+    ``soffice --headless --convert-to`` into a private output directory, and
+    moves the result into *out_dir* under a temporary name.
+
+    Args:
+        src: Workbook to convert.
+        out_dir: Existing directory that receives the converted file.
+        convert_to: Value of ``--convert-to`` (e.g. ``'pdf'``).
+        out_suffix: Suffix of the file LibreOffice writes (e.g. ``'.pdf'``).
+        timeout: Seconds before the soffice process group is killed.
+        force: Always recalculate on load (``True``) or never (``False``).
+
+    Returns:
+        Path of the converted file, placed in *out_dir* under a unique
+        temporary name; the caller renames it into place.
+
+    Raises:
+        EngineUnavailable: soffice is not installed.
+        EngineFailed: the conversion failed, timed out or produced no file.
+    """
+    soffice = _require_soffice()
+    src = Path(src)
+    if not src.is_file():
+        raise EngineFailed(f"Cannot convert {src}: input file does not exist.")
+    what = f"LibreOffice conversion of {src} to {convert_to}"
+    with tempfile.TemporaryDirectory(prefix="pysie-lo-") as tmp:
+        tmp_path = Path(tmp)
+        profile = tmp_path / "profile"
+        in_dir = tmp_path / "in"
+        conv_dir = tmp_path / "out"
+        for d in (profile, in_dir, conv_dir):
+            d.mkdir()
+        _write_profile(profile, force=force)
+        # Plain ASCII basename: avoids surprises with odd characters.
+        stem = "workbook"
+        staged = in_dir / (stem + (src.suffix or ".xlsx"))
+        shutil.copyfile(src, staged)
+        cmd = [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--invisible",
+            "--nologo",
+            "--nodefault",
+            "--nofirststartwizard",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            convert_to,
+            "--outdir",
+            str(conv_dir),
+            str(staged),
+        ]
+        env = dict(os.environ)
+        env.setdefault("HOME", str(tmp_path))  # soffice insists on a HOME
+        stderr_tail = _run_group(
+            cmd, timeout=timeout, logs_dir=tmp_path, what=what, env=env
+        )
+        produced = conv_dir / (stem + out_suffix)
+        if not produced.is_file() or produced.stat().st_size == 0:
+            raise EngineFailed(
+                f"{what}: soffice exited normally but wrote no {out_suffix} file."
+                + (
+                    f"\nsoffice stderr (tail):\n{stderr_tail}"
+                    if stderr_tail
+                    else "\n(soffice wrote nothing to stderr)"
+                )
+            )
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=".pysie-", suffix=out_suffix + ".part", dir=out_dir
+        )
+        os.close(fd)
+        try:
+            shutil.move(str(produced), tmp_name)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return Path(tmp_name)
+
+
+def _install_atomically(tmp_file: Path, dst: Path) -> None:
+    """``os.replace`` *tmp_file* onto *dst*, removing *tmp_file* on failure."""
+    try:
+        os.replace(tmp_file, dst)
+    except BaseException:
+        tmp_file.unlink(missing_ok=True)
+        raise
+
+
+def _check_distinct(src: Path, dst: Path) -> None:
+    """Refuse to write the output over the input file."""
+    if dst.exists() and src.exists() and os.path.samefile(src, dst):
+        raise ValueError(f"dst must differ from src (both are {src}).")
+    if dst.resolve() == src.resolve():
+        raise ValueError(f"dst must differ from src (both are {src}).")
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def recalculate_libreoffice(
+    src: Path, dst: Path, *, timeout: float = 180.0, force: bool = True
+) -> None:
+    """Recalculate every formula of *src* with LibreOffice and save to *dst*.
+
+    The workbook is opened headlessly with a private profile that forces a
+    full recalculation on load (see the module docstring), converted back to
+    xlsx, and written to *dst* atomically (temp file in the destination
+    directory, then ``os.replace``).  *src* is never modified.
+
+    Args:
+        src: Input ``.xlsx`` workbook.
+        dst: Output path (overwritten atomically if it exists).  Must differ
+            from *src*.
+        timeout: Seconds before soffice is killed and :class:`EngineFailed`
+            is raised.
+        force: Always recalculate on load (default).  ``False`` tells
+            LibreOffice never to recalculate; only useful to demonstrate
+            that forcing matters.
+
+    Raises:
+        EngineUnavailable: soffice is not installed.
+        EngineFailed: the conversion failed, timed out or the result is not
+            a valid xlsx (zip) file.
+        ValueError: *dst* is the same file as *src*.
+    """
+    src, dst = Path(src), Path(dst)
+    _check_distinct(src, dst)
+    out_dir = dst.parent if str(dst.parent) else Path(".")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp_file = _soffice_convert(
+        src, out_dir, XLSX_FILTER, ".xlsx", timeout=timeout, force=force
+    )
+    if not zipfile.is_zipfile(tmp_file):
+        tmp_file.unlink(missing_ok=True)
+        raise EngineFailed(
+            f"LibreOffice recalculation of {src}: the converted file is not a "
+            "valid xlsx (zip) archive."
+        )
+    _install_atomically(tmp_file, dst)
+
+
+def export_pdf(src: Path, pdf: Path, *, timeout: float = 180.0) -> Path:
+    """Export every non-empty sheet of *src* to a PDF at *pdf*.
+
+    Formulas are recalculated on load (forced), so the PDF shows computed
+    values.  The PDF is written atomically.
+
+    Args:
+        src: Input workbook.
+        pdf: Output PDF path (overwritten atomically if it exists).
+        timeout: Seconds before soffice is killed.
+
+    Returns:
+        The path of the written PDF (*pdf*).
+
+    Raises:
+        EngineUnavailable: soffice is not installed.
+        EngineFailed: export failed, timed out or produced no valid PDF.
+    """
+    src, pdf = Path(src), Path(pdf)
+    _check_distinct(src, pdf)
+    out_dir = pdf.parent if str(pdf.parent) else Path(".")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp_file = _soffice_convert(src, out_dir, PDF_FILTER, ".pdf", timeout=timeout)
+    with open(tmp_file, "rb") as fh:
+        magic = fh.read(5)
+    if magic != b"%PDF-":
+        tmp_file.unlink(missing_ok=True)
+        raise EngineFailed(
+            f"LibreOffice PDF export of {src}: the output is not a PDF file."
+        )
+    _install_atomically(tmp_file, pdf)
+    return pdf
+
+
+def _page_number(path: Path) -> int:
+    """Page number from a pdftoppm file name such as ``name-07.png``."""
+    m = re.search(r"-(\d+)\.png$", path.name)
+    return int(m.group(1)) if m else 0
+
+
+def render_pngs(
+    src: Path, out_dir: Path, *, dpi: int = 110, timeout: float = 180.0
+) -> list[Path]:
+    """Render every page of *src* as a PNG (one file per PDF page).
+
+    The workbook is exported to ``out_dir/<stem>.pdf`` with
+    :func:`export_pdf` and rasterised with ``pdftoppm -png -r dpi`` to
+    ``out_dir/<stem>-<page>.png``.  Stale PNGs with that prefix are removed
+    first so the result reflects only this rendering.
+
+    Args:
+        src: Input workbook.
+        out_dir: Directory for the PDF and the PNGs (created if missing).
+        dpi: Raster resolution.
+        timeout: Seconds allowed for each of the soffice and pdftoppm runs.
+
+    Returns:
+        PNG paths in page order.
+
+    Raises:
+        EngineUnavailable: soffice or pdftoppm is not installed.
+        EngineFailed: export or rasterisation failed or timed out.
+    """
+    pdftoppm = find_pdftoppm()
+    if pdftoppm is None:
+        raise EngineUnavailable(_PDFTOPPM_INSTALL_HINT)
+    src, out_dir = Path(src), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdf = export_pdf(src, out_dir / f"{src.stem}.pdf", timeout=timeout)
+    prefix = out_dir / src.stem
+    pattern = re.compile(re.escape(src.stem) + r"-\d+\.png$")
+    for old in out_dir.iterdir():
+        if pattern.fullmatch(old.name):
+            old.unlink()
+    with tempfile.TemporaryDirectory(prefix="pysie-ppm-") as logs:
+        _run_group(
+            [pdftoppm, "-png", "-r", str(int(dpi)), str(pdf), str(prefix)],
+            timeout=timeout,
+            logs_dir=Path(logs),
+            what=f"pdftoppm rendering of {pdf}",
+        )
+    pngs = sorted(
+        (p for p in out_dir.iterdir() if pattern.fullmatch(p.name)),
+        key=_page_number,
+    )
+    if not pngs:
+        raise EngineFailed(f"pdftoppm rendering of {pdf}: no PNG was produced.")
+    return pngs
