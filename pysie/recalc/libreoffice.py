@@ -47,6 +47,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -193,12 +194,55 @@ def _write_profile(profile_dir: Path, *, force: bool) -> None:
     )
 
 
-def _kill_group(pgid: int) -> None:
-    """Send SIGKILL to every process in group *pgid*; ignore if it is gone."""
+def _live_group_members(pgid: int) -> list[int] | None:
+    """PIDs of non-zombie processes in group *pgid* (Linux ``/proc`` only).
+
+    Zombies are ignored: they are already dead and only wait to be reaped by
+    their parent (orphans are reaped by init, which is outside our control).
+
+    Returns:
+        The list of live PIDs, or ``None`` where ``/proc`` is unavailable.
+    """
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    live: list[int] = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        # Format: pid (comm) state ppid pgrp ...; comm may contain spaces.
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) >= 3 and int(fields[2]) == pgid and fields[0] not in "ZX":
+            live.append(int(entry.name))
+    return live
+
+
+def _kill_group(pgid: int, *, settle: float = 5.0) -> None:
+    """SIGKILL every process in group *pgid* and wait until they are gone.
+
+    Ignores a group that no longer exists.  Waits at most *settle* seconds
+    for the kernel to finish the killed processes, so that on return no live
+    process of the group remains.
+    """
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
+        return
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        live = _live_group_members(pgid)
+        if live is None:  # no /proc: fall back to probing the group
+            try:
+                os.killpg(pgid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+        elif not live:
+            return
+        time.sleep(0.02)
 
 
 def _tail(path: Path, limit: int = _STDERR_TAIL_CHARS) -> str:
