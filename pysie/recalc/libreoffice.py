@@ -295,6 +295,7 @@ def _run_group(
             env=env,
         )
         pgid = proc.pid  # session leader: its pid is the process-group id
+        program = Path(cmd[0]).name
         try:
             returncode = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -302,7 +303,7 @@ def _run_group(
             proc.wait()
             raise EngineFailed(
                 f"{what}: timed out after {timeout:g} s (process group killed)."
-                + _format_tail(err_path, Path(cmd[0]).name)
+                + _format_stderr(_tail(err_path), program)
             ) from None
         except BaseException:  # KeyboardInterrupt etc.: never leak soffice
             _kill_group(pgid)
@@ -312,14 +313,14 @@ def _run_group(
             _kill_group(pgid)
     if returncode != 0:
         raise EngineFailed(
-            f"{what}: exited with status {returncode}." + _format_tail(err_path, Path(cmd[0]).name)
+            f"{what}: exited with status {returncode}."
+            + _format_stderr(_tail(err_path), program)
         )
     return _tail(err_path)
 
 
-def _format_tail(err_path: Path, program: str = "soffice") -> str:
-    """Format the stderr tail of *program* for an exception message."""
-    tail = _tail(err_path)
+def _format_stderr(tail: str, program: str = "soffice") -> str:
+    """Format the stderr *tail* of *program* for an exception message."""
     if not tail:
         return f"\n({program} wrote nothing to stderr)"
     return f"\n{program} stderr (tail):\n{tail}"
@@ -401,11 +402,7 @@ def _soffice_convert(
         if not produced.is_file() or produced.stat().st_size == 0:
             raise EngineFailed(
                 f"{what}: soffice exited normally but wrote no {out_suffix} file."
-                + (
-                    f"\nsoffice stderr (tail):\n{stderr_tail}"
-                    if stderr_tail
-                    else "\n(soffice wrote nothing to stderr)"
-                )
+                + _format_stderr(stderr_tail, Path(soffice).name)
             )
         fd, tmp_name = tempfile.mkstemp(
             prefix=".pysie-", suffix=out_suffix + ".part", dir=out_dir
