@@ -1,0 +1,53 @@
+"""Recalculation engines behind one interface.
+
+``recalculate(path, engine)`` returns the value of every formula cell as the
+engine computes it, keyed ``(sheet, cell)``: a float, a bool, text, an error
+code string such as ``'#NUM!'``, or None for an empty result.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pysie.excel.reader import open_workbook
+
+ENGINES = ("formulas", "libreoffice")
+
+
+class UnknownEngine(ValueError):
+    pass
+
+
+def formula_cells(path: Path) -> tuple[list[str], dict[tuple[str, str], str]]:
+    """Sheet names and every formula cell ``(sheet, cell) -> '=...'`` of a workbook."""
+    book = open_workbook(path)
+    cells: dict[tuple[str, str], str] = {}
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
+                    cells[(ws.title, c.coordinate)] = str(c.value)
+    return book.sheetnames, cells
+
+
+def recalculate(path: Path, engine: str = "formulas") -> dict[tuple[str, str], Any]:
+    """Recalculate ``path`` (never modified) and return every formula cell's value."""
+    path = Path(path)
+    sheets, formulas_at = formula_cells(path)
+    if engine == "formulas":
+        from pysie.recalc.formulas_engine import recalculate_formulas
+
+        values = recalculate_formulas(path, sheets)
+    elif engine == "libreoffice":
+        from pysie.recalc.libreoffice import recalculate_libreoffice
+
+        with tempfile.TemporaryDirectory(prefix="pysie-lo-") as tmp:
+            out = Path(tmp) / path.name
+            recalculate_libreoffice(path, out)
+            book = open_workbook(out, data_only=True)
+            values = {(s, c): book[s][c].value for (s, c) in formulas_at if s in book.sheetnames}
+    else:
+        raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return {key: values.get(key) for key in formulas_at}

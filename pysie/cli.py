@@ -1,0 +1,174 @@
+"""Command line: each subcommand is one library call.
+
+Exit status: 0 success (and, for ``check``, every cell agrees), 1 a check found
+differences, 2 bad input (a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from pysie import __version__
+from pysie.models import model_module, model_names
+from pysie.spec import InputError
+
+EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(ValueError):
+    pass
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings as a dict; values are validated by the model."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "never / n.a."
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n.a."
+        return f"{value:.4g}" if (abs(value) >= 1e5 or (value and abs(value) < 1e-3)) else f"{value:.4g}"
+    return str(value)
+
+
+def format_rows(title: str, rows: list[tuple[str, Any]]) -> str:
+    width = max((len(label) for label, _ in rows), default=0)
+    return "\n".join([title, "-" * len(title)] + [f"{label:<{width}}  {_fmt(value)}" for label, value in rows])
+
+
+# --- subcommands -------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in model_names():
+        model = model_module(name).MODEL
+        print(f"{name}: {model.title}")
+        print(f"  presets: {', '.join(model.presets) or '(none)'}")
+        for p in model.parameters:
+            print(f"  {p.name:<36} {p.default:<10g} {p.unit:<24} {p.description}")
+        print()
+    return EXIT_OK
+
+
+def run_model(name: str, preset: str | None, overrides: dict[str, str]) -> dict[str, Any]:
+    """Solve a model for one scenario and return its JSON report."""
+    from pysie.solver import solve
+
+    module = model_module(name)
+    values = module.MODEL.resolve(preset, overrides)
+    return module.report(solve(module.MODEL, values))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    result = run_model(args.model, args.preset, parse_assignments(args.set))
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        module = model_module(args.model)
+        title = f"{module.MODEL.title} ({args.preset or 'defaults'})"
+        print(format_rows(title, module.key_results(result)))
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from pysie.build import build_target, build_all
+
+    if args.target is None:
+        results = build_all(Path(args.output or "workbooks"), overwrite=args.force, templates=args.templates)
+    else:
+        results = [build_target(args.target, Path(args.output or "workbooks"), overwrite=args.force, templates=args.templates, preset=args.preset, overrides=parse_assignments(args.set))]
+    for path, module, result in results:
+        print(f"wrote {path}")
+        print(format_rows(f"{module.MODEL.title}", module.key_results(result)))
+        print()
+    return EXIT_OK
+
+
+def cmd_recalc(args: argparse.Namespace) -> int:
+    from pysie.recalc.writeback import recalc_to_file
+
+    out = recalc_to_file(Path(args.book), Path(args.output) if args.output else None, engine=args.engine, overwrite=args.force, in_place=args.in_place)
+    print(f"wrote {out} ({args.engine} engine)")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from pysie.compare import check_workbook
+
+    report = check_workbook(Path(args.book), engine=args.engine, rtol=args.rtol)
+    print(report.summary(limit=args.limit))
+    return EXIT_OK if report.ok else EXIT_DIFFERENT
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pysie", description="Software-intelligence-explosion models: solve, build live workbooks, recalculate and cross-check.")
+    parser.add_argument("--version", action="version", version=f"pysie {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="models, presets and parameters with units")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="solve a model and print its key results")
+    p.add_argument("model", choices=model_names())
+    p.add_argument("--preset")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("build", help="write workbooks: one template or model, or every template into workbooks/")
+    p.add_argument("target", nargs="?", help="template or model name (default: every template)")
+    p.add_argument("-o", "--output", help="folder (default workbooks/)")
+    p.add_argument("--preset")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--templates", type=Path, help="templates folder (default ./templates)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("recalc", help="recalculate a workbook headlessly and write the values")
+    p.add_argument("book")
+    p.add_argument("-o", "--output")
+    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"))
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument("--in-place", action="store_true", help="write the values into BOOK itself (atomically)")
+    p.set_defaults(func=cmd_recalc)
+
+    p = sub.add_parser("check", help="recalculate a workbook and compare every formula cell with the solver")
+    p.add_argument("book")
+    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"))
+    p.add_argument("--rtol", type=float, default=1e-9)
+    p.add_argument("--limit", type=int, default=20, help="differences to print")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from pysie.excel.reader import WorkbookError
+    from pysie.fileio import OutputExists
+    from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (InputError, UsageError, WorkbookError, OutputExists, EngineUnavailable, EngineFailed, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"pysie: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

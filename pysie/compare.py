@@ -1,0 +1,151 @@
+"""Compare a recalculated workbook with the solver, cell by cell.
+
+:func:`check_workbook` is the one public comparison: the CLI's ``pysie check``,
+the tests and users call it. Numbers agree within a relative tolerance;
+errors agree when both sides are errors (an error is NaN in the solver and an
+error code such as ``#NUM!`` in a workbook); anything else is a difference,
+reported with sheet, cell, variable, row, expected and found, first diverging
+row first.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from pysie.excel.cache import ERROR_CODES
+from pysie.excel.layout import Layout
+from pysie.excel.reader import open_workbook, read_inputs, read_metadata
+from pysie.models import model_module
+from pysie.solver import Solution, row_order, solve
+from pysie.spec import InputError
+
+DEFAULT_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Difference:
+    sheet: str
+    cell: str
+    variable: str
+    row: int | None
+    expected: float | None  # None: an error is expected
+    found: Any
+
+    def describe(self) -> str:
+        where = f"{self.sheet}!{self.cell}"
+        step = "" if self.row is None else f" row {self.row}"
+        expected = "an error" if self.expected is None else f"{self.expected:.15g}"
+        return f"{where:<32} {self.variable}{step}: expected {expected}, found {self.found!r}"
+
+
+@dataclass
+class CheckReport:
+    book: Path
+    engine: str
+    model: str
+    compared: int
+    differences: list[Difference] = field(default_factory=list)
+    missing_formulas: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def summary(self, limit: int = 20) -> str:
+        head = f"{self.book}: {self.compared} formula cells compared with the solver ({self.engine} engine)"
+        if self.ok:
+            return head + ": all agree"
+        lines = [head + f": {len(self.differences)} differ; first diverging first:"]
+        lines += ["  " + d.describe() for d in self.differences[:limit]]
+        if len(self.differences) > limit:
+            lines.append(f"  ... and {len(self.differences) - limit} more")
+        return "\n".join(lines)
+
+
+def is_error(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.upper() in ERROR_CODES or value.startswith("#")
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return False
+
+
+def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL) -> bool:
+    """Does a workbook value equal the solver's (NaN means "an error")?"""
+    if not math.isfinite(expected):
+        return is_error(found)
+    if isinstance(found, bool):
+        found = float(found)
+    if found is None:
+        found = 0.0  # Excel reads an empty result as 0
+    if not isinstance(found, (int, float)) or is_error(found):
+        return False
+    return abs(found - expected) <= rtol * max(abs(found), abs(expected)) or found == expected
+
+
+def expected_values(layout: Layout, solution: Solution, scenario: int = 0) -> dict[tuple[str, str], tuple[str, int | None, float]]:
+    """(sheet, cell) -> (variable, row, solver value) for every formula cell."""
+    out: dict[tuple[str, str], tuple[str, int | None, float]] = {}
+    for fc in layout.formula_cells():
+        if fc.table is not None:
+            value = solution.tables[fc.table][fc.variable][fc.row, scenario]
+        else:
+            value = solution.values[fc.variable][scenario]
+        out[(fc.sheet, fc.cell)] = (fc.variable, fc.row, float(value))
+    return out
+
+
+def compare_values(
+    expected: Mapping[tuple[str, str], tuple[str, int | None, float]],
+    found: Mapping[tuple[str, str], Any],
+    rtol: float = DEFAULT_RTOL,
+    evaluation_order: Mapping[tuple[str, str], int] | None = None,
+) -> list[Difference]:
+    """Every formula cell whose found value does not agree, first diverging row
+    first; within a row, in the order the row is evaluated (``evaluation_order``
+    of (sheet, variable)), so the cell that caused a divergence leads."""
+    diffs = []
+    for (sheet, cell), (variable, row, value) in expected.items():
+        got = found.get((sheet, cell))
+        if not agree(value, got, rtol):
+            diffs.append(Difference(sheet, cell, variable, row, value if math.isfinite(value) else None, got))
+    order = {sheet: i for i, sheet in enumerate(dict.fromkeys(s for s, _ in expected))}
+    within = evaluation_order or {}
+    diffs.sort(key=lambda d: (d.row is None, d.row or 0, order.get(d.sheet, 0), within.get((d.sheet, d.variable), 0)))
+    return diffs
+
+
+def evaluation_order(layout: Layout) -> dict[tuple[str, str], int]:
+    """(sheet, column) -> its place in the order a row is computed."""
+    return {(t.sheet, name): i for t in layout.model.tables for i, name in enumerate(row_order(t))}
+
+
+def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
+    """(model module, validated inputs, metadata) of a pysie workbook."""
+    book = open_workbook(path)
+    meta = read_metadata(book, path)
+    module = model_module(meta.model)
+    values, _ = read_inputs(book, module.MODEL, path)
+    return module, values, meta
+
+
+def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_RTOL) -> CheckReport:
+    """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
+    compare every formula cell the model declares."""
+    from pysie.recalc import recalculate
+
+    path = Path(path)
+    module, values, meta = load_model_inputs(path)
+    model = module.MODEL
+    layout = Layout.of(model, values)
+    expected = expected_values(layout, solve(model, values))
+    found = recalculate(path, engine)
+    missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
+    if len(missing) == len(expected):
+        raise InputError(f"{path}: none of the model's formula cells are formulas here; was it saved as values only?")
+    return CheckReport(path, engine, model.name, len(expected), compare_values(expected, found, rtol, evaluation_order(layout)), missing)

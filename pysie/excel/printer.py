@@ -1,0 +1,78 @@
+"""Print an expression as Excel formula text.
+
+Operator precedence follows Excel: comparisons < ``+ -`` < ``* /`` < ``^`` <
+unary minus, all left-associative. The printer adds parentheses exactly where
+the tree needs them, so ``neg(pow(x, 2))`` prints ``-(x^2)`` while
+``pow(neg(x), 2)`` prints ``-x^2`` (which Excel reads as ``(-x)^2``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pysie.excel.layout import Layout
+from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
+from pysie.primitives import PRIMITIVES
+
+ATOM = 10  # precedence of anything that never needs parentheses
+
+
+@dataclass(frozen=True)
+class Where:
+    """The cell a formula is printed for: a table row, or a named cell (table None)."""
+
+    layout: Layout
+    table: str | None = None
+    step: int = 0
+
+
+def number(value: float) -> str:
+    """A constant as Excel writes it (``1E+300``, ``0.5``, ``2``)."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value)).upper()
+
+
+def formula(expr: Expr, where: Where) -> str:
+    """``=...`` text of ``expr`` for the cell described by ``where``."""
+    return "=" + _text(expr, where)[0]
+
+
+def _text(expr: Expr, where: Where) -> tuple[str, int]:
+    """Text and precedence of ``expr``."""
+    if isinstance(expr, Const):
+        text = number(expr.value)
+        return text, (5 if text.startswith("-") else ATOM)
+    if isinstance(expr, Name):
+        return expr.name, ATOM
+    if isinstance(expr, Col):
+        if where.table is None:
+            raise ValueError(f"column {expr.name!r} used outside a table")
+        if where.step - expr.lag < 0:
+            raise ValueError(f"{expr.name} reads row {where.step - expr.lag}")
+        return where.layout.table_cell(where.table, expr.name, where.step - expr.lag), ATOM
+    if isinstance(expr, Cell):
+        if where.table is None:
+            raise ValueError(f"cell of {expr.name!r} used outside a table")
+        return where.layout.table_cell(where.table, expr.name, expr.row, absolute=True), ATOM
+    if isinstance(expr, Range):
+        return where.layout.column_range(expr.table, expr.name), ATOM
+    if isinstance(expr, Call):
+        return _call(expr, where)
+    raise TypeError(f"cannot print {expr!r}")
+
+
+def _call(expr: Call, where: Where) -> tuple[str, int]:
+    p = PRIMITIVES[expr.op]
+    if p.infix:
+        (left, lp), (right, rp) = (_text(a, where) for a in expr.args)
+        if lp < p.precedence:
+            left = f"({left})"
+        if rp <= p.precedence:  # left-associative: a-(b-c) keeps its parentheses
+            right = f"({right})"
+        return f"{left}{p.excel}{right}", p.precedence
+    if expr.op == "neg":
+        inner, ip = _text(expr.args[0], where)
+        return ("-" + (inner if ip >= ATOM else f"({inner})")), p.precedence
+    args = ",".join(_text(a, where)[0] for a in expr.args)
+    return f"{p.excel}({args}{p.trailing_args})", ATOM

@@ -1,0 +1,147 @@
+"""Read a workbook back: which model it holds, its inputs by defined name, and
+every cell's formula and cached value.
+
+Opening goes through :func:`open_workbook`, which turns every way a file can
+be unreadable into :class:`WorkbookError` with a one-line reason naming the
+file. openpyxl parses with defusedxml when it is installed (it is a
+dependency), so XML entity expansion never runs.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.utils.cell import range_boundaries
+
+from pysie.spec import InputError, Model
+
+
+class WorkbookError(ValueError):
+    """The file is not a workbook pysie can read; the message says why."""
+
+
+#: Refuse archives that would unpack to more than this (zip bombs).
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def check_container(path: Path) -> None:
+    """Raise :class:`WorkbookError` unless ``path`` is a readable .xlsx archive."""
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"{path}: no such file")
+    if path.is_dir():
+        raise WorkbookError(f"{path}: is a folder, not a workbook")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_OLE_MAGIC):
+        raise WorkbookError(f"{path}: an encrypted workbook or an old binary .xls; save it as an unencrypted .xlsx")
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(f"{path}: not an .xlsx workbook (not a zip archive)")
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "xl/workbook.xml" not in names:
+                raise WorkbookError(f"{path}: a zip archive but not an .xlsx workbook (no xl/workbook.xml)")
+            if sum(i.file_size for i in z.infolist()) > MAX_UNPACKED_BYTES:
+                raise WorkbookError(f"{path}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB; refusing to read it")
+            bad = z.testzip()
+            if bad is not None:
+                raise WorkbookError(f"{path}: corrupted archive (member {bad} fails its checksum)")
+    except zipfile.BadZipFile as exc:
+        raise WorkbookError(f"{path}: corrupted or truncated archive ({exc})") from None
+
+
+def open_workbook(path: Path, *, data_only: bool = False) -> Any:
+    """openpyxl workbook, or :class:`WorkbookError` with the reason."""
+    check_container(path)
+    try:
+        return openpyxl.load_workbook(path, data_only=data_only)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for broken parts
+        raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
+
+
+def defined_name_target(book: Any, name: str) -> tuple[str, str] | None:
+    """(sheet, cell) a workbook-scoped defined name points at, or None."""
+    defined = book.defined_names.get(name)
+    if defined is None:
+        for key in book.defined_names:  # names are case-insensitive in Excel
+            if key.lower() == name.lower():
+                defined = book.defined_names[key]
+                break
+    if defined is None:
+        return None
+    destinations = list(defined.destinations)
+    if len(destinations) != 1:
+        return None
+    sheet, ref = destinations[0]
+    min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+    if (min_col, min_row) != (max_col, max_row):
+        return None
+    return sheet, f"{openpyxl.utils.get_column_letter(min_col)}{min_row}"
+
+
+@dataclass(frozen=True)
+class Metadata:
+    model: str
+    template: str
+    template_version: int
+    pysie_version: str
+
+
+def read_metadata(book: Any, path: Path) -> Metadata:
+    """The model and template a workbook came from (names ``pysie_*``)."""
+    values: dict[str, Any] = {}
+    for name in ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version"):
+        target = defined_name_target(book, name)
+        if target is None or target[0] not in book.sheetnames:
+            if name == "pysie_model":
+                raise WorkbookError(f"{path}: not a pysie workbook (no defined name pysie_model)")
+            values[name] = None
+            continue
+        values[name] = book[target[0]][target[1]].value
+    try:
+        version = int(values["pysie_template_version"] or 0)
+    except (TypeError, ValueError):
+        version = 0
+    return Metadata(str(values["pysie_model"]), str(values["pysie_template"] or values["pysie_model"]), version, str(values["pysie_version"] or ""))
+
+
+@dataclass(frozen=True)
+class InputCell:
+    name: str
+    sheet: str
+    cell: str
+    raw: Any
+
+
+def read_inputs(book: Any, model: Model, path: Path, *, evaluate_formula: Any = None) -> tuple[dict[str, float], dict[str, InputCell]]:
+    """Every parameter of ``model`` read through its defined name and validated.
+
+    A formula in an input cell is evaluated by ``evaluate_formula(sheet, cell)``
+    when given, else refused. Errors name the file, sheet, cell and parameter.
+    """
+    values: dict[str, float] = {}
+    cells: dict[str, InputCell] = {}
+    for p in model.parameters:
+        target = defined_name_target(book, p.name)
+        if target is None:
+            raise InputError(f"{path}: defined name {p.name!r} is missing or no longer points at one cell; restore it (Formulas > Name Manager) or rebuild with pysie build")
+        sheet, cell = target
+        if sheet not in book.sheetnames:
+            raise InputError(f"{path}: defined name {p.name!r} points at missing sheet {sheet!r}")
+        raw = book[sheet][cell].value
+        where = f"{path.name} {sheet}!{cell}"
+        if isinstance(raw, str) and raw.startswith("="):
+            if evaluate_formula is None:
+                raise InputError(f"{p.name} ({where}): input cells must hold numbers, found the formula {raw}")
+            raw = evaluate_formula(sheet, cell)
+        values[p.name] = p.validate(raw, where)
+        cells[p.name] = InputCell(p.name, sheet, cell, raw)
+    return values, cells

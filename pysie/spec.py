@@ -1,0 +1,260 @@
+"""Declarations: a model is parameters, derived inputs, tables of columns
+stepped row by row, result cells, closed-form check cells and presets.
+
+The declaration is the single source of both engines. :func:`Model.validate`
+rejects a declaration that could not be laid out as a workbook (duplicate
+names, names that look like cell references, unknown references).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from pysie.expr import Cell, Col, Expr, Name, Range
+
+
+class InputError(ValueError):
+    """A bad parameter value or name; the message names the parameter (and,
+    when read from a workbook, the sheet and cell)."""
+
+
+_CELL_LIKE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$|^[RrCc]$|^[Rr][0-9]*[Cc][0-9]*$")
+_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def check_defined_name(name: str) -> None:
+    """A defined name must be a valid Excel name that does not look like a cell."""
+    if not _NAME_OK.match(name) or _CELL_LIKE.match(name) or name.upper() in {"TRUE", "FALSE"}:
+        raise ValueError(f"{name!r} cannot be a workbook name (it looks like a cell reference or is not a valid name)")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One input: a row of the Inputs sheet and a workbook-scoped defined name.
+
+    ``structural`` inputs fix the shape of the workbook (how many rows a table
+    has); they are read like others, but a changed value needs a rebuild.
+    """
+
+    name: str
+    default: float
+    unit: str
+    description: str
+    source: str
+    lower: float | None = None
+    upper: float | None = None
+    lower_open: bool = False
+    upper_open: bool = False
+    integer: bool = False
+    structural: bool = False
+    symbol: str = ""
+
+    @property
+    def ref(self) -> Name:
+        return Name(self.name)
+
+    def bounds_text(self) -> str:
+        lo = "-inf" if self.lower is None else f"{self.lower:g}"
+        hi = "inf" if self.upper is None else f"{self.upper:g}"
+        return f"{'(' if self.lower_open else '['}{lo}, {hi}{')' if self.upper_open else ']'}"
+
+    def validate(self, value: object, where: str = "") -> float:
+        """Return ``value`` as a float, or raise :class:`InputError` naming the
+        parameter and ``where`` it came from (e.g. ``Inputs!B7``)."""
+        at = f" ({where})" if where else ""
+        if isinstance(value, bool) or value is None or isinstance(value, str) and not value.strip():
+            raise InputError(f"{self.name}{at}: a number is needed, found {'an empty cell' if value in (None, '') else repr(value)}")
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InputError(f"{self.name}{at}: a number is needed, found {value!r}") from None
+        if not math.isfinite(number):
+            raise InputError(f"{self.name}{at}: {number} is not a finite number")
+        if self.integer and number != int(number):
+            raise InputError(f"{self.name}{at}: a whole number is needed, found {number:g}")
+        below = self.lower is not None and (number < self.lower or (self.lower_open and number == self.lower))
+        above = self.upper is not None and (number > self.upper or (self.upper_open and number == self.upper))
+        if below or above:
+            raise InputError(f"{self.name}{at}: {number:g} is outside its bounds {self.bounds_text()} {self.unit}".rstrip())
+        return number
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A single named cell computed from inputs, other scalars or whole columns."""
+
+    name: str
+    expr: Expr
+    unit: str
+    description: str
+    number_format: str = "General"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A quantity stepped row by row: ``first`` gives row 0, ``next`` every
+    later row from the previous row (``Col(...).prev``) and this row."""
+
+    name: str
+    first: Expr
+    next: Expr
+    unit: str
+    description: str
+    number_format: str = "General"
+    symbol: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A day-by-day (or step-by-step) sheet: one row per step, one column per quantity.
+
+    ``rows_from`` names the structural parameter that sets the number of steps;
+    the table has ``value + 1`` rows (steps 0 .. value), or ``value / step`` + 1
+    when ``step_from`` is given.
+    """
+
+    name: str
+    sheet: str
+    description: str
+    columns: tuple[Column, ...]
+    rows_from: str
+    step_from: str | None = None
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    def rows(self, values: Mapping[str, float]) -> int:
+        count = float(values[self.rows_from])
+        if self.step_from is not None:
+            count = count / float(values[self.step_from])
+        return int(round(count)) + 1
+
+    def range(self, column: str) -> Range:
+        self.column(column)
+        return Range(self.name, column)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A line chart of table columns against the first column, one series each."""
+
+    title: str
+    sheet: str
+    series: tuple[tuple[str, str], ...]  # (table, column)
+    x_title: str
+    y_title: str
+    log_y: bool = True
+
+
+@dataclass(frozen=True)
+class Model:
+    """A whole model: what one workbook holds."""
+
+    name: str
+    title: str
+    summary: str
+    sources: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    derived: tuple[Scalar, ...]
+    tables: tuple[Table, ...]
+    outputs: tuple[Scalar, ...]
+    checks: tuple[Scalar, ...] = ()
+    presets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    charts: tuple[Chart, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    # --- look-ups -----------------------------------------------------------
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise InputError(f"model {self.name!r} has no parameter {name!r}; known: {', '.join(p.name for p in self.parameters)}")
+
+    def table(self, name: str) -> Table:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(f"model {self.name!r} has no table {name!r}")
+
+    @property
+    def scalars(self) -> tuple[Scalar, ...]:
+        return self.derived + self.outputs + self.checks
+
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.parameters}
+
+    def preset(self, name: str | None) -> dict[str, float]:
+        """Default values with a preset's values laid over them."""
+        values = self.defaults()
+        if name is None:
+            return values
+        if name not in self.presets:
+            raise InputError(f"model {self.name!r} has no preset {name!r}; known: {', '.join(self.presets)}")
+        values.update(self.presets[name])
+        return values
+
+    def resolve(self, preset: str | None = None, overrides: Mapping[str, object] | None = None) -> dict[str, float]:
+        """Validated parameter values: defaults, then the preset, then ``overrides``."""
+        values: dict[str, object] = dict(self.preset(preset))
+        for key, value in (overrides or {}).items():
+            self.parameter(key)
+            values[key] = value
+        return {p.name: p.validate(values[p.name]) for p in self.parameters}
+
+    # --- validation of the declaration --------------------------------------
+    def validate(self) -> Model:
+        names = [p.name for p in self.parameters] + [s.name for s in self.scalars]
+        seen: set[str] = set()
+        for name in names:
+            check_defined_name(name)
+            if name in seen:
+                raise ValueError(f"model {self.name!r}: name {name!r} is declared twice")
+            seen.add(name)
+        for table in self.tables:
+            cols = {c.name for c in table.columns}
+            for column in table.columns:
+                for expr in (column.first, column.next):
+                    self._check_refs(expr, seen, cols, f"{table.name}.{column.name}")
+                if any(isinstance(n, Col) and n.lag > 0 for n in column.first.walk()):
+                    raise ValueError(f"{table.name}.{column.name}: row 0 cannot read a previous row")
+        for scalar in self.scalars:
+            self._check_refs(scalar.expr, seen, set(), scalar.name)
+        for preset, values in self.presets.items():
+            for key in values:
+                self.parameter(key)
+            self.resolve(preset)
+        return self
+
+    def _check_refs(self, expr: Expr, names: set[str], cols: set[str], where: str) -> None:
+        for node in expr.walk():
+            if isinstance(node, Name) and node.name not in names:
+                raise ValueError(f"{where}: unknown name {node.name!r}")
+            if isinstance(node, (Col, Cell)) and node.name not in cols:
+                raise ValueError(f"{where}: unknown column {node.name!r}")
+            if isinstance(node, Range):
+                self.table(node.table).column(node.name)
+
+
+def broadcast_parameters(model: Model, values: Mapping[str, object]) -> tuple[dict[str, np.ndarray], int]:
+    """Parameter values as 1-D float arrays of one common length (scenarios).
+
+    Structural parameters must be the same in every scenario, since they fix
+    the number of rows.
+    """
+    arrays = {p.name: np.atleast_1d(np.asarray(values[p.name], dtype=float)) for p in model.parameters}
+    sizes = {a.size for a in arrays.values() if a.size != 1}
+    if len(sizes) > 1:
+        raise InputError(f"parameter arrays have different lengths: {sorted(sizes)}")
+    n = sizes.pop() if sizes else 1
+    for p in model.parameters:
+        if p.structural and np.unique(arrays[p.name]).size > 1:
+            raise InputError(f"{p.name}: a structural parameter (it sets the number of rows) must be the same in every scenario")
+    return {k: np.broadcast_to(a, (n,)).astype(float) for k, a in arrays.items()}, n

@@ -1,0 +1,65 @@
+"""README's examples run as written, and its two commands are the ones CI uses."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from pysie.cli import main
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+EXAMPLES = [line[2:] for line in re.findall(r"^\$ pysie .*$", README, flags=re.M)]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    blocks = re.findall(r"```console\n(.*?)\n```", README, flags=re.S)
+    test_command = next(b for b in blocks if "pytest" in b)
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command.strip() in [line.strip() for line in ci.splitlines()]
+
+
+def test_readme_has_examples() -> None:
+    assert len(EXAMPLES) >= 5
+
+
+def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    for example in EXAMPLES:
+        args = shlex.split(example)[1:]
+        if args[0] == "check":  # the full workbook: the LibreOffice engine is fast; formulas is exercised elsewhere
+            pytest.importorskip("pysie.recalc.libreoffice")
+            from pysie.recalc.libreoffice import find_soffice
+
+            if find_soffice() is None:
+                continue
+            args += ["--engine", "libreoffice"]
+        if args[0] == "recalc":
+            args += ["--engine", "libreoffice"] if _has_soffice() else []
+            if not _has_soffice():
+                continue
+        assert main(args) == 0, example
+        out = capsys.readouterr().out
+        if "--json" in args:
+            assert json.loads(out)["model"] == args[1]
+
+
+def _has_soffice() -> bool:
+    from pysie.recalc.libreoffice import find_soffice
+
+    return find_soffice() is not None
+
+
+def test_readme_table_matches_the_solver() -> None:
+    from pysie.cli import run_model
+
+    rows = re.findall(r"^\| (note-default|N4\.3|N3|N2|N1\.5) \| ([\d.]+) \| ([\d.]+) \|", README, flags=re.M)
+    assert len(rows) == 5
+    for preset, none, continuous in rows:
+        result = run_model("retraining", preset, {})
+        assert result["variants"]["no_retraining"]["months_to_infinity"] == pytest.approx(float(none), abs=0.005)
+        assert result["variants"]["continuous_retraining"]["months_to_infinity"] == pytest.approx(float(continuous), abs=0.005)
