@@ -122,3 +122,14 @@ def test_from_scratch_deploys_and_is_slower_than_continuous() -> None:
     fs = out["variants"]["from_scratch"]
     assert fs["deployments"] and fs["deployments"] == sorted(fs["deployments"])
     assert fs["months_to_infinity"] > out["variants"]["continuous_retraining"]["months_to_infinity"]
+
+
+def test_chunked_results_equal_one_solve() -> None:
+    from pysie.solver import solve_scalars
+
+    values = MODEL.resolve("note-default")
+    values["research_returns"] = np.linspace(1.2, 2.5, 25)
+    chunked = solve_scalars(MODEL, values, chunk=7)
+    whole = solve(MODEL, values).values
+    for name in ("no_retraining_days_to_infinity", "retraining_multiplier", "effective_flop_day_200"):
+        np.testing.assert_array_equal(chunked[name], whole[name])
