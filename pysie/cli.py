@@ -41,7 +41,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "n.a."
-        return f"{value:.4g}" if (abs(value) >= 1e5 or (value and abs(value) < 1e-3)) else f"{value:.4g}"
+        return f"{value:.4g}"
     return str(value)
 
 

@@ -108,6 +108,11 @@ class Column:
     number_format: str = "General"
     symbol: str = ""
 
+    @classmethod
+    def every_row(cls, name: str, expr: Expr, unit: str, description: str, number_format: str = "General") -> Column:
+        """A column with one equation for every row, day 0 included."""
+        return cls(name, expr, expr, unit, description, number_format)
+
 
 @dataclass(frozen=True)
 class Table:

@@ -18,7 +18,7 @@ HOW_TO = (
 )
 
 
-def docs_lines(model: object, layout: Layout) -> Iterator[Line]:
+def docs_lines(layout: Layout) -> Iterator[Line]:
     """(kind, text) lines: kind is 'heading', 'pair' (name, text) or 'text'."""
     m = layout.model
     yield "heading", "What this workbook is"

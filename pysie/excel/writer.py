@@ -29,6 +29,7 @@ from pysie.excel.layout import (
     THEORY,
     Layout,
 )
+from pysie.excel.docs import docs_lines
 from pysie.excel.printer import Where, formula
 from pysie.expr import Call
 from pysie.fileio import atomic_output
@@ -233,8 +234,6 @@ def _table_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, s
 
 
 def _docs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, template: str, template_version: int) -> None:
-    from pysie.excel.docs import docs_lines
-
     model = layout.model
     ws = book.add_worksheet(DOCS)
     ws.set_column(0, 0, 28)
@@ -246,7 +245,7 @@ def _docs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, te
         ws.write(1 + i, 1, value)
         book.define_name(name, f"={_quote(DOCS)}!$B${2 + i}")
     row = 2 + len(meta)
-    for kind, text in docs_lines(model, layout):
+    for kind, text in docs_lines(layout):
         if kind == "heading":
             row += 1
             ws.write(row, 0, text, f["header"])

@@ -76,18 +76,18 @@ def software_from(research: Expr) -> Expr:
     return if_(ge(r * ln(research), ln(cap)), cap, research**r)
 
 
-def _research_and_software(labour_first: Expr, labour_next: Expr) -> tuple[Column, ...]:
+def _research_and_software(labour_equation: Expr) -> tuple[Column, ...]:
     return (
         Column("day", Const(0), day.prev + 1, "day", "Day index t"),
-        Column("labour", labour_first, labour_next, "x day 0", "AI research labour L_t, relative to day 0", FIXED),
+        Column.every_row("labour", labour_equation, "x day 0", "AI research labour L_t, relative to day 0", FIXED),
         Column("cumulative_research", Const(1), x.prev + labour.prev / T_R, "x day 0", "Cumulative research x_{t+1} = x_t + L_t / T_R", FLOP),
         Column("software", Const(1), software_from(x), "x day 0", "Software S_t = x_t^r, held at infinity_cap", FLOP),
     )
 
 
 DIAGNOSTICS = (
-    Column("reached_infinity", if_(isnumber(S), if_(ge(S, cap), 1, 0), 1), if_(isnumber(S), if_(ge(S, cap), 1, 0), 1), "flag", "1 once S_t >= infinity_cap or S_t is an error"),
-    Column("software_doublings", log2(S), log2(S), "doublings", "log2 S_t", FIXED),
+    Column.every_row("reached_infinity", if_(isnumber(S), if_(ge(S, cap), 1, 0), 1), "flag", "1 once S_t >= infinity_cap or S_t is an error"),
+    Column.every_row("software_doublings", log2(S), "doublings", "log2 S_t", FIXED),
     Column("pace", Const(0), doublings - doublings.prev, "doublings/day", "Pace of progress: software doublings on day t (0 on day 0)", "0.0000"),
     Column(
         "pace_doublings",
@@ -99,19 +99,18 @@ DIAGNOSTICS = (
 )
 
 
-def _variant(name: str, sheet: str, description: str, labour_first: Expr, labour_next: Expr, extra: tuple[Column, ...]) -> Table:
-    return Table(name, sheet, description, _research_and_software(labour_first, labour_next) + extra + DIAGNOSTICS, rows_from="horizon_days")
+def _variant(name: str, sheet: str, description: str, labour_equation: Expr, extra: tuple[Column, ...]) -> Table:
+    return Table(name, sheet, description, _research_and_software(labour_equation) + extra + DIAGNOSTICS, rows_from="horizon_days")
 
 
 E_dep, G, g, deployed, S_start = Col("deployed_flop"), Col("training_run_flop"), Col("training_progress"), Col("deployed"), Col("run_software")
 
 TABLES = (
-    _variant("no_retraining", "No retraining", "Better algorithms apply at once to the running AIs: L_t = S_t.", S, S, ()),
+    _variant("no_retraining", "No retraining", "Better algorithms apply at once to the running AIs: L_t = S_t.", S, ()),
     _variant(
         "continuous_retraining",
         "Continuous retraining",
         "A share phi of compute keeps training the model; labour follows its effective FLOP: L_t = E_t / E0.",
-        E / E0,
         E / E0,
         (Column("effective_flop", E0, E.prev + phi * C * S.prev, "FLOP", "Cumulative effective training FLOP E_{t+1} = E_t + phi C S_t", FLOP),),
     ),
@@ -119,7 +118,6 @@ TABLES = (
         "from_scratch",
         "From scratch",
         "Reconstruction of retraining from scratch (generations): a run uses the software of the day it started and is deployed at upgrade_factor x the deployed model.",
-        E_dep / E0,
         E_dep / E0,
         (
             Column("training_progress", Const(0), G.prev + phi * C * S_start.prev, "FLOP", "Effective FLOP of the run in progress before a deployment check: G_{t-1} + phi C S_start", FLOP),
