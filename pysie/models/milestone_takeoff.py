@@ -238,11 +238,12 @@ UNIFORMS = ("u_amr_sar", "u_sc_sar", "u_sc_sar_zero", "u_asi_exponent", "u_sc_mu
 
 @lru_cache(maxsize=8)
 def uniforms(seed: int, samples: int) -> np.ndarray:
-    """(samples, 8) uniforms strictly inside (0, 1): (k + 0.5) / 2^53 with k from
-    ``numpy.random.default_rng(seed).integers(0, 2**53)``, one column per name of
-    :data:`UNIFORMS`. Read-only: every caller sees the same numbers."""
-    draws = np.random.default_rng(int(seed)).integers(0, 2**53, size=(int(samples), len(UNIFORMS)))
-    out = (draws + 0.5) / 2.0**53
+    """(samples, 8) uniforms strictly inside (0, 1): k / 10^15 with k from
+    ``numpy.random.default_rng(seed).integers(1, 10**15)``, one column per name
+    of :data:`UNIFORMS`. At most 15 significant digits, so the decimal text a
+    workbook stores reads back as exactly the same double. Read-only."""
+    draws = np.random.default_rng(int(seed)).integers(1, 10**15, size=(int(samples), len(UNIFORMS)))
+    out = draws / 1e15
     out.setflags(write=False)
     return out
 
