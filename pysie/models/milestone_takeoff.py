@@ -413,7 +413,7 @@ MODEL = Model(
             "Percentile of the samples",
             "Date",
             log_y=False,
-            y_axis={"num_format": "yyyy", "min": 46388, "max": 58806, "date_axis": False},
+            y_axis={"num_format": "yyyy", "min": 46388, "max": 58806},
         ),
     ),
     notes=(
