@@ -74,7 +74,8 @@ def run_model(name: str, preset: str | None, overrides: dict[str, str]) -> dict[
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    result = run_model(args.model, args.preset, parse_assignments(args.set))
+    assignments = args.set + [f"{name}={value}" for name in ("samples", "seed") if (value := getattr(args, name, None)) is not None]
+    result = run_model(args.model, args.preset, parse_assignments(assignments))
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:
@@ -127,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--samples", help="Monte Carlo samples (same as --set samples=N)")
+    p.add_argument("--seed", help="random seed (same as --set seed=S)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("build", help="write workbooks: one template or model, or every template into workbooks/")

@@ -262,3 +262,13 @@ def column_sum(column: Range) -> Expr:
 def references(expr: Expr) -> set[str]:
     """Defined names an expression reads."""
     return {node.name for node in expr.walk() if isinstance(node, Name)}
+
+
+def norm_s_inv(u: Any) -> Any:
+    """Standard normal quantile (Excel ``NORM.S.INV``)."""
+    return _apply("norm_s_inv", u)
+
+
+def percentile(column: Range, k: Any) -> Expr:
+    """``PERCENTILE(column, k)``: the k-quantile of a column, linearly interpolated."""
+    return Call("percentile", (column, as_expr(k)))

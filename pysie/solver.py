@@ -54,7 +54,7 @@ def solve(model: Model, parameters: Mapping[str, object]) -> Solution:
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, {}), n)
         tables: dict[str, dict[str, np.ndarray]] = {}
         for table in model.tables:
-            tables[table.name] = _solve_table(table, values, table.rows(structural), n)
+            tables[table.name] = _solve_table(table, values, tables, structural, n)
         for scalar in _ordered(model.outputs + model.checks):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, tables), n)
     return Solution(model, values, tables, n)
@@ -101,6 +101,8 @@ def row_order(table: Table, first: bool = False) -> list[str]:
     """Columns in an order where each follows the same-row cells it reads."""
     deps = {}
     for col in table.columns:
+        if col.is_data:
+            continue  # stored values are filled before any row is computed
         expr = col.first if first else col.next
         deps[col.name] = {n.name for n in expr.walk() if (isinstance(n, Col) and n.lag == 0) or isinstance(n, Cell)} - {col.name}
     order: list[str] = []
@@ -128,6 +130,8 @@ def _source(expr: Expr, row: str) -> str:
         return f"c_{_ident(expr.name)}[{row}-{expr.lag}]" if expr.lag else f"c_{_ident(expr.name)}[{row}]"
     if isinstance(expr, Cell):
         return f"c_{_ident(expr.name)}[{expr.row}]"
+    if isinstance(expr, Range):
+        return f"r_{_ident(expr.table)}__{_ident(expr.name)}"
     if isinstance(expr, Call):
         return f"f_{expr.op}({', '.join(_source(a, row) for a in expr.args)})"
     raise TypeError(f"{expr!r} cannot appear in a table column")
@@ -138,10 +142,16 @@ def _compiled(table: Table):  # type: ignore[no-untyped-def]
     """Generate and compile the row loop of ``table`` once."""
     names = sorted({n.name for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Call)})
-    lines = ["def solve_rows(N, C, rows, F):"]
+    ranges = sorted({(n.table, n.name) for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Range)})
+    lines = ["def solve_rows(N, C, rows, F, T):"]
     lines += [f"    f_{op} = F[{op!r}]" for op in ops]
     lines += [f"    n_{_ident(n)} = N[{n!r}]" for n in names]
+    lines += [f"    r_{_ident(t)}__{_ident(c)} = T[{t!r}][{c!r}].T" for t, c in ranges]
     lines += [f"    c_{_ident(c.name)} = C[{c.name!r}]" for c in table.columns]
+    if table.independent_rows:  # every row has the same equation: whole columns at once
+        for name in row_order(table):
+            lines.append(f"    c_{_ident(name)}[:] = {_source(table.column(name).next, ':')}")
+        lines.append("    return")
     for name in row_order(table, first=True):
         lines.append(f"    c_{_ident(name)}[0] = {_source(table.column(name).first, '0')}")
     lines.append("    for t in range(1, rows):")
@@ -153,11 +163,18 @@ def _compiled(table: Table):  # type: ignore[no-untyped-def]
     return namespace["solve_rows"], source
 
 
-def _solve_table(table: Table, names: Mapping[str, np.ndarray], rows: int, n: int) -> dict[str, np.ndarray]:
+def _solve_table(
+    table: Table, names: Mapping[str, np.ndarray], tables: Mapping[str, Mapping[str, np.ndarray]], structural: Mapping[str, float], n: int
+) -> dict[str, np.ndarray]:
+    """Fill stored-value columns, then run the compiled row loop."""
     solve_rows, _ = _compiled(table)
+    rows = table.rows(structural)
     columns = {c.name: np.empty((rows, n)) for c in table.columns}
+    for c in table.columns:
+        if c.data is not None:
+            columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
     functions = {op: p.numpy for op, p in PRIMITIVES.items()}
-    solve_rows(names, columns, rows, functions)
+    solve_rows(names, columns, rows, functions, tables)
     return {name: _as_errors(values) for name, values in columns.items()}
 
 

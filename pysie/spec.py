@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from pysie.expr import Cell, Col, Expr, Name, Range
+from pysie.expr import Cell, Col, Const, Expr, Name, Range
 
 
 class InputError(ValueError):
@@ -107,6 +107,28 @@ class Column:
     description: str
     number_format: str = "General"
     symbol: str = ""
+    data: DataSource | None = None
+
+    @property
+    def is_data(self) -> bool:
+        """Stored values (written as numbers, not formulas)."""
+        return self.data is not None
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Per-row input values of a column: ``values(parameters, rows)`` returns
+    ``rows`` numbers from the structural parameters named in ``reads`` (e.g.
+    seeded random uniforms from ``seed``). They are written into the workbook
+    as plain numbers, so the sheet holds exactly what the solver used."""
+
+    values: Callable[[Mapping[str, float], int], Any]
+    reads: tuple[str, ...] = ()
+
+
+def data_column(name: str, source: DataSource, unit: str, description: str, number_format: str = "General") -> Column:
+    """A column of stored values (no formula) filled by ``source``."""
+    return Column(name, Const(0), Const(0), unit, description, number_format, data=source)
 
     @classmethod
     def every_row(cls, name: str, expr: Expr, unit: str, description: str, number_format: str = "General") -> Column:
@@ -120,15 +142,17 @@ class Table:
 
     ``rows_from`` names the structural parameter that sets the number of steps;
     the table has ``value + 1`` rows (steps 0 .. value), or ``value / step`` + 1
-    when ``step_from`` is given.
+    when ``step_from`` is given; ``extra_rows`` replaces that 1 (0 for a table
+    of ``value`` samples). An int ``rows_from`` is a fixed number of rows.
     """
 
     name: str
     sheet: str
     description: str
     columns: tuple[Column, ...]
-    rows_from: str
+    rows_from: str | int
     step_from: str | None = None
+    extra_rows: int = 1
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -137,10 +161,20 @@ class Table:
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
     def rows(self, values: Mapping[str, float]) -> int:
+        if isinstance(self.rows_from, int):
+            return self.rows_from
         count = float(values[self.rows_from])
         if self.step_from is not None:
             count = count / float(values[self.step_from])
-        return int(round(count)) + 1
+        return int(round(count)) + self.extra_rows
+
+    @property
+    def independent_rows(self) -> bool:
+        """No row reads another row: every column has one equation for all
+        rows, so the solver may compute whole columns at once."""
+        return all(
+            c.first == c.next and not any(isinstance(n, Cell) or (isinstance(n, Col) and n.lag > 0) for n in c.next.walk()) for c in self.columns
+        )
 
     def range(self, column: str) -> Range:
         self.column(column)
@@ -157,6 +191,7 @@ class Chart:
     x_title: str
     y_title: str
     log_y: bool = True
+    y_axis: Mapping[str, Any] = field(default_factory=dict)  # extra XlsxWriter y-axis options
 
 
 @dataclass(frozen=True)
@@ -175,6 +210,7 @@ class Model:
     presets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     charts: tuple[Chart, ...] = ()
     notes: tuple[str, ...] = ()
+    check_values: Callable[[Mapping[str, float]], None] | None = None  # cross-parameter checks; raises InputError
 
     # --- look-ups -----------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -212,7 +248,10 @@ class Model:
         for key, value in (overrides or {}).items():
             self.parameter(key)
             values[key] = value
-        return {p.name: p.validate(values[p.name]) for p in self.parameters}
+        checked = {p.name: p.validate(values[p.name]) for p in self.parameters}
+        if self.check_values is not None:
+            self.check_values(checked)
+        return checked
 
     # --- validation of the declaration --------------------------------------
     def validate(self) -> Model:
@@ -223,9 +262,16 @@ class Model:
             if name in seen:
                 raise ValueError(f"model {self.name!r}: name {name!r} is declared twice")
             seen.add(name)
-        for table in self.tables:
+        structural = {p.name for p in self.parameters if p.structural}
+        for i, table in enumerate(self.tables):
             cols = {c.name for c in table.columns}
+            earlier = {t.name for t in self.tables[:i]}
             for column in table.columns:
+                if column.data is not None and not set(column.data.reads) <= structural:
+                    raise ValueError(f"{table.name}.{column.name}: stored values may read only structural parameters, not {sorted(set(column.data.reads) - structural)}")
+                ranges = {n.table for e in (column.first, column.next) for n in e.walk() if isinstance(n, Range)}
+                if not ranges <= earlier:
+                    raise ValueError(f"{table.name}.{column.name}: a column may read whole columns of earlier tables only, not {sorted(ranges - earlier)}")
                 for expr in (column.first, column.next):
                     self._check_refs(expr, seen, cols, f"{table.name}.{column.name}")
                 if any(isinstance(n, Col) and n.lag > 0 for n in column.first.walk()):

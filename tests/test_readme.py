@@ -63,3 +63,14 @@ def test_readme_table_matches_the_solver() -> None:
         result = run_model("retraining", preset, {})
         assert result["variants"]["no_retraining"]["months_to_infinity"] == pytest.approx(float(none), abs=0.005)
         assert result["variants"]["continuous_retraining"]["months_to_infinity"] == pytest.approx(float(continuous), abs=0.005)
+
+
+def test_readme_milestone_table_matches_the_solver() -> None:
+    from pysie.cli import run_model
+
+    rows = re.findall(r"^\| (SAR|SIAR|ASI) \| ([\d-]+) \| ([\d-]+) \| ([\d-]+) \| ([\d-]+) \|", README, flags=re.M)
+    assert [r[0] for r in rows] == ["SAR", "SIAR", "ASI"]
+    result = run_model("milestone-takeoff", None, {})
+    for milestone, point, p10, p50, p90 in rows:
+        assert result["point"][milestone] == point
+        assert [result["percentiles"][milestone][q] for q in ("p10", "p50", "p90")] == [p10, p50, p90]

@@ -97,5 +97,39 @@ def write_cached_values(src: Path, dst: Path, values: Mapping[tuple[str, str], f
     return written
 
 
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_TYPE = re.compile(rb'\st="([^"]*)"')
+
+
+def read_cached_values(path: Path) -> dict[tuple[str, str], float | str | bool | None]:
+    """The cached value of every formula cell, ``(sheet, cell) -> value``, read
+    from the sheet XML as stored: numbers stay numbers whatever their number
+    format (openpyxl turns a date-formatted cell into a datetime, and a serial
+    past 9999-12-31 into an error); errors are their codes."""
+    from xml.sax.saxutils import unescape
+
+    values: dict[tuple[str, str], float | str | bool | None] = {}
+    with zipfile.ZipFile(path) as book:
+        for sheet, part in sheet_parts(book).items():
+            for match in _CELL.finditer(book.read(part)):
+                body = match.group(4) or b""
+                if _FORMULA.search(body) is None:
+                    continue
+                kind = _TYPE.search(match.group(2))
+                raw = _VALUE.search(body)
+                text = unescape(raw.group(1).decode()) if raw else None
+                t = kind.group(1).decode() if kind else "n"
+                if text is None:
+                    value: float | str | bool | None = None
+                elif t == "b":
+                    value = text.strip() == "1"
+                elif t in ("e", "str", "inlineStr", "s"):
+                    value = text
+                else:
+                    value = float(text)
+                values[(sheet, match.group(1).decode())] = value
+    return values
+
+
 def copy_file(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)

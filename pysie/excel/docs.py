@@ -33,6 +33,9 @@ def docs_lines(layout: Layout) -> Iterator[Line]:
     for table in m.tables:
         yield "heading", f"Sheet '{table.sheet}': {table.description}"
         for column in table.columns:
+            if column.is_data:
+                yield "pair", (column.name, f"{column.description} [{column.unit}]. Stored values (numbers, not formulas), generated from {', '.join(column.data.reads) or 'the declaration'}.")
+                continue
             first = formula(column.first, Where(layout, table.name, 0))
             later = formula(column.next, Where(layout, table.name, 1))
             yield "pair", (column.name, f"{column.description} [{column.unit}]. Row of day 0: {first}   Row of day 1: {later}")

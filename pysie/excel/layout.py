@@ -107,6 +107,8 @@ class Layout:
         for table in self.model.tables:
             for step in range(self.table_rows[table.name]):
                 for column in table.columns:
+                    if column.is_data:
+                        continue  # stored values, not formulas
                     yield FormulaCell(table.sheet, self.table_cell(table.name, column.name, step), column.name, step, table.name)
         for scalar in self.model.scalars:
             sheet, cell = self.named[scalar.name]

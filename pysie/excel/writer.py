@@ -228,6 +228,9 @@ def _table_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, s
         where = Where(layout, table_name, step)
         r = TABLE_HEADER_ROWS + step
         for c, column in enumerate(columns):
+            if column.is_data:
+                ws.write_number(r, c, float(values[column.name][step]), fmt[column.name])
+                continue
             expr = column.first if step == 0 else column.next
             ws.write_formula(r, c, formula(expr, where), fmt[column.name], cached(values[column.name][step], expr))
     ws.freeze_panes(TABLE_HEADER_ROWS, 1)
@@ -281,6 +284,7 @@ def _chart_sheet(book: xlsxwriter.Workbook, layout: Layout, chart_spec: Any) -> 
     y_axis: dict[str, Any] = {"name": chart_spec.y_title, "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, "num_format": "0E+0"}
     if chart_spec.log_y:
         y_axis.update({"log_base": 10, "min": 1})
+    y_axis.update(chart_spec.y_axis)
     chart.set_y_axis(y_axis)
     chart.set_legend({"position": "bottom"})
     sheet = book.add_chartsheet(chart_spec.sheet)

@@ -46,8 +46,9 @@ def recalculate(path: Path, engine: str = "formulas") -> dict[tuple[str, str], A
         with tempfile.TemporaryDirectory(prefix="pysie-lo-") as tmp:
             out = Path(tmp) / path.name
             recalculate_libreoffice(path, out)
-            book = open_workbook(out, data_only=True)
-            values = {(s, c): book[s][c].value for (s, c) in formulas_at if s in book.sheetnames}
+            from pysie.excel.cache import read_cached_values
+
+            values = read_cached_values(out)
     else:
         raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     return {key: values.get(key) for key in formulas_at}
