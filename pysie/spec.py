@@ -114,6 +114,11 @@ class Column:
         """Stored values (written as numbers, not formulas)."""
         return self.data is not None
 
+    @classmethod
+    def every_row(cls, name: str, expr: Expr, unit: str, description: str, number_format: str = "General") -> Column:
+        """A column with one equation for every row, day 0 included."""
+        return cls(name, expr, expr, unit, description, number_format)
+
 
 @dataclass(frozen=True)
 class DataSource:
@@ -129,11 +134,6 @@ class DataSource:
 def data_column(name: str, source: DataSource, unit: str, description: str, number_format: str = "General") -> Column:
     """A column of stored values (no formula) filled by ``source``."""
     return Column(name, Const(0), Const(0), unit, description, number_format, data=source)
-
-    @classmethod
-    def every_row(cls, name: str, expr: Expr, unit: str, description: str, number_format: str = "General") -> Column:
-        """A column with one equation for every row, day 0 included."""
-        return cls(name, expr, expr, unit, description, number_format)
 
 
 @dataclass(frozen=True)
