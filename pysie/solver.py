@@ -164,3 +164,12 @@ def _solve_table(table: Table, names: Mapping[str, np.ndarray], rows: int, n: in
 def table_source(table: Table) -> str:
     """The generated row loop, for reading and debugging."""
     return _compiled(table)[1]
+
+
+def solve_presets(model: Model, values: Mapping[str, float], overrides: Mapping[str, Mapping[str, float]] | None = None) -> Solution:
+    """Solve every compared preset (``model.comparison``) at once: scenario i is
+    preset i, with ``values`` and the preset's own varying parameters
+    (see :meth:`pysie.spec.Model.comparison_values`)."""
+    per_preset = model.comparison_values(values, overrides)
+    stacked = {p.name: np.array([v[p.name] for v in per_preset.values()]) for p in model.parameters}
+    return solve(model, stacked)

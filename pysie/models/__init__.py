@@ -11,6 +11,7 @@ from pysie.spec import InputError
 #: model name -> module holding its declaration
 REGISTRY: dict[str, str] = {
     "retraining": "pysie.models.retraining",
+    "overhang": "pysie.models.overhang",
 }
 
 
