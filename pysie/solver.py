@@ -39,6 +39,15 @@ class Solution:
     def value(self, name: str, scenario: int = 0) -> float:
         return float(self.values[name][scenario])
 
+    def json_value(self, name: str, scenario: int = 0) -> float | None:
+        """A value for a JSON report: None (null) where it is an error (NaN)."""
+        value = self.value(name, scenario)
+        return None if value != value else value
+
+    def parameter_values(self, scenario: int = 0) -> dict[str, int | float]:
+        """The parameters of one scenario, whole numbers as int (for reports)."""
+        return {p.name: (int if p.integer else float)(self.value(p.name, scenario)) for p in self.model.parameters}
+
     def column(self, table: str, column: str, scenario: int = 0) -> np.ndarray:
         """One scenario's trajectory of a column, row by row."""
         return self.tables[table][column][:, scenario]

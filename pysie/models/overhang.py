@@ -171,19 +171,15 @@ MODEL = Model(
 ).validate()
 
 
-def _number(value: float) -> float | None:
-    return None if value != value else value
-
-
 def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
     """Key results of one scenario as a JSON-ready dict; None (null) and a
     message when takeoff does not happen within the horizon."""
-    v = lambda name: _number(solution.value(name, scenario))  # noqa: E731
+    v = lambda name: solution.json_value(name, scenario)  # noqa: E731
     remaining = {pool: v(f"{pool}_remaining_at_takeoff") for pool in POOLS}
     sizes = {pool: solution.value(f"{pool}_pool_oom", scenario) for pool in POOLS}
     result: dict[str, Any] = {
         "model": MODEL.name,
-        "parameters": {p.name: (int if p.integer else float)(solution.value(p.name, scenario)) for p in MODEL.parameters},
+        "parameters": solution.parameter_values(scenario),
         "max_takeoff_speed": v("max_takeoff_speed"),
         "max_speed_year": v("max_speed_year"),
         "takeoff_year": v("takeoff_year"),
