@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pysie.excel.cache import ERROR_CODES
-from pysie.excel.layout import Layout
+from pysie.excel.layout import COMPARE, Layout
 from pysie.excel.reader import open_workbook, read_inputs, read_metadata
 from pysie.models import model_module
-from pysie.solver import Solution, row_order, solve
+from pysie.solver import Solution, row_order, solve, solve_presets
 from pysie.spec import InputError
 
 DEFAULT_RTOL = 1e-9
@@ -88,14 +88,20 @@ def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL) -> bool:
     return abs(found - expected) <= rtol * max(abs(found), abs(expected)) or found == expected
 
 
-def expected_values(layout: Layout, solution: Solution, scenario: int = 0) -> dict[tuple[str, str], tuple[str, int | None, float]]:
-    """(sheet, cell) -> (variable, row, solver value) for every formula cell."""
+def expected_values(layout: Layout, solution: Solution, scenario: int = 0, presets: Solution | None = None) -> dict[tuple[str, str], tuple[str, int | None, float]]:
+    """(sheet, cell) -> (variable, row, solver value) for every formula cell;
+    the cells of compared presets take their values from ``presets`` (scenario
+    i = preset i of ``Model.comparison``, see :func:`pysie.solver.solve_presets`)."""
     out: dict[tuple[str, str], tuple[str, int | None, float]] = {}
+    order = {name: i for i, name in enumerate(layout.model.comparison)}
     for fc in layout.formula_cells():
+        source, k = (solution, scenario) if fc.preset is None else (presets, order[fc.preset])
+        if source is None:
+            raise ValueError(f"{fc.sheet}!{fc.cell} belongs to preset {fc.preset!r}: pass the presets' solution")
         if fc.table is not None:
-            value = solution.tables[fc.table][fc.variable][fc.row, scenario]
+            value = source.tables[fc.table][fc.variable][fc.row, k]
         else:
-            value = solution.values[fc.variable][scenario]
+            value = source.values[fc.variable][k]
         out[(fc.sheet, fc.cell)] = (fc.variable, fc.row, float(value))
     return out
 
@@ -122,7 +128,25 @@ def compare_values(
 
 def evaluation_order(layout: Layout) -> dict[tuple[str, str], int]:
     """(sheet, column) -> its place in the order a row is computed."""
-    return {(t.sheet, name): i for t in layout.model.tables for i, name in enumerate(row_order(t))}
+    order = {(t.sheet, name): i for t in layout.model.tables for i, name in enumerate(row_order(t))}
+    for (_, table), sheet in layout.preset_sheets.items():
+        order.update({(sheet, name): i for i, name in enumerate(row_order(layout.model.table(table)))})
+    return order
+
+
+def read_preset_inputs(path: Path, layout: Layout) -> dict[str, dict[str, float]]:
+    """The compared presets' varying inputs as the Compare sheet holds them,
+    validated (errors name the cell)."""
+    if not layout.compare_inputs:
+        return {}
+    book = open_workbook(path)
+    if COMPARE not in book.sheetnames:
+        raise InputError(f"{path}: sheet {COMPARE!r} is missing; rebuild with pysie build")
+    out: dict[str, dict[str, float]] = {}
+    for (preset, name), cell in layout.compare_inputs.items():
+        raw = book[COMPARE][cell].value
+        out.setdefault(preset, {})[name] = layout.model.parameter(name).validate(raw, f"{path.name} {COMPARE}!{cell}, preset {preset}")
+    return out
 
 
 def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
@@ -143,7 +167,8 @@ def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_R
     module, values, meta = load_model_inputs(path)
     model = module.MODEL
     layout = Layout.of(model, values)
-    expected = expected_values(layout, solve(model, values))
+    presets = solve_presets(model, values, read_preset_inputs(path, layout)) if model.comparison else None
+    expected = expected_values(layout, solve(model, values), presets=presets)
     found = recalculate(path, engine)
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):

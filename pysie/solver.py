@@ -39,6 +39,15 @@ class Solution:
     def value(self, name: str, scenario: int = 0) -> float:
         return float(self.values[name][scenario])
 
+    def json_value(self, name: str, scenario: int = 0) -> float | None:
+        """A value for a JSON report: None (null) where it is an error (NaN)."""
+        value = self.value(name, scenario)
+        return None if value != value else value
+
+    def parameter_values(self, scenario: int = 0) -> dict[str, int | float]:
+        """The parameters of one scenario, whole numbers as int (for reports)."""
+        return {p.name: (int if p.integer else float)(self.value(p.name, scenario)) for p in self.model.parameters}
+
     def column(self, table: str, column: str, scenario: int = 0) -> np.ndarray:
         """One scenario's trajectory of a column, row by row."""
         return self.tables[table][column][:, scenario]
@@ -194,3 +203,12 @@ def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 1
         piece = {name: array[start : start + chunk] for name, array in values.items()}
         parts.append(solve(model, piece).values)
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def solve_presets(model: Model, values: Mapping[str, float], overrides: Mapping[str, Mapping[str, float]] | None = None) -> Solution:
+    """Solve every compared preset (``model.comparison``) at once: scenario i is
+    preset i, with ``values`` and the preset's own varying parameters
+    (see :meth:`pysie.spec.Model.comparison_values`)."""
+    per_preset = model.comparison_values(values, overrides)
+    stacked = {p.name: np.array([v[p.name] for v in per_preset.values()]) for p in model.parameters}
+    return solve(model, stacked)

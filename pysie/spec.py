@@ -192,6 +192,8 @@ class Chart:
     y_title: str
     log_y: bool = True
     y_axis: Mapping[str, Any] = field(default_factory=dict)  # extra XlsxWriter y-axis options
+    y_min: float = 1  # lower end of a log axis
+    per_preset: bool = False  # one series per compared preset (Model.comparison) and column
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,8 @@ class Model:
     charts: tuple[Chart, ...] = ()
     notes: tuple[str, ...] = ()
     check_values: Callable[[Mapping[str, float]], None] | None = None  # cross-parameter checks; raises InputError
+    #: presets shown side by side on a Compare sheet, each with its own live table
+    comparison: tuple[str, ...] = ()
 
     # --- look-ups -----------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -248,10 +252,29 @@ class Model:
         for key, value in (overrides or {}).items():
             self.parameter(key)
             values[key] = value
-        checked = {p.name: p.validate(values[p.name]) for p in self.parameters}
+        resolved = {p.name: p.validate(values[p.name]) for p in self.parameters}
+        for table in self.tables:
+            check_whole_steps(table, resolved)
         if self.check_values is not None:
-            self.check_values(checked)
-        return checked
+            self.check_values(resolved)
+        return resolved
+
+    # --- presets compared side by side ---------------------------------------
+    def varying_parameters(self) -> tuple[str, ...]:
+        """Parameters whose value differs among the compared presets."""
+        sets = [self.preset(name) for name in self.comparison]
+        return tuple(p.name for p in self.parameters if len({v[p.name] for v in sets}) > 1)
+
+    def comparison_values(self, values: Mapping[str, float], overrides: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, dict[str, float]]:
+        """Inputs of each compared preset: ``values`` with the preset's own value
+        of every varying parameter (or ``overrides[preset][name]``, e.g. read
+        back from a workbook)."""
+        out = {}
+        for name in self.comparison:
+            own = {k: self.preset(name)[k] for k in self.varying_parameters()}
+            own.update((overrides or {}).get(name, {}))
+            out[name] = {**values, **{k: self.parameter(k).validate(v, f"preset {name}") for k, v in own.items()}}
+        return out
 
     # --- validation of the declaration --------------------------------------
     def validate(self) -> Model:
@@ -292,6 +315,16 @@ class Model:
                 raise ValueError(f"{where}: unknown column {node.name!r}")
             if isinstance(node, Range):
                 self.table(node.table).column(node.name)
+
+
+def check_whole_steps(table: Table, values: Mapping[str, float]) -> None:
+    """A table stepped by ``step_from`` must fit a whole number of steps in ``rows_from``."""
+    if table.step_from is None:
+        return
+    span, step = float(values[table.rows_from]), float(values[table.step_from])
+    count = span / step
+    if abs(count - round(count)) > 1e-9 * max(1.0, count):
+        raise InputError(f"{table.step_from}: {step:g} does not divide {table.rows_from} = {span:g} into whole steps ({count:.6g} steps)")
 
 
 def broadcast_parameters(model: Model, values: Mapping[str, object]) -> tuple[dict[str, np.ndarray], int]:

@@ -11,6 +11,11 @@ must equal). Sheets:
   step, one column per quantity.
 * ``Summary`` (results) and ``Theory`` (closed-form check cells): one named
   cell per row.
+* when the model compares presets (``Model.comparison``): one copy of each
+  table per preset (same columns and rows, its own sheet), and ``Compare``:
+  a column per preset holding the values of the parameters that differ among
+  them (input cells) and every result as a formula over that preset's tables.
+  The copies read those cells instead of the workbook-wide names.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from typing import Iterator, Mapping
 
 from openpyxl.utils import get_column_letter
 
+from pysie.expr import Name
 from pysie.spec import Model, Scalar, Table
 
 INPUTS = "Inputs"
 SUMMARY = "Summary"
 THEORY = "Theory"
 DOCS = "Docs"
+COMPARE = "Compare"
+COMPARE_HEADER_ROW = 3  # title, note, header
 
 #: Rows of the how-to block at the top of the Inputs sheet, before the header.
 HOWTO_ROWS = 6
@@ -44,6 +52,7 @@ class FormulaCell:
     variable: str
     row: int | None  # the step for table cells, None for named cells
     table: str | None = None
+    preset: str | None = None  # a compared preset's copy (Model.comparison)
 
 
 @dataclass
@@ -55,6 +64,10 @@ class Layout:
     table_letters: dict[str, dict[str, str]] = field(default_factory=dict)
     input_rows: dict[str, int] = field(default_factory=dict)
     derived_header_row: int = 0
+    preset_sheets: dict[tuple[str, str], str] = field(default_factory=dict)  # (preset, table) -> sheet
+    compare_inputs: dict[tuple[str, str], str] = field(default_factory=dict)  # (preset, parameter) -> cell on Compare
+    compare_outputs: dict[tuple[str, str], str] = field(default_factory=dict)  # (preset, result) -> cell on Compare
+    compare_results_row: int = 0
 
     @classmethod
     def of(cls, model: Model, values: Mapping[str, float]) -> Layout:
@@ -77,7 +90,40 @@ class Layout:
         for table in model.tables:
             layout.table_rows[table.name] = table.rows(structural)
             layout.table_letters[table.name] = {c.name: get_column_letter(i + 1) for i, c in enumerate(table.columns)}
+        layout._lay_out_comparison()
         return layout
+
+    def _lay_out_comparison(self) -> None:
+        model = self.model
+        varying = model.varying_parameters()
+        for d in model.derived:
+            clash = {n.name for n in d.expr.walk() if isinstance(n, Name)} & set(varying)
+            if clash:
+                raise ValueError(f"derived input {d.name!r} reads {sorted(clash)}, which differ between compared presets; make it a column or an output")
+        self.compare_results_row = COMPARE_HEADER_ROW + len(varying) + 2
+        used = {t.sheet for t in model.tables} | {INPUTS, SUMMARY, THEORY, DOCS, COMPARE} | {c.sheet for c in model.charts}
+        for i, preset in enumerate(model.comparison):
+            letter = get_column_letter(2 + i)
+            for table in model.tables:
+                sheet = f"{table.sheet} ({preset})"
+                if len(sheet) > 31 or sheet in used:
+                    raise ValueError(f"model {model.name!r}: sheet name {sheet!r} for preset {preset!r} is too long or taken")
+                used.add(sheet)
+                self.preset_sheets[(preset, table.name)] = sheet
+            for j, name in enumerate(varying):
+                self.compare_inputs[(preset, name)] = f"{letter}{COMPARE_HEADER_ROW + 1 + j}"
+            for j, s in enumerate(model.outputs):
+                self.compare_outputs[(preset, s.name)] = f"{letter}{self.compare_results_row + 1 + j}"
+
+    def preset_names(self, preset: str) -> dict[str, str]:
+        """Name -> absolute reference of the cells a preset's copy reads instead
+        of the workbook-wide names (its varying parameters and its results)."""
+        cells = {n: c for (p, n), c in {**self.compare_inputs, **self.compare_outputs}.items() if p == preset}
+        return {n: f"{quote_sheet(COMPARE)}!{absolute(c)}" for n, c in cells.items()}
+
+    def preset_tables(self, preset: str) -> dict[str, str]:
+        """Table -> sheet of a preset's copies."""
+        return {t: s for (p, t), s in self.preset_sheets.items() if p == preset}
 
     # --- addresses ----------------------------------------------------------
     def sheet_of(self, table: str) -> str:
@@ -93,11 +139,12 @@ class Layout:
         row = self.excel_row(step)
         return f"${letter}${row}" if absolute else f"{letter}{row}"
 
-    def column_range(self, table: str, column: str) -> str:
-        """``'Sheet'!$C$3:$C$1103``: a whole column of a table."""
+    def column_range(self, table: str, column: str, sheet: str | None = None) -> str:
+        """``'Sheet'!$C$3:$C$1103``: a whole column of a table (on ``sheet``
+        when it is a preset's copy)."""
         letter = self.table_letters[table][column]
         last = self.excel_row(self.table_rows[table] - 1)
-        return f"{quote_sheet(self.sheet_of(table))}!${letter}${self.excel_row(0)}:${letter}${last}"
+        return f"{quote_sheet(sheet or self.sheet_of(table))}!${letter}${self.excel_row(0)}:${letter}${last}"
 
     def scalars_on(self, sheet: str) -> tuple[Scalar, ...]:
         return {INPUTS: self.model.derived, SUMMARY: self.model.outputs, THEORY: self.model.checks}[sheet]
@@ -113,9 +160,23 @@ class Layout:
         for scalar in self.model.scalars:
             sheet, cell = self.named[scalar.name]
             yield FormulaCell(sheet, cell, scalar.name, None)
+        for preset in self.model.comparison:
+            for table in self.model.tables:
+                sheet = self.preset_sheets[(preset, table.name)]
+                for step in range(self.table_rows[table.name]):
+                    for column in table.columns:
+                        yield FormulaCell(sheet, self.table_cell(table.name, column.name, step), column.name, step, table.name, preset)
+            for scalar in self.model.outputs:
+                yield FormulaCell(COMPARE, self.compare_outputs[(preset, scalar.name)], scalar.name, None, None, preset)
 
     def tables(self) -> tuple[Table, ...]:
         return self.model.tables
+
+
+def absolute(cell: str) -> str:
+    """``B7`` -> ``$B$7``."""
+    letters = "".join(ch for ch in cell if ch.isalpha())
+    return f"${letters}${cell[len(letters):]}"
 
 
 def quote_sheet(sheet: str) -> str:

@@ -8,7 +8,8 @@ the tree needs them, so ``neg(pow(x, 2))`` prints ``-(x^2)`` while
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 from pysie.excel.layout import Layout
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
@@ -19,11 +20,23 @@ ATOM = 10  # precedence of anything that never needs parentheses
 
 @dataclass(frozen=True)
 class Where:
-    """The cell a formula is printed for: a table row, or a named cell (table None)."""
+    """The cell a formula is printed for: a table row, or a named cell (table None).
+
+    A preset's copy (see :mod:`pysie.excel.layout`) prints ``names`` (defined
+    name -> cell reference) in place of those names, and reads whole columns
+    of table ``t`` from sheet ``sheets[t]``.
+    """
 
     layout: Layout
     table: str | None = None
     step: int = 0
+    names: Mapping[str, str] = field(default_factory=dict)
+    sheets: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def preset(cls, layout: Layout, preset: str, table: str | None = None, step: int = 0) -> Where:
+        """Where a cell of ``preset``'s copy is printed."""
+        return cls(layout, table, step, layout.preset_names(preset), layout.preset_tables(preset))
 
 
 def number(value: float) -> str:
@@ -44,7 +57,7 @@ def _text(expr: Expr, where: Where) -> tuple[str, int]:
         text = number(expr.value)
         return text, (5 if text.startswith("-") else ATOM)
     if isinstance(expr, Name):
-        return expr.name, ATOM
+        return where.names.get(expr.name, expr.name), ATOM
     if isinstance(expr, Col):
         if where.table is None:
             raise ValueError(f"column {expr.name!r} used outside a table")
@@ -56,7 +69,7 @@ def _text(expr: Expr, where: Where) -> tuple[str, int]:
             raise ValueError(f"cell of {expr.name!r} used outside a table")
         return where.layout.table_cell(where.table, expr.name, expr.row, absolute=True), ATOM
     if isinstance(expr, Range):
-        return where.layout.column_range(expr.table, expr.name), ATOM
+        return where.layout.column_range(expr.table, expr.name, where.sheets.get(expr.table)), ATOM
     if isinstance(expr, Call):
         return _call(expr, where)
     raise TypeError(f"cannot print {expr!r}")

@@ -18,6 +18,8 @@ import xlsxwriter
 
 from pysie import __version__
 from pysie.excel.layout import (
+    COMPARE,
+    COMPARE_HEADER_ROW,
     DOCS,
     HOWTO_ROWS,
     INPUT_COLUMNS,
@@ -28,12 +30,13 @@ from pysie.excel.layout import (
     TABLE_HEADER_ROWS,
     THEORY,
     Layout,
+    absolute,
 )
 from pysie.excel.docs import docs_lines
 from pysie.excel.printer import Where, formula
 from pysie.expr import Call
 from pysie.fileio import atomic_output
-from pysie.solver import Solution, solve
+from pysie.solver import Solution, solve, solve_presets
 from pysie.spec import Model, Parameter, Scalar
 
 REPRODUCIBLE_DATE = datetime.datetime(2025, 3, 1)
@@ -66,12 +69,18 @@ def build_workbook(
     """
     solution = solve(model, values)
     layout = Layout.of(model, values)
+    presets = solve_presets(model, values) if model.comparison else None
     with atomic_output(Path(path), overwrite=overwrite) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
         formats = _formats(book)
         _inputs_sheet(book, formats, layout, solution)
         for table in model.tables:
             _table_sheet(book, formats, layout, solution, table.name)
+        if presets is not None:
+            _compare_sheet(book, formats, layout, presets)
+            for i, preset in enumerate(model.comparison):
+                for table in model.tables:
+                    _table_sheet(book, formats, layout, presets, table.name, preset, i)
         _scalar_sheet(book, formats, layout, solution, SUMMARY, "Results (formulas over the day-by-day sheets)")
         if model.checks:
             _scalar_sheet(book, formats, layout, solution, THEORY, "Closed-form check cells (theory)")
@@ -81,7 +90,7 @@ def build_workbook(
         for chart in model.charts:
             _chart_sheet(book, layout, chart)
         for name, (sheet, cell) in layout.named.items():
-            book.define_name(name, f"={_quote(sheet)}!{_absolute(cell)}")
+            book.define_name(name, f"={_quote(sheet)}!{absolute(cell)}")
         # A fixed creation date keeps rebuilt workbooks byte-identical.
         book.set_properties({"title": model.title, "subject": f"pysie model {model.name}", "keywords": f"pysie,{model.name}", "created": REPRODUCIBLE_DATE})
         book.close()
@@ -117,11 +126,6 @@ def _formats(book: xlsxwriter.Workbook) -> dict[str, Any]:
 
 def _quote(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
-
-
-def _absolute(cell: str) -> str:
-    letters = "".join(ch for ch in cell if ch.isalpha())
-    return f"${letters}${cell[len(letters):]}"
 
 
 def _param_format(p: Parameter) -> str:
@@ -178,7 +182,7 @@ def _inputs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, 
 def _validation(p: Parameter) -> dict[str, Any]:
     kind = "integer" if p.integer else "decimal"
     message = f"{p.name}: a {'whole ' if p.integer else ''}number in {p.bounds_text()} {p.unit}".strip()
-    rule: dict[str, Any] = {"validate": kind, "error_title": p.name, "error_message": message[:255], "input_message": p.description[:255], "input_title": p.name[:32]}
+    rule: dict[str, Any] = {"validate": kind, "error_title": p.name[:32], "error_message": message[:255], "input_message": p.description[:255], "input_title": p.name[:32]}
     if p.lower is not None and p.upper is not None and not (p.lower_open or p.upper_open):
         rule.update({"criteria": "between", "minimum": p.lower, "maximum": p.upper})
     elif p.lower is not None:
@@ -213,19 +217,21 @@ def _scalar_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, 
     ws.freeze_panes(SCALAR_HEADER_ROWS, 1)
 
 
-def _table_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, solution: Solution, table_name: str) -> None:
+def _table_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, solution: Solution, table_name: str, preset: str | None = None, scenario: int = 0) -> None:
+    """A step-by-step sheet; for a compared ``preset``, its copy (which reads
+    the preset's cells on Compare) with the values of ``scenario``."""
     table = layout.model.table(table_name)
-    ws = book.add_worksheet(table.sheet)
+    ws = book.add_worksheet(table.sheet if preset is None else layout.preset_sheets[(preset, table_name)])
     columns = table.columns
     for c, column in enumerate(columns):
         ws.write(0, c, column.name, f["header"])
         ws.write(1, c, column.unit, f["unit"])
         ws.write_comment(0, c, f"{column.description}", {"x_scale": 2})
         ws.set_column(c, c, max(12, len(column.name) + 2), f["number"](column.number_format))
-    values = {c.name: solution.tables[table_name][c.name][:, 0] for c in columns}
+    values = {c.name: solution.tables[table_name][c.name][:, scenario] for c in columns}
     fmt = {c.name: f["number"](c.number_format) for c in columns}
     for step in range(layout.table_rows[table_name]):
-        where = Where(layout, table_name, step)
+        where = Where(layout, table_name, step) if preset is None else Where.preset(layout, preset, table_name, step)
         r = TABLE_HEADER_ROWS + step
         for c, column in enumerate(columns):
             if column.is_data:
@@ -234,6 +240,41 @@ def _table_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, s
             expr = column.first if step == 0 else column.next
             ws.write_formula(r, c, formula(expr, where), fmt[column.name], cached(values[column.name][step], expr))
     ws.freeze_panes(TABLE_HEADER_ROWS, 1)
+
+
+def _compare_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, presets: Solution) -> None:
+    """The compared presets side by side: their varying inputs (editable), then
+    every result as a formula over that preset's own tables."""
+    model = layout.model
+    ws = book.add_worksheet(COMPARE)
+    ws.write(0, 0, "Presets side by side", f["title"])
+    ws.write(1, 0, "Yellow cells: the inputs that differ between the presets (edit them here); every other input is read from the Inputs sheet. Each preset has its own step-by-step sheet.", f["note"])
+    header = COMPARE_HEADER_ROW - 1
+    titles = ("name", *model.comparison, "unit", "description")
+    for col, title in enumerate(titles):
+        ws.write(header, col, title, f["header"])
+    after = 1 + len(model.comparison)
+    for j, name in enumerate(model.varying_parameters()):
+        p = model.parameter(name)
+        row = header + 1 + j
+        ws.write(row, 0, name, f["bold"])
+        for i, preset in enumerate(model.comparison):
+            ws.write_number(row, 1 + i, float(presets.values[name][i]), f["number"](_param_format(p), "input"))
+            ws.data_validation(row, 1 + i, row, 1 + i, _validation(p))
+        ws.write(row, after, p.unit)
+        ws.write(row, after + 1, p.description)
+    ws.write(layout.compare_results_row - 1, 0, "Results (formulas over each preset's sheet)", f["header"])
+    for j, s in enumerate(model.outputs):
+        row = layout.compare_results_row + j
+        ws.write(row, 0, s.name, f["bold"])
+        for i, preset in enumerate(model.comparison):
+            ws.write_formula(row, 1 + i, formula(s.expr, Where.preset(layout, preset)), f["number"](s.number_format), cached(presets.values[s.name][i], s.expr))
+        ws.write(row, after, s.unit)
+        ws.write(row, after + 1, s.description)
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, len(model.comparison), 20)
+    ws.set_column(after + 1, after + 1, 80)
+    ws.freeze_panes(COMPARE_HEADER_ROW, 1)
 
 
 def _docs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, template: str, template_version: int) -> None:
@@ -264,8 +305,9 @@ def _docs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, te
 
 def _chart_sheet(book: xlsxwriter.Workbook, layout: Layout, chart_spec: Any) -> None:
     chart = book.add_chart({"type": "scatter", "subtype": "straight"})
-    for table, column in chart_spec.series:
-        sheet = layout.sheet_of(table)
+    series = [(None, t, c) for t, c in chart_spec.series] if not chart_spec.per_preset else [(p, t, c) for t, c in chart_spec.series for p in layout.model.comparison]
+    for preset, table, column in series:
+        sheet = layout.sheet_of(table) if preset is None else layout.preset_sheets[(preset, table)]
         rows = layout.table_rows[table]
         first_col = layout.model.table(table).columns[0].name
         x_letter = layout.table_letters[table][first_col]
@@ -273,7 +315,7 @@ def _chart_sheet(book: xlsxwriter.Workbook, layout: Layout, chart_spec: Any) -> 
         top, bottom = TABLE_HEADER_ROWS + 1, TABLE_HEADER_ROWS + rows
         chart.add_series(
             {
-                "name": f"{sheet}: {column}",
+                "name": f"{sheet}: {column}" if preset is None else f"{preset}: {column}",
                 "categories": f"={_quote(sheet)}!${x_letter}${top}:${x_letter}${bottom}",
                 "values": f"={_quote(sheet)}!${y_letter}${top}:${y_letter}${bottom}",
                 "line": {"width": 1.5},
@@ -281,9 +323,9 @@ def _chart_sheet(book: xlsxwriter.Workbook, layout: Layout, chart_spec: Any) -> 
         )
     chart.set_title({"name": chart_spec.title})
     chart.set_x_axis({"name": chart_spec.x_title, "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
-    y_axis: dict[str, Any] = {"name": chart_spec.y_title, "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, "num_format": "0E+0"}
+    y_axis: dict[str, Any] = {"name": chart_spec.y_title, "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, "num_format": "0E+0" if chart_spec.log_y else "General"}
     if chart_spec.log_y:
-        y_axis.update({"log_base": 10, "min": 1})
+        y_axis.update({"log_base": 10, "min": chart_spec.y_min})
     y_axis.update(chart_spec.y_axis)
     chart.set_y_axis(y_axis)
     chart.set_legend({"position": "bottom"})

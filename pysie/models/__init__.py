@@ -12,6 +12,7 @@ from pysie.spec import InputError
 REGISTRY: dict[str, str] = {
     "retraining": "pysie.models.retraining",
     "milestone-takeoff": "pysie.models.milestone_takeoff",
+    "overhang": "pysie.models.overhang",
 }
 
 

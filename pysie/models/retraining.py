@@ -214,13 +214,9 @@ MODEL = Model(
 ).validate()
 
 
-def _number(value: float) -> float | None:
-    return None if value != value else value
-
-
 def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
     """The key results of one scenario as a JSON-ready dict (None = never)."""
-    v = lambda name: _number(solution.value(name, scenario))  # noqa: E731
+    v = lambda name: solution.json_value(name, scenario)  # noqa: E731
     variants: dict[str, dict[str, Any]] = {}
     for name in VARIANTS:
         variants[name] = {
@@ -233,7 +229,7 @@ def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
     variants["from_scratch"]["deployments"] = [int(d) for d in solution.column("from_scratch", "day", scenario)[deployed == 1]]
     return {
         "model": MODEL.name,
-        "parameters": {p.name: (int if p.integer else float)(solution.value(p.name, scenario)) for p in MODEL.parameters},
+        "parameters": solution.parameter_values(scenario),
         "variants": variants,
         "retraining_multiplier": v("retraining_multiplier"),
         "from_scratch_multiplier": v("from_scratch_multiplier"),
