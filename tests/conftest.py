@@ -16,6 +16,16 @@ REPO = Path(__file__).resolve().parent.parent
 SHORT = {"horizon_days": 200}
 
 
+def _has_soffice() -> bool:
+    from pysie.recalc.libreoffice import find_soffice
+
+    return find_soffice() is not None
+
+
+#: Skip, with the install command as the reason, where LibreOffice is missing.
+needs_soffice = pytest.mark.skipif(not _has_soffice(), reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc")
+
+
 @pytest.fixture(scope="session")
 def short_retraining_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("books") / "retraining-short.xlsx"

@@ -19,9 +19,8 @@ from pysie.excel.cache import sheet_parts
 from pysie.excel.layout import Layout
 from pysie.models.retraining import MODEL as RETRAINING
 from pysie.recalc import libreoffice as lo
-from tests.conftest import REPO, SHORT
+from tests.conftest import REPO, SHORT, needs_soffice
 
-needs_soffice = pytest.mark.skipif(lo.find_soffice() is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc")
 
 
 def test_missing_soffice_exits_2_with_the_install_hint_on_one_line(short_retraining_book: Path, tmp_path: Path) -> None:

@@ -13,11 +13,9 @@ from pysie.compare import check_workbook, expected_values, load_model_inputs
 from pysie.excel.compat import describe, formula_problems, unexpected_errors, workbook_path_problems
 from pysie.excel.layout import Layout
 from pysie.recalc import recalculate
-from pysie.recalc.libreoffice import find_soffice
 from pysie.solver import solve
-from tests.conftest import template_names
+from tests.conftest import needs_soffice, template_names
 
-needs_soffice = pytest.mark.skipif(find_soffice() is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc")
 
 #: The tolerance the issue asks for; no template needs a looser one (see README).
 RTOL = 1e-12
