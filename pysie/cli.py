@@ -88,6 +88,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from pysie.build import build_target, build_all
 
+    if args.check:
+        return cmd_build_check(args)
     if args.target is None:
         results = build_all(Path(args.output or "workbooks"), overwrite=args.force, templates=args.templates)
     else:
@@ -96,6 +98,30 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         print(format_rows(f"{module.MODEL.title}", module.key_results(result)))
         print()
+    return EXIT_OK
+
+
+def cmd_build_check(args: argparse.Namespace) -> int:
+    """``build --check``: exit 1 listing every cell where workbooks/ is stale."""
+    from pysie.freshness import check_committed
+
+    if args.target is not None:
+        raise UsageError("build --check compares every template; give no TARGET")
+    folder = Path(args.output or "workbooks")
+    stale = check_committed(folder, args.templates)
+    for item in stale[: args.limit]:
+        print(item.describe())
+    if len(stale) > args.limit:
+        print(f"... and {len(stale) - args.limit} more")
+    print(f"{folder}: {'stale, rebuild with pysie build --force' if stale else 'every workbook matches its template'}")
+    return EXIT_DIFFERENT if stale else EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from pysie.render import render_charts
+
+    for png in render_charts(Path(args.book), Path(args.output), dpi=args.dpi):
+        print(f"wrote {png}")
     return EXIT_OK
 
 
@@ -139,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.add_argument("--templates", type=Path, help="templates folder (default ./templates)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ from a fresh build")
+    p.add_argument("--limit", type=int, default=20, help="with --check: differences to print")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("recalc", help="recalculate a workbook headlessly and write the values")
@@ -155,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=1e-9)
     p.add_argument("--limit", type=int, default=20, help="differences to print")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("render", help="export each chart sheet to PNG through LibreOffice")
+    p.add_argument("book")
+    p.add_argument("-o", "--output", required=True, help="folder for the PNGs (created if missing)")
+    p.add_argument("--dpi", type=int, default=80)
+    p.set_defaults(func=cmd_render)
     return parser
 
 

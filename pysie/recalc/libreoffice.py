@@ -120,9 +120,11 @@ def _is_executable(path: str | os.PathLike[str]) -> bool:
 def find_soffice() -> str | None:
     """Locate the LibreOffice ``soffice`` binary.
 
-    Search order: the ``PYSIE_SOFFICE`` environment variable (if it names an
-    executable file, or a command found on PATH), then ``soffice`` and
-    ``libreoffice`` on PATH, then a list of common install locations.
+    Search order: the ``PYSIE_SOFFICE`` environment variable (an executable
+    file, or a command found on PATH), then ``soffice`` and ``libreoffice`` on
+    PATH, then a list of common install locations. When ``PYSIE_SOFFICE`` is
+    set but names nothing runnable, the search stops there: an explicit choice
+    that is wrong should fail, not silently run another LibreOffice.
 
     Returns:
         The path to the binary, or ``None`` if none was found.
@@ -131,9 +133,7 @@ def find_soffice() -> str | None:
     if env:
         if _is_executable(env):
             return env
-        found = shutil.which(env)
-        if found:
-            return found
+        return shutil.which(env)
     for name in ("soffice", "libreoffice"):
         found = shutil.which(name)
         if found:
@@ -153,7 +153,9 @@ def _require_soffice() -> str:
     """Return the soffice path or raise :class:`EngineUnavailable`."""
     soffice = find_soffice()
     if soffice is None:
-        raise EngineUnavailable(_SOFFICE_INSTALL_HINT)
+        env = os.environ.get(SOFFICE_ENV, "").strip()
+        where = f"{SOFFICE_ENV}={env} is not an executable file or command; " if env else ""
+        raise EngineUnavailable(where + _SOFFICE_INSTALL_HINT)
     return soffice
 
 

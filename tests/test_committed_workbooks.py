@@ -1,0 +1,54 @@
+"""The workbooks committed in workbooks/ are what the templates build today."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pysie.cli import main
+from pysie.excel.cache import write_cached_values
+from pysie.freshness import compare_books
+from tests.conftest import REPO, template_names
+
+
+def test_committed_workbooks_are_current(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["build", "--check", "-o", str(REPO / "workbooks"), "--templates", str(REPO / "templates")])
+    out = capsys.readouterr().out
+    assert status == 0, out
+
+
+def _a_table_formula_cell(path: Path) -> tuple[str, str]:
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[1]
+    return ws.title, f"B{ws.max_row}"
+
+
+@pytest.mark.parametrize("template", template_names()[:1])
+def test_a_stale_copy_exits_1_naming_the_changed_cell(template: str, template_books: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    committed = tmp_path / "workbooks"
+    committed.mkdir()
+    for path in template_books.values():
+        shutil.copyfile(path, committed / path.name)
+    book = template_books[template]
+    sheet, cell = _a_table_formula_cell(book)
+    write_cached_values(book, committed / book.name, {(sheet, cell): 12345.5})
+    status = main(["build", "--check", "-o", str(committed), "--templates", str(REPO / "templates")])
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert f"{book.name} {sheet}!{cell}: cached value committed 12345.5" in out
+    assert out.count("committed") == 1  # only the changed cell is reported
+
+
+def test_a_changed_formula_and_a_missing_workbook_are_named(template_books: dict[str, Path], tmp_path: Path) -> None:
+    book = next(iter(template_books.values()))
+    edited = tmp_path / book.name
+    wb = openpyxl.load_workbook(book)
+    ws = wb.worksheets[1]
+    ws["A3"] = "=1+1"
+    wb.save(edited)  # openpyxl drops cached values too: many cells differ
+    stale = compare_books(edited, book)
+    assert any(s.where == f"{ws.title}!A3" and "content" in s.what for s in stale)
+    assert main(["build", "--check", "-o", str(tmp_path / "empty"), "--templates", str(REPO / "templates")]) == 1

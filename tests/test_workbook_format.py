@@ -1,0 +1,62 @@
+"""Workbooks that open cleanly: frozen headers, readable number formats, and a
+how-to block on the Inputs sheet, read back with openpyxl from every template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pysie.excel.layout import DOCS, HOWTO_ROWS, INPUTS
+from tests.conftest import template_names
+
+SCIENTIFIC = "E+"
+
+
+
+
+@pytest.mark.parametrize("template", template_names())
+def test_every_data_sheet_has_frozen_headers(template: str, template_books: dict[str, Path]) -> None:
+    book = openpyxl.load_workbook(template_books[template])
+    for ws in book.worksheets:
+        if ws.title != DOCS:
+            assert ws.freeze_panes, f"{ws.title}: no frozen header"
+
+
+@pytest.mark.parametrize("template", template_names())
+def test_flop_is_scientific_and_years_are_plain(template: str, template_books: dict[str, Path]) -> None:
+    book = openpyxl.load_workbook(template_books[template])
+    checked = 0
+    for ws in book.worksheets:
+        if ws.title == DOCS:
+            continue
+        header, units = ws[1], ws[2]
+        cells = []
+        if ws.max_row > 3 and all(isinstance(c.value, str) for c in header[:2]) and any(isinstance(c.value, str) for c in units):
+            cells = [(f"{c.column_letter}3", str(u.value or ""), ws[f"{c.column_letter}3"].number_format) for c, u in zip(header, units)]
+        else:  # name, value, unit rows (Inputs, Summary, Theory)
+            cells = [(r[1].coordinate, r[2].value, r[1].number_format) for r in ws.iter_rows(min_row=2) if len(r) > 2 and isinstance(r[0].value, str) and isinstance(r[2].value, str) and isinstance(r[1].value, (int, float, str)) and not (isinstance(r[1].value, str) and not r[1].value.startswith("="))]
+        for where, unit, fmt in cells:
+            if "flop" in unit.lower():
+                checked += 1
+                assert SCIENTIFIC in fmt.upper(), f"{ws.title}!{where} ({unit}) has number format {fmt!r}"
+            if unit.lower().rstrip("s") in ("year", "date"):
+                checked += 1
+                assert SCIENTIFIC not in fmt.upper() and fmt in ("0", "General", "yyyy-mm-dd", "yyyy"), f"{ws.title}!{where} ({unit}) has number format {fmt!r}"
+    assert checked, "no FLOP, year or date cell found: is the header layout still as this test assumes?"
+
+
+@pytest.mark.parametrize("template", template_names())
+def test_inputs_sheet_starts_with_how_to_use(template: str, template_books: dict[str, Path]) -> None:
+    ws = openpyxl.load_workbook(template_books[template])[INPUTS]
+    block = [str(ws.cell(row=r, column=1).value or "") for r in range(2, HOWTO_ROWS + 1)]
+    assert block[0].startswith("How to use:")
+    assert sum(bool(line) for line in block) >= 3
+    assert any("pysie check" in line for line in block)
+    assert book_is_active_on_inputs(template_books[template])
+
+
+def book_is_active_on_inputs(path: Path) -> bool:
+    book = openpyxl.load_workbook(path)
+    return book.active is not None and book.active.title == INPUTS
