@@ -9,6 +9,7 @@ dependency), so XML entity expansion never runs.
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,10 @@ def open_workbook(path: Path, *, data_only: bool = False) -> Any:
     """openpyxl workbook, or :class:`WorkbookError` with the reason."""
     check_container(path)
     try:
-        return openpyxl.load_workbook(path, data_only=data_only)
+        with warnings.catch_warnings():
+            # date-formatted serials past year 9999 (e.g. "never" dates) read as errors; no need to warn per cell
+            warnings.filterwarnings("ignore", message=".*is marked as a date.*", category=UserWarning)
+            return openpyxl.load_workbook(path, data_only=data_only)
     except WorkbookError:
         raise
     except Exception as exc:  # openpyxl raises many types for broken parts
