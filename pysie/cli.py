@@ -136,7 +136,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from pysie.compare import check_workbook
 
-    report = check_workbook(Path(args.book), engine=args.engine, rtol=args.rtol)
+    report = check_workbook(Path(args.book), engine=args.engine, rtol=args.rtol, atol=args.atol)
     print(report.summary(limit=args.limit))
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="recalculate a workbook and compare every formula cell with the solver")
     p.add_argument("book")
     p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"))
-    p.add_argument("--rtol", type=float, default=1e-9)
+    p.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (default 1e-9)")
+    p.add_argument("--atol", type=float, default=0.0, help="absolute tolerance added to it, for values near zero (default 0)")
     p.add_argument("--limit", type=int, default=20, help="differences to print")
     p.set_defaults(func=cmd_check)
 

@@ -75,8 +75,13 @@ def is_error(value: Any) -> bool:
     return False
 
 
-def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL) -> bool:
-    """Does a workbook value equal the solver's (NaN means "an error")?"""
+def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> bool:
+    """Does a workbook value equal the solver's (NaN means "an error")?
+
+    ``|found - expected| <= rtol * max(|found|, |expected|) + atol``; ``atol``
+    (default 0) is for values near zero computed from inputs of order one,
+    where a last-bit difference of the input is large relative to the result.
+    """
     if not math.isfinite(expected):
         return is_error(found)
     if isinstance(found, bool):
@@ -85,7 +90,7 @@ def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL) -> bool:
         found = 0.0  # Excel reads an empty result as 0
     if not isinstance(found, (int, float)) or is_error(found):
         return False
-    return abs(found - expected) <= rtol * max(abs(found), abs(expected)) or found == expected
+    return abs(found - expected) <= rtol * max(abs(found), abs(expected)) + atol or found == expected
 
 
 def expected_values(layout: Layout, solution: Solution, scenario: int = 0, presets: Solution | None = None) -> dict[tuple[str, str], tuple[str, int | None, float]]:
@@ -110,6 +115,7 @@ def compare_values(
     expected: Mapping[tuple[str, str], tuple[str, int | None, float]],
     found: Mapping[tuple[str, str], Any],
     rtol: float = DEFAULT_RTOL,
+    atol: float = 0.0,
     evaluation_order: Mapping[tuple[str, str], int] | None = None,
 ) -> list[Difference]:
     """Every formula cell whose found value does not agree, first diverging row
@@ -118,7 +124,7 @@ def compare_values(
     diffs = []
     for (sheet, cell), (variable, row, value) in expected.items():
         got = found.get((sheet, cell))
-        if not agree(value, got, rtol):
+        if not agree(value, got, rtol, atol):
             diffs.append(Difference(sheet, cell, variable, row, value if math.isfinite(value) else None, got))
     order = {sheet: i for i, sheet in enumerate(dict.fromkeys(s for s, _ in expected))}
     within = evaluation_order or {}
@@ -158,7 +164,7 @@ def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
     return module, values, meta
 
 
-def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_RTOL) -> CheckReport:
+def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> CheckReport:
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
     from pysie.recalc import recalculate
@@ -173,4 +179,4 @@ def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_R
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
         raise InputError(f"{path}: none of the model's formula cells are formulas here; was it saved as values only?")
-    return CheckReport(path, engine, model.name, len(expected), compare_values(expected, found, rtol, evaluation_order(layout)), missing)
+    return CheckReport(path, engine, model.name, len(expected), compare_values(expected, found, rtol, atol, evaluation_order(layout)), missing)

@@ -17,8 +17,12 @@ from pysie.solver import solve
 from tests.conftest import needs_soffice, template_names
 
 
-#: The tolerance the issue asks for; no template needs a looser one (see README).
+#: The tolerance the issue asks for.
 RTOL = 1e-12
+#: NORM.S.INV near u = 0.5 is ill-conditioned in relative terms (z ~ 5e-5 from
+#: u ~ 0.50002 magnifies one ulp of u, 1.1e-16, to 2e-12 of z): LibreOffice's
+#: and scipy's results differ by that one absolute ulp there.
+ATOL = 1e-15
 
 
 def _solver_values(path: Path) -> dict[tuple[str, str], float]:
@@ -31,7 +35,7 @@ def _solver_values(path: Path) -> dict[tuple[str, str], float]:
 @needs_soffice
 @pytest.mark.parametrize("template", template_names())
 def test_libreoffice_agrees_with_the_solver_in_every_formula_cell(template: str, template_books: dict[str, Path]) -> None:
-    report = check_workbook(template_books[template], engine="libreoffice", rtol=RTOL)
+    report = check_workbook(template_books[template], engine="libreoffice", rtol=RTOL, atol=ATOL)
     assert report.compared > 0
     assert report.ok, report.summary()
 

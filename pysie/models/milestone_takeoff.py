@@ -410,7 +410,7 @@ MODEL = Model(
             "Milestone dates by percentile of the samples (axis cut at 2060)",
             "Chart",
             tuple(("distribution", f"{m.lower()}_date_percentile") for m in MILESTONES),
-            "Percentile of the samples",
+            "Percentile of the samples (%)",
             "Date",
             log_y=False,
             y_axis={"num_format": "yyyy", "min": 46388, "max": 58806},

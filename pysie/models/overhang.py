@@ -162,7 +162,7 @@ MODEL = Model(
     comparison=tuple(PRESETS),
     charts=(
         Chart("Takeoff speed by preset (log scale)", "Speed chart", (("overhang", "speed"),), "Year", "Takeoff speed (OOM/year)", log_y=True, y_min=0.01, per_preset=True),
-        Chart("Capability by preset", "Capability chart", (("overhang", "capability"),), "Year", "Capability (log10 effective FLOP)", log_y=False, per_preset=True),
+        Chart("Capability by preset", "Capability chart", (("overhang", "capability"),), "Year", "Capability (log10 FLOP)", log_y=False, per_preset=True),
     ),
     notes=(
         "Compare sheet: the four presets side by side, each computed live on its own 'Steps (preset)' sheet from the Inputs sheet and the preset's own cells.",
