@@ -9,6 +9,7 @@ dependency), so XML entity expansion never runs.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from pysie.spec import InputError, Model
 
@@ -27,6 +29,8 @@ class WorkbookError(ValueError):
 #: Refuse archives that would unpack to more than this (zip bombs).
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: An encrypted .xlsx is an OLE container holding this stream (UTF-16 name).
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 
 
 def check_container(path: Path) -> None:
@@ -37,9 +41,11 @@ def check_container(path: Path) -> None:
     if path.is_dir():
         raise WorkbookError(f"{path}: is a folder, not a workbook")
     with open(path, "rb") as fh:
-        head = fh.read(8)
+        head = fh.read(1 << 20)
     if head.startswith(_OLE_MAGIC):
-        raise WorkbookError(f"{path}: an encrypted workbook or an old binary .xls; save it as an unencrypted .xlsx")
+        if _ENCRYPTION_STREAM in head:
+            raise WorkbookError(f"{path}: an encrypted (password-protected) workbook; save an unencrypted copy as .xlsx")
+        raise WorkbookError(f"{path}: an old binary .xls (or other OLE file), not an .xlsx; save it as .xlsx")
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"{path}: not an .xlsx workbook (not a zip archive)")
     try:
@@ -138,10 +144,53 @@ def read_inputs(book: Any, model: Model, path: Path, *, evaluate_formula: Any = 
             raise InputError(f"{path}: defined name {p.name!r} points at missing sheet {sheet!r}")
         raw = book[sheet][cell].value
         where = f"{path.name} {sheet}!{cell}"
-        if isinstance(raw, str) and raw.startswith("="):
+        text = formula_text(raw)
+        if text is not None:
             if evaluate_formula is None:
-                raise InputError(f"{p.name} ({where}): input cells must hold numbers, found the formula {raw}")
+                raise InputError(f"{p.name} ({where}): input cells must hold numbers, found the formula {text}")
             raw = evaluate_formula(sheet, cell)
+            where = f"{where}, formula {text}"
         values[p.name] = p.validate(raw, where)
         cells[p.name] = InputCell(p.name, sheet, cell, raw)
     return values, cells
+
+
+def formula_text(value: Any) -> str | None:
+    """``'=...'`` when an openpyxl cell value is a formula (plain, array or
+    data table), else None. openpyxl (3.1) already translates shared formulas
+    to each cell's own text with ``openpyxl.formula.translate.Translator``."""
+    if isinstance(value, ArrayFormula):
+        return str(value.text)
+    if isinstance(value, DataTableFormula):
+        return "=TABLE()"
+    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        return value
+    return None
+
+
+_STRING_LITERAL = re.compile(r'("(?:[^"]|"")*")')
+_QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
+_PREFIXES = re.compile(r"_xl(?:fn|ws|udf)\.", re.I)
+_NUMBER = re.compile(r"(?<![A-Z0-9_.])(\d+\.?\d*(?:E[+-]?\d+)?|\.\d+(?:E[+-]?\d+)?)(?![A-Z0-9_(])")
+
+
+def normalise_formula(text: str) -> str:
+    """Formula text in a canonical spelling, so that formulas Excel, LibreOffice
+    and pysie write differently but mean the same compare equal: no leading
+    ``=``, no ``_xlfn.``/``_xlws.`` prefixes, no ``$``, no whitespace, no quotes
+    around sheet names, upper case outside string literals, numbers in one form
+    (``0.5``, ``.5`` and ``5E-1`` alike)."""
+    text = text.strip()
+    if text.startswith("="):
+        text = text[1:]
+    parts = _STRING_LITERAL.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a string literal: kept as written
+            out.append(part)
+            continue
+        part = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", part)
+        part = _PREFIXES.sub("", part).replace("$", "")
+        part = re.sub(r"\s+", "", part).upper()
+        out.append(_NUMBER.sub(lambda m: repr(float(m.group(1))).upper(), part))
+    return "".join(out)
