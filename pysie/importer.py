@@ -34,7 +34,7 @@ import numpy as np
 from pysie.excel.cycles import Key, describe, find_cycle
 from pysie.excel.layout import Layout
 from pysie.excel.printer import Where, formula
-from pysie.excel.reader import Metadata, defined_name_target, formula_text, normalise_formula, open_workbook, read_inputs, read_metadata
+from pysie.excel.reader import defined_name_target, formula_text, normalise_formula, open_workbook, read_inputs, read_metadata
 from pysie.models import model_module
 from pysie.solver import Solution, solve
 from pysie.spec import InputError, Model
@@ -142,11 +142,13 @@ class ImportReport:
 # --- the import ----------------------------------------------------------------------
 
 
-def import_workbook(path: Path, engine: str = "formulas", *, recalc: bool = True, reference: bool = True) -> ImportReport:
+def import_workbook(path: Path, engine: str = "formulas", *, recalc: bool = True, reference: bool = True, edited_results: bool = True) -> ImportReport:
     """Read an edited workbook and report inputs, results, edits and additions.
 
     ``recalc=False`` never runs an engine (edited formulas are still listed;
-    an input formula without a cached value is then refused). ``reference=False``
+    an input formula without a cached value is then refused);
+    ``edited_results=False`` lists edited formulas without recalculating them.
+    ``reference=False``
     skips building the reference workbook that added cells are found with.
     Raises :class:`~pysie.excel.reader.WorkbookError` or
     :class:`~pysie.spec.InputError` with a one-line reason for bad input.
@@ -165,7 +167,7 @@ def import_workbook(path: Path, engine: str = "formulas", *, recalc: bool = True
     inputs, cells = read_inputs(book, model, path, evaluate_formula=evaluate)
     as_built, structural = sheet_structure(book, model, inputs, path)
     layout = Layout.of(model, as_built)
-    template = _template(meta)
+    template = workbook_template(meta.model, meta.template, meta.template_version)
     if template.version != meta.template_version:
         structural.append(f"built from template {meta.template} version {meta.template_version}; the current template is version {template.version}: rebuild with pysie build {model.name} --from {path.name} -o DIR")
     defaults = _defaults(template, model)
@@ -188,7 +190,7 @@ def import_workbook(path: Path, engine: str = "formulas", *, recalc: bool = True
     report.edited_formulas = edited_formulas(book, layout, located)
     if reference:
         report.added = added_content(book, template, as_built, set(located.values()) | {(c.sheet, c.cell) for c in cells.values()})
-    if report.edited_formulas and recalc:
+    if report.edited_formulas and recalc and edited_results:
         edited_keys = [(e.sheet.upper(), e.cell) for e in report.edited_formulas]
         _refuse_cycle(path, edited_keys, formulas_at, names, book.sheetnames)
         values = _recalculate(path, engine)
@@ -204,20 +206,21 @@ def sheet_structure(book: Any, model: Model, inputs: Mapping[str, float], path: 
     from the rows of formulas on each table sheet), and a message for every
     structural input that no longer matches its sheet."""
     as_built = dict(inputs)
-    messages: list[str] = []
+    mismatched: dict[str, list[str]] = {}
     for table in model.tables:
         if table.sheet not in book.sheetnames:
             raise InputError(f"{path}: sheet {table.sheet!r} of model {model.name} is missing; rebuild with pysie build {model.name} --from {path.name} -o DIR")
         rows = _formula_rows(book[table.sheet])
         step = float(inputs[table.step_from]) if table.step_from else 1.0
-        built = (rows - 1) * step
         if rows and table.rows(inputs) != rows:
-            as_built[table.rows_from] = built
-            messages.append(
-                f"{table.rows_from} is {_fmt(inputs[table.rows_from])} but sheet {table.sheet!r} has {rows} rows (up to {_fmt(built)}); "
-                f"the workbook's formulas still use {rows} rows: rebuild with pysie build {model.name} --from {path.name} -o DIR"
-            )
-    return as_built, list(dict.fromkeys(messages))
+            as_built[table.rows_from] = (rows - 1) * step
+            mismatched.setdefault(table.rows_from, []).append(f"{table.sheet!r} has {rows} rows (up to {_fmt((rows - 1) * step)})")
+    messages = [
+        f"{name} is {_fmt(inputs[name])} but sheet {', '.join(sheets)}; the workbook's formulas still use those rows: "
+        f"rebuild with pysie build {model.name} --from {path.name} -o DIR"
+        for name, sheets in mismatched.items()
+    ]
+    return as_built, messages
 
 
 def _formula_rows(ws: Any) -> int:
@@ -382,14 +385,16 @@ def _single_cell_names(book: Any) -> dict[str, Key]:
     return out
 
 
-def _template(meta: Metadata) -> Template:
+def workbook_template(model: str, name: str, version: int) -> Template:
+    """The template a workbook names, if it is known and holds ``model``; else
+    a template of the model's defaults under that name."""
     try:
-        found = find_template(meta.template)
+        found = find_template(name)
     except InputError:
         found = None
-    if found is not None and found.model == meta.model:
+    if found is not None and found.model == model:
         return found
-    return Template(name=meta.template, model=meta.model, version=meta.template_version)
+    return Template(name=name, model=model, version=version)
 
 
 def _defaults(template: Template, model: Model) -> dict[str, float]:
