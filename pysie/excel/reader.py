@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ def check_container(path: Path) -> None:
             raise WorkbookError(f"{path}: an encrypted (password-protected) workbook; save an unencrypted copy as .xlsx")
         raise WorkbookError(f"{path}: an old binary .xls (or other OLE file), not an .xlsx; save it as .xlsx")
     if not zipfile.is_zipfile(path):
+        if head.startswith(b"PK\x03\x04"):
+            raise WorkbookError(f"{path}: a truncated or corrupted .xlsx (the zip archive has no directory at its end)")
         raise WorkbookError(f"{path}: not an .xlsx workbook (not a zip archive)")
     try:
         with zipfile.ZipFile(path) as z:
@@ -58,7 +61,7 @@ def check_container(path: Path) -> None:
             bad = z.testzip()
             if bad is not None:
                 raise WorkbookError(f"{path}: corrupted archive (member {bad} fails its checksum)")
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise WorkbookError(f"{path}: corrupted or truncated archive ({exc})") from None
 
 
@@ -70,7 +73,10 @@ def open_workbook(path: Path, *, data_only: bool = False) -> Any:
     except WorkbookError:
         raise
     except Exception as exc:  # openpyxl raises many types for broken parts
-        raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
+        cause = exc.__cause__ or exc.__context__
+        why = f", because of {type(cause).__name__}" if cause is not None else ""
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {first}{why})") from None
 
 
 def defined_name_target(book: Any, name: str) -> tuple[str, str] | None:
