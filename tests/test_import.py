@@ -237,3 +237,20 @@ def test_a_libreoffice_save_imports_the_same(book: Path, tmp_path: Path, capsys:
     for key in ("model", "template_version", "inputs", "changed_inputs", "edited_formulas", "added", "results"):
         assert theirs[key] == ours[key], key
     assert theirs["edited_formulas"] == []
+
+
+def test_readme_editing_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Editing a workbook", 1)[1].split("\n## ", 1)[0]
+    python = re.search(r"```python\n(.*?)\n```", section, flags=re.S).group(1)  # type: ignore[union-attr]
+    commands = [line[len("$ pysie ") :].split() for line in re.findall(r"^\$ pysie .*$", section, flags=re.M)]
+    monkeypatch.chdir(tmp_path)
+    assert main(commands[0]) == 0  # build
+    exec(compile(python, "README.md", "exec"), {})
+    capsys.readouterr()
+    assert main(commands[1]) == 0  # import
+    assert re.search(r"research_returns\s+1\.5 -> 1\.3", capsys.readouterr().out)
+    assert main(commands[2]) == 0  # build --from
+    assert openpyxl.load_workbook("fresh/retraining.xlsx")["Inputs"]["B9"].value == 1.3
