@@ -42,3 +42,28 @@ def build_target(target: str, folder: Path, *, overwrite: bool = False, template
 def build_all(folder: Path, *, overwrite: bool = False, templates: Path | None = None) -> list[Built]:
     folder.mkdir(parents=True, exist_ok=True)
     return [build_template(t, folder, overwrite=overwrite) for t in all_templates(templates)]
+
+
+def build_from(book: Path, folder: Path, *, target: str | None = None, overwrite: bool = False, engine: str = "formulas") -> tuple[Built, list[str]]:
+    """A fresh workbook of ``book``'s model and template that keeps its inputs.
+
+    ``target`` (a model or template name), when given, must name the book's
+    model. Returns the build and what the fresh workbook does not carry over
+    (edited formulas and cells or sheets added by hand, which stay in ``book``).
+    The book itself is never replaced.
+    """
+    from pysie.importer import import_workbook, workbook_template
+
+    book = Path(book)
+    report = import_workbook(book, engine, recalc=True, edited_results=False)
+    template = workbook_template(report.model, report.template, report.template_version)
+    if target is not None and target not in (report.model, template.name):
+        raise InputError(f"{book}: holds model {report.model!r} (template {report.template!r}), not {target!r}")
+    out = Path(folder) / template.filename
+    if out.exists() and out.resolve() == book.resolve():
+        raise InputError(f"{out}: is the workbook being read; choose another -o folder so the original is kept")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    built = build_template(template, Path(folder), overwrite=overwrite, values=report.inputs)
+    left = [f"edited formula {e.sheet}!{e.cell}" for e in report.edited_formulas]
+    left += [f"added {a.sheet}" + (f"!{a.cell}" if a.cell else " (sheet)") for a in report.added]
+    return built, left

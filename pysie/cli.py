@@ -90,6 +90,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     if args.check:
         return cmd_build_check(args)
+    if args.from_book is not None:
+        return build_from_book(args)
     if args.target is None:
         results = build_all(Path(args.output or "workbooks"), overwrite=args.force, templates=args.templates)
     else:
@@ -122,6 +124,27 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     for png in render_charts(Path(args.book), Path(args.output), dpi=args.dpi):
         print(f"wrote {png}")
+    return EXIT_OK
+
+
+def build_from_book(args: argparse.Namespace) -> int:
+    from pysie.build import build_from
+
+    if args.preset or args.set:
+        raise UsageError("--from takes the inputs from BOOK; drop --preset/--set (edit BOOK instead)")
+    (path, module, result), left = build_from(Path(args.from_book), Path(args.output or "workbooks"), target=args.target, overwrite=args.force)
+    print(f"wrote {path} with the inputs of {args.from_book}")
+    for item in left:
+        print(f"not carried over (still in {args.from_book}): {item}")
+    print(format_rows(f"{module.MODEL.title}", module.key_results(result)))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pysie.importer import import_workbook
+
+    report = import_workbook(Path(args.book), engine=args.engine)
+    print(json.dumps(report.as_json(), indent=2, allow_nan=False) if args.json else report.summary(limit=args.limit))
     return EXIT_OK
 
 
@@ -167,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--templates", type=Path, help="templates folder (default ./templates)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ from a fresh build")
     p.add_argument("--limit", type=int, default=20, help="with --check: differences to print")
+    p.add_argument("--from", dest="from_book", metavar="BOOK", help="a fresh workbook with the inputs of BOOK (an edited workbook)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("recalc", help="recalculate a workbook headlessly and write the values")
@@ -190,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="folder for the PNGs (created if missing)")
     p.add_argument("--dpi", type=int, default=80)
     p.set_defaults(func=cmd_render)
+    p = sub.add_parser("import", help="read an edited workbook: changed inputs and results, edited formulas, added cells")
+    p.add_argument("book")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"), help="recalculates edited formulas")
+    p.add_argument("--limit", type=int, default=20, help="edited formulas and added cells to print")
+    p.set_defaults(func=cmd_import)
     return parser
 
 

@@ -20,6 +20,19 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+def check_target(path: Path, *, overwrite: bool = False) -> None:
+    """Raise :class:`OutputExists` or ``OSError`` now if ``path`` cannot be
+    written, before any slow work is done for it."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExists(f"{path} exists; pass --force to replace it")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OSError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OSError(f"cannot write {path}: folder {folder} is not writable")
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it into place.
@@ -30,11 +43,8 @@ def atomic_output(path: Path, *, overwrite: bool = False) -> Iterator[Path]:
     and ``OSError`` (with the path) when the folder cannot be written.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExists(f"{path} exists; pass --force to replace it")
+    check_target(path, overwrite=overwrite)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OSError(f"cannot write {path}: folder {folder} does not exist")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)

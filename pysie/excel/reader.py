@@ -9,14 +9,17 @@ dependency), so XML entity expansion never runs.
 
 from __future__ import annotations
 
+import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from pysie.spec import InputError, Model
 
@@ -28,6 +31,8 @@ class WorkbookError(ValueError):
 #: Refuse archives that would unpack to more than this (zip bombs).
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: An encrypted .xlsx is an OLE container holding this stream (UTF-16 name).
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 
 
 def check_container(path: Path) -> None:
@@ -38,10 +43,14 @@ def check_container(path: Path) -> None:
     if path.is_dir():
         raise WorkbookError(f"{path}: is a folder, not a workbook")
     with open(path, "rb") as fh:
-        head = fh.read(8)
+        head = fh.read(1 << 20)
     if head.startswith(_OLE_MAGIC):
-        raise WorkbookError(f"{path}: an encrypted workbook or an old binary .xls; save it as an unencrypted .xlsx")
+        if _ENCRYPTION_STREAM in head:
+            raise WorkbookError(f"{path}: an encrypted (password-protected) workbook; save an unencrypted copy as .xlsx")
+        raise WorkbookError(f"{path}: an old binary .xls (or other OLE file), not an .xlsx; save it as .xlsx")
     if not zipfile.is_zipfile(path):
+        if head.startswith(b"PK\x03\x04"):
+            raise WorkbookError(f"{path}: a truncated or corrupted .xlsx (the zip archive has no directory at its end)")
         raise WorkbookError(f"{path}: not an .xlsx workbook (not a zip archive)")
     try:
         with zipfile.ZipFile(path) as z:
@@ -53,7 +62,7 @@ def check_container(path: Path) -> None:
             bad = z.testzip()
             if bad is not None:
                 raise WorkbookError(f"{path}: corrupted archive (member {bad} fails its checksum)")
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise WorkbookError(f"{path}: corrupted or truncated archive ({exc})") from None
 
 
@@ -68,7 +77,10 @@ def open_workbook(path: Path, *, data_only: bool = False) -> Any:
     except WorkbookError:
         raise
     except Exception as exc:  # openpyxl raises many types for broken parts
-        raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
+        cause = exc.__cause__ or exc.__context__
+        why = f", because of {type(cause).__name__}" if cause is not None else ""
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {first}{why})") from None
 
 
 def defined_name_target(book: Any, name: str) -> tuple[str, str] | None:
@@ -142,10 +154,53 @@ def read_inputs(book: Any, model: Model, path: Path, *, evaluate_formula: Any = 
             raise InputError(f"{path}: defined name {p.name!r} points at missing sheet {sheet!r}")
         raw = book[sheet][cell].value
         where = f"{path.name} {sheet}!{cell}"
-        if isinstance(raw, str) and raw.startswith("="):
+        text = formula_text(raw)
+        if text is not None:
             if evaluate_formula is None:
-                raise InputError(f"{p.name} ({where}): input cells must hold numbers, found the formula {raw}")
+                raise InputError(f"{p.name} ({where}): input cells must hold numbers, found the formula {text}")
             raw = evaluate_formula(sheet, cell)
+            where = f"{where}, formula {text}"
         values[p.name] = p.validate(raw, where)
         cells[p.name] = InputCell(p.name, sheet, cell, raw)
     return values, cells
+
+
+def formula_text(value: Any) -> str | None:
+    """``'=...'`` when an openpyxl cell value is a formula (plain, array or
+    data table), else None. openpyxl (3.1) already translates shared formulas
+    to each cell's own text with ``openpyxl.formula.translate.Translator``."""
+    if isinstance(value, ArrayFormula):
+        return str(value.text)
+    if isinstance(value, DataTableFormula):
+        return "=TABLE()"
+    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        return value
+    return None
+
+
+_STRING_LITERAL = re.compile(r'("(?:[^"]|"")*")')
+_QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
+_PREFIXES = re.compile(r"_xl(?:fn|ws|udf)\.", re.I)
+_NUMBER = re.compile(r"(?<![A-Z0-9_.])(\d+\.?\d*(?:E[+-]?\d+)?|\.\d+(?:E[+-]?\d+)?)(?![A-Z0-9_(])")
+
+
+def normalise_formula(text: str) -> str:
+    """Formula text in a canonical spelling, so that formulas Excel, LibreOffice
+    and pysie write differently but mean the same compare equal: no leading
+    ``=``, no ``_xlfn.``/``_xlws.`` prefixes, no ``$``, no whitespace, no quotes
+    around sheet names, upper case outside string literals, numbers in one form
+    (``0.5``, ``.5`` and ``5E-1`` alike)."""
+    text = text.strip()
+    if text.startswith("="):
+        text = text[1:]
+    parts = _STRING_LITERAL.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a string literal: kept as written
+            out.append(part)
+            continue
+        part = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", part)
+        part = _PREFIXES.sub("", part).replace("$", "")
+        part = re.sub(r"\s+", "", part).upper()
+        out.append(_NUMBER.sub(lambda m: repr(float(m.group(1))).upper(), part))
+    return "".join(out)

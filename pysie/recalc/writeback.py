@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pysie.excel.cache import write_cached_values
-from pysie.fileio import atomic_output
+from pysie.fileio import atomic_output, check_target
 from pysie.recalc import recalculate
 from pysie.spec import InputError
 
@@ -22,8 +22,7 @@ def recalc_to_file(book: Path, output: Path | None, *, engine: str = "formulas",
         output, overwrite = book, True
     if output is None:
         raise InputError("recalc needs -o OUTPUT (or --in-place to update BOOK itself)")
-    if Path(output).exists() and not overwrite:
-        raise InputError(f"{output} exists; pass --force to replace it")
+    check_target(Path(output), overwrite=overwrite)
     values = recalculate(book, engine)
     with atomic_output(Path(output), overwrite=overwrite) as tmp:
         write_cached_values(book, tmp, values)

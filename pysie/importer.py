@@ -1,0 +1,460 @@
+"""``pysie import``: bring an edited workbook back, and lose nothing of it.
+
+:func:`import_workbook` reads a workbook pysie built (for any registered
+model), and reports:
+
+* which model and template version it holds (the ``pysie_*`` names on Docs);
+* every input, read through its defined name (so moved rows still work) and
+  validated; the inputs that differ from the template's values; the model
+  solved with them, next to the results for the template's values;
+* every formula cell whose text differs from what the declaration generates
+  (normalised: case, ``$``, ``_xlfn.``, spacing, LibreOffice's spelling);
+* every sheet or cell a person added (the file is only read, so nothing is
+  dropped; ``pysie build --from`` lists what it does not carry over);
+* a structural input (one that sets how many rows a table has) that no longer
+  matches the rows on the sheet: such a change needs ``pysie build --from``;
+* when formulas were edited, the workbook recalculated as it is (through
+  :func:`pysie.recalc.recalculate`) and its key results next to the solver's.
+
+A formula in an input cell is evaluated: its cached value when the file has
+one (Excel and LibreOffice store one), else the value the recalculation engine
+computes. Circular references are refused before any engine runs.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from pysie.excel.cycles import Key, describe, find_cycle
+from pysie.excel.layout import Layout
+from pysie.excel.printer import Where, formula
+from pysie.excel.reader import defined_name_target, formula_text, normalise_formula, open_workbook, read_inputs, read_metadata
+from pysie.models import model_module
+from pysie.solver import Solution, solve
+from pysie.spec import InputError, Model
+from pysie.templates import Template, find_template
+
+
+@dataclass(frozen=True)
+class EditedFormula:
+    """A formula cell whose text is not what the declaration generates."""
+
+    sheet: str
+    cell: str
+    variable: str
+    expected: str
+    found: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"sheet": self.sheet, "cell": self.cell, "variable": self.variable, "expected": self.expected, "found": self.found}
+
+
+@dataclass(frozen=True)
+class Added:
+    """A sheet (``cell`` None) or a cell a person added."""
+
+    sheet: str
+    cell: str | None
+    content: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"sheet": self.sheet, "cell": self.cell, "content": self.content}
+
+
+@dataclass
+class ImportReport:
+    book: Path
+    model: str
+    template: str
+    template_version: int
+    inputs: dict[str, float]
+    defaults: dict[str, float]
+    input_cells: dict[str, str]
+    results: dict[str, Any]
+    default_results: dict[str, Any]
+    key_rows: list[tuple[str, Any, Any]]
+    edited_formulas: list[EditedFormula] = field(default_factory=list)
+    added: list[Added] = field(default_factory=list)
+    structural: list[str] = field(default_factory=list)
+    engine: str | None = None
+    results_as_edited: dict[str, Any] | None = None
+    edited_key_rows: list[tuple[str, Any, Any]] = field(default_factory=list)
+
+    @property
+    def changed_inputs(self) -> dict[str, list[float]]:
+        return {k: [self.defaults[k], v] for k, v in self.inputs.items() if k in self.defaults and self.defaults[k] != v}
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "book": str(self.book),
+            "model": self.model,
+            "template": self.template,
+            "template_version": self.template_version,
+            "inputs": self.inputs,
+            "changed_inputs": self.changed_inputs,
+            "structural": self.structural,
+            "edited_formulas": [e.as_json() for e in self.edited_formulas],
+            "added": [a.as_json() for a in self.added],
+            "results": self.results,
+        }
+        if self.results_as_edited is not None:
+            out["results_as_edited"] = self.results_as_edited
+            out["engine"] = self.engine
+        return _json_safe(out)
+
+    def summary(self, limit: int = 20) -> str:
+        lines = [f"{self.book}: model {self.model}, template {self.template} version {self.template_version}"]
+        changed = self.changed_inputs
+        if changed:
+            lines.append(f"Changed inputs ({len(changed)}), template value -> workbook value:")
+            lines += [f"  {name:<36} {_fmt(old)} -> {_fmt(new)}  ({self.input_cells[name]})" for name, (old, new) in changed.items()]
+        else:
+            lines.append("Inputs: all as in the template")
+        lines += [f"STRUCTURAL: {s}" for s in self.structural]
+        lines.append("")
+        lines += _table("Key results", ("template", "workbook inputs"), self.key_rows)
+        if self.edited_formulas:
+            lines.append("")
+            lines.append(f"Edited formulas ({len(self.edited_formulas)}), expected vs found:")
+            for e in self.edited_formulas[:limit]:
+                lines.append(f"  {e.sheet}!{e.cell} ({e.variable}): expected {e.expected}  found {e.found}")
+            if len(self.edited_formulas) > limit:
+                lines.append(f"  ... and {len(self.edited_formulas) - limit} more (--json lists all)")
+        if self.edited_key_rows:
+            lines.append("")
+            lines += _table(f"Key results: declared model vs workbook as edited ({self.engine} engine)", ("declared", "as edited"), self.edited_key_rows)
+        if self.added:
+            lines.append("")
+            lines.append(f"Added by hand ({len(self.added)}; kept in the workbook, not part of the model):")
+            for a in self.added[:limit]:
+                lines.append(f"  {a.sheet}" + (f"!{a.cell}" if a.cell else "") + f": {a.content}")
+            if len(self.added) > limit:
+                lines.append(f"  ... and {len(self.added) - limit} more (--json lists all)")
+        return "\n".join(lines)
+
+
+# --- the import ----------------------------------------------------------------------
+
+
+def import_workbook(path: Path, engine: str = "formulas", *, recalc: bool = True, reference: bool = True, edited_results: bool = True) -> ImportReport:
+    """Read an edited workbook and report inputs, results, edits and additions.
+
+    ``recalc=False`` never runs an engine (edited formulas are still listed;
+    an input formula without a cached value is then refused);
+    ``edited_results=False`` lists edited formulas without recalculating them.
+    ``reference=False``
+    skips building the reference workbook that added cells are found with.
+    Raises :class:`~pysie.excel.reader.WorkbookError` or
+    :class:`~pysie.spec.InputError` with a one-line reason for bad input.
+    """
+    path = Path(path)
+    book = open_workbook(path)
+    meta = read_metadata(book, path)
+    try:
+        module = model_module(meta.model)
+    except InputError as exc:
+        raise InputError(f"{path}: Docs pysie_model: {exc}") from None
+    model: Model = module.MODEL
+    names = _single_cell_names(book)
+    formulas_at = _formula_texts(book)
+    evaluate = _InputEvaluator(path, engine, recalc, formulas_at, names, book.sheetnames)
+    inputs, cells = read_inputs(book, model, path, evaluate_formula=evaluate)
+    as_built, structural = sheet_structure(book, model, inputs, path)
+    layout = Layout.of(model, as_built)
+    template = workbook_template(meta.model, meta.template, meta.template_version)
+    if template.version != meta.template_version:
+        structural.append(f"built from template {meta.template} version {meta.template_version}; the current template is version {template.version}: rebuild with pysie build {model.name} --from {path.name} -o DIR")
+    defaults = _defaults(template, model)
+    results = module.report(solve(model, inputs))
+    default_results = module.report(solve(model, defaults))
+    report = ImportReport(
+        book=path,
+        model=model.name,
+        template=meta.template,
+        template_version=meta.template_version,
+        inputs={p.name: (int(inputs[p.name]) if p.integer else inputs[p.name]) for p in model.parameters},
+        defaults=defaults,
+        input_cells={n: f"{c.sheet}!{c.cell}" for n, c in cells.items()},
+        results=results,
+        default_results=default_results,
+        key_rows=_pair_rows(module, default_results, results),
+        structural=structural,
+    )
+    located = _located(book, layout, names)
+    report.edited_formulas = edited_formulas(book, layout, located)
+    if reference:
+        report.added = added_content(book, template, as_built, set(located.values()) | {(c.sheet, c.cell) for c in cells.values()})
+    if report.edited_formulas and recalc and edited_results:
+        edited_keys = [(e.sheet.upper(), e.cell) for e in report.edited_formulas]
+        _refuse_cycle(path, edited_keys, formulas_at, names, book.sheetnames)
+        values = _recalculate(path, engine)
+        declared = module.report(solve(model, as_built))
+        report.engine = engine
+        report.results_as_edited = module.report(solution_from_cells(model, layout, located, values, as_built))
+        report.edited_key_rows = _pair_rows(module, declared, report.results_as_edited)
+    return report
+
+
+def sheet_structure(book: Any, model: Model, inputs: Mapping[str, float], path: Path) -> tuple[dict[str, float], list[str]]:
+    """The inputs with each structural value the sheets were built with (read
+    from the rows of formulas on each table sheet), and a message for every
+    structural input that no longer matches its sheet."""
+    as_built = dict(inputs)
+    mismatched: dict[str, list[str]] = {}
+    for table in model.tables:
+        if table.sheet not in book.sheetnames:
+            raise InputError(f"{path}: sheet {table.sheet!r} of model {model.name} is missing; rebuild with pysie build {model.name} --from {path.name} -o DIR")
+        rows = _formula_rows(book[table.sheet])
+        step = float(inputs[table.step_from]) if table.step_from else 1.0
+        if rows and table.rows(inputs) != rows:
+            as_built[table.rows_from] = (rows - 1) * step
+            mismatched.setdefault(table.rows_from, []).append(f"{table.sheet!r} has {rows} rows (up to {_fmt((rows - 1) * step)})")
+    messages = [
+        f"{name} is {_fmt(inputs[name])} but sheet {', '.join(sheets)}; the workbook's formulas still use those rows: "
+        f"rebuild with pysie build {model.name} --from {path.name} -o DIR"
+        for name, sheets in mismatched.items()
+    ]
+    return as_built, messages
+
+
+def _formula_rows(ws: Any) -> int:
+    """How many consecutive rows of a table sheet hold formulas in column A."""
+    from pysie.excel.layout import TABLE_HEADER_ROWS
+
+    rows = 0
+    for (value,) in ws.iter_rows(min_row=TABLE_HEADER_ROWS + 1, max_col=1, values_only=True):
+        if formula_text(value) is None:
+            break
+        rows += 1
+    return rows
+
+
+def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Layout address -> where the cell is now: named cells are found through
+    their defined name (a person may have moved rows), table cells in place."""
+    sheets = {s.upper(): s for s in book.sheetnames}
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for fc in layout.formula_cells():
+        where = (fc.sheet, fc.cell)
+        if fc.table is None and fc.variable.lower() in names:
+            sheet_upper, cell = names[fc.variable.lower()]
+            where = (sheets.get(sheet_upper, fc.sheet), cell)
+        out[(fc.sheet, fc.cell)] = where
+    return out
+
+
+def edited_formulas(book: Any, layout: Layout, located: Mapping[tuple[str, str], tuple[str, str]]) -> list[EditedFormula]:
+    """Every formula cell of ``layout`` whose text differs from the declaration's."""
+    model = layout.model
+    scalars = {s.name: s for s in model.scalars}
+    out: list[EditedFormula] = []
+    for fc in layout.formula_cells():
+        if fc.table is not None:
+            column = model.table(fc.table).column(fc.variable)
+            expected = formula(column.first if fc.row == 0 else column.next, Where(layout, fc.table, fc.row or 0))
+        else:
+            expected = formula(scalars[fc.variable].expr, Where(layout))
+        sheet, cell = located[(fc.sheet, fc.cell)]
+        value = book[sheet][cell].value if sheet in book.sheetnames else None
+        found = formula_text(value)
+        if found is None:
+            out.append(EditedFormula(sheet, cell, fc.variable, expected, "(empty)" if value is None else f"the value {value!r}"))
+        elif normalise_formula(found) != normalise_formula(expected):
+            out.append(EditedFormula(sheet, cell, fc.variable, expected, found))
+    return out
+
+
+def added_content(book: Any, template: Template, as_built: Mapping[str, float], generated: set[tuple[str, str]]) -> list[Added]:
+    """Sheets and non-empty cells of ``book`` that a fresh build does not have.
+
+    The fresh build is the template's workbook for the same inputs, written to
+    a temporary folder; ``generated`` are cells known to be the model's
+    wherever they now sit (named inputs and results)."""
+    from pysie.build import build_template
+
+    import openpyxl
+
+    with tempfile.TemporaryDirectory(prefix="pysie-import-") as tmp:
+        path, _, _ = build_template(template, Path(tmp), values=as_built)
+        ref = openpyxl.load_workbook(path, read_only=True)
+        ref_cells = {(ws.title, c.coordinate) for ws in ref.worksheets if hasattr(ws, "iter_rows") for row in ws.iter_rows() for c in row if getattr(c, "value", None) is not None}
+        ref_sheets = set(ref.sheetnames)
+        ref.close()
+    added: list[Added] = []
+    for name in book.sheetnames:
+        ws = book[name]
+        if name not in ref_sheets:
+            count = sum(1 for row in ws.iter_rows() for c in row if c.value is not None) if hasattr(ws, "iter_rows") else 0
+            added.append(Added(name, None, f"a sheet with {count} non-empty cells" if hasattr(ws, "iter_rows") else "a chart sheet"))
+            continue
+        if not hasattr(ws, "iter_rows"):
+            continue
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None and (name, c.coordinate) not in ref_cells and (name, c.coordinate) not in generated:
+                    added.append(Added(name, c.coordinate, _content(c.value)))
+    return added
+
+
+def solution_from_cells(model: Model, layout: Layout, located: Mapping[tuple[str, str], tuple[str, str]], values: Mapping[tuple[str, str], Any], inputs: Mapping[str, float]) -> Solution:
+    """A :class:`Solution` holding a recalculated workbook's values (errors as
+    NaN), so each model's own ``report`` turns it into key results."""
+    named: dict[str, np.ndarray] = {p.name: np.array([float(inputs[p.name])]) for p in model.parameters}
+    tables: dict[str, dict[str, np.ndarray]] = {}
+    for fc in layout.formula_cells():
+        v = _number(values.get(located[(fc.sheet, fc.cell)]))
+        if fc.table is None:
+            named[fc.variable] = np.array([v])
+        else:
+            column = tables.setdefault(fc.table, {}).setdefault(fc.variable, np.full((layout.table_rows[fc.table], 1), np.nan))
+            column[fc.row, 0] = v
+    return Solution(model, named, tables, 1)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+class _InputEvaluator:
+    """Values of formulas in input cells: the cached value, else the engine's."""
+
+    def __init__(self, path: Path, engine: str, recalc: bool, formulas_at: Mapping[Key, str], names: Mapping[str, Key], sheetnames: list[str]) -> None:
+        self.path, self.engine, self.recalc, self.sheetnames = path, engine, recalc, sheetnames
+        self.formulas_at, self.names = formulas_at, names
+        self._cached: Any = None
+        self._computed: Mapping[tuple[str, str], Any] | None = None
+
+    def __call__(self, sheet: str, cell: str) -> Any:
+        _refuse_cycle(self.path, [(sheet.upper(), cell)], self.formulas_at, self.names, self.sheetnames)
+        if self._cached is None:
+            self._cached = open_workbook(self.path, data_only=True)
+        value = self._cached[sheet][cell].value
+        if value is not None:
+            return value
+        if not self.recalc:
+            raise InputError(f"{self.path.name} {sheet}!{cell}: the input formula has no saved value; open and save the workbook, or import with recalculation")
+        if self._computed is None:
+            self._computed = _recalculate(self.path, self.engine)
+        return self._computed.get((sheet, cell))
+
+
+def _recalculate(path: Path, engine: str) -> Mapping[tuple[str, str], Any]:
+    from pysie.recalc import UnknownEngine, recalculate
+
+    try:
+        return recalculate(path, engine)
+    except (InputError, UnknownEngine, OSError):
+        raise
+    except Exception as exc:  # an engine failing on a person's formula
+        name = type(exc).__name__
+        if name in {"EngineUnavailable", "EngineFailed", "WorkbookError"}:
+            raise
+        raise InputError(f"{path}: the {engine} engine cannot recalculate it ({name}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def _refuse_cycle(path: Path, seeds: list[Key], formulas_at: Mapping[Key, str], names: Mapping[str, Key], sheetnames: list[str]) -> None:
+    cycle = find_cycle(seeds, formulas_at, names)
+    if cycle:
+        proper = {s.upper(): s for s in sheetnames}
+        text = describe([(proper.get(s, s), c) for s, c in cycle])
+        raise InputError(f"{path}: circular reference {text}; break the loop and import again")
+
+
+def _formula_texts(book: Any) -> dict[Key, str]:
+    out: dict[Key, str] = {}
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                text = formula_text(c.value)
+                if text is not None:
+                    out[(ws.title.upper(), c.coordinate)] = text
+    return out
+
+
+def _single_cell_names(book: Any) -> dict[str, Key]:
+    out: dict[str, Key] = {}
+    for name in book.defined_names:
+        target = defined_name_target(book, name)
+        if target is not None:
+            out[name.lower()] = (target[0].upper(), target[1])
+    return out
+
+
+def workbook_template(model: str, name: str, version: int) -> Template:
+    """The template a workbook names, if it is known and holds ``model``; else
+    a template of the model's defaults under that name."""
+    try:
+        found = find_template(name)
+    except InputError:
+        found = None
+    if found is not None and found.model == model:
+        return found
+    return Template(name=name, model=model, version=version)
+
+
+def _defaults(template: Template, model: Model) -> dict[str, float]:
+    try:
+        return template.values()
+    except InputError:
+        return model.defaults()
+
+
+def _pair_rows(module: Any, left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    return [(label, a, b) for (label, a), (_, b) in zip(module.key_results(left), module.key_results(right))]
+
+
+def _table(title: str, heads: tuple[str, str], rows: list[tuple[str, Any, Any]]) -> list[str]:
+    width = max([len(label) for label, _, _ in rows] + [10])
+    lines = [title, "-" * len(title), f"{'':<{width}}  {heads[0]:>14}  {heads[1]:>16}  change"]
+    for label, a, b in rows:
+        lines.append(f"{label:<{width}}  {_fmt(a):>14}  {_fmt(b):>16}  {_change(a, b)}")
+    return lines
+
+
+def _change(a: Any, b: Any) -> str:
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in (a, b))
+    if a == b or (numbers and math.isclose(a, b, rel_tol=1e-9)):
+        return "="
+    if numbers:
+        diff = b - a
+        rel = f" ({diff / a:+.1%})" if a else ""
+        return f"{diff:+.4g}{rel}"
+    return "changed"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "never/n.a."
+    if isinstance(value, float):
+        return "n.a." if math.isnan(value) else f"{value:.6g}"
+    return str(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if value is None:
+        return 0.0  # Excel reads an empty result as 0
+    if isinstance(value, (int, float)):
+        return float(value)
+    return math.nan  # error codes and text
+
+
+def _content(value: Any) -> str:
+    text = formula_text(value)
+    return text if text is not None else repr(value)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
