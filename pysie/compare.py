@@ -164,17 +164,24 @@ def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
     return module, values, meta
 
 
+def workbook_expectations(path: Path) -> tuple[Layout, dict[tuple[str, str], tuple[str, int | None, float]]]:
+    """The layout of a pysie workbook and the solver's value of every formula
+    cell, for the inputs (and compared presets' inputs) the workbook holds."""
+    module, values, _ = load_model_inputs(path)
+    model = module.MODEL
+    layout = Layout.of(model, values)
+    presets = solve_presets(model, values, read_preset_inputs(path, layout)) if model.comparison else None
+    return layout, expected_values(layout, solve(model, values), presets=presets)
+
+
 def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> CheckReport:
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
     from pysie.recalc import recalculate
 
     path = Path(path)
-    module, values, meta = load_model_inputs(path)
-    model = module.MODEL
-    layout = Layout.of(model, values)
-    presets = solve_presets(model, values, read_preset_inputs(path, layout)) if model.comparison else None
-    expected = expected_values(layout, solve(model, values), presets=presets)
+    layout, expected = workbook_expectations(path)
+    model = layout.model
     found = recalculate(path, engine)
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):

@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 
-from pysie.compare import check_workbook, expected_values, load_model_inputs
+from pysie.compare import check_workbook, workbook_expectations
 from pysie.excel.compat import describe, formula_problems, unexpected_errors, workbook_path_problems
-from pysie.excel.layout import Layout
 from pysie.recalc import recalculate
-from pysie.solver import solve
 from tests.conftest import needs_soffice, template_names
 
 
@@ -26,9 +24,8 @@ ATOL = 1e-15
 
 
 def _solver_values(path: Path) -> dict[tuple[str, str], float]:
-    module, values, _ = load_model_inputs(path)
-    layout = Layout.of(module.MODEL, values)
-    return {key: value for key, (_, _, value) in expected_values(layout, solve(module.MODEL, values)).items()}
+    _, expected = workbook_expectations(path)
+    return {key: value for key, (_, _, value) in expected.items()}
 
 
 @pytest.mark.libreoffice
