@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from pysie import __version__
 from pysie.models import model_module, model_names
+from pysie.recalc import ENGINES
 from pysie.spec import InputError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -141,14 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recalc", help="recalculate a workbook headlessly and write the values")
     p.add_argument("book")
     p.add_argument("-o", "--output")
-    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"))
+    p.add_argument("--engine", default="compiled", choices=ENGINES, help="compiled (default), formulas (the reference) or libreoffice")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--in-place", action="store_true", help="write the values into BOOK itself (atomically)")
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser("check", help="recalculate a workbook and compare every formula cell with the solver")
     p.add_argument("book")
-    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"))
+    p.add_argument("--engine", default="compiled", choices=ENGINES, help="compiled (default), formulas (the reference) or libreoffice")
     p.add_argument("--rtol", type=float, default=1e-9)
     p.add_argument("--limit", type=int, default=20, help="differences to print")
     p.set_defaults(func=cmd_check)

@@ -134,7 +134,7 @@ def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
     return module, values, meta
 
 
-def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_RTOL) -> CheckReport:
+def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_RTOL) -> CheckReport:
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
     from pysie.recalc import recalculate
