@@ -115,6 +115,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from pysie.sweep import parse_span, sweep, write_csv
+
+    spans = {name: parse_span(value) for name, value in parse_assignments(args.set).items()}
+    if not spans:
+        raise UsageError("sweep needs at least one --set NAME=LO:HI:COUNT")
+    inputs, outputs = sweep(Path(args.book), spans, samples=args.samples, seed=args.seed)
+    rows = write_csv(Path(args.output), inputs, outputs, overwrite=args.force)
+    print(f"wrote {args.output} ({rows} scenarios, {len(outputs)} results)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pysie", description="Software-intelligence-explosion models: solve, build live workbooks, recalculate and cross-check.")
     parser.add_argument("--version", action="version", version=f"pysie {__version__}")
@@ -153,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=1e-9)
     p.add_argument("--limit", type=int, default=20, help="differences to print")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("sweep", help="evaluate a workbook for a grid (or a sample) of input values; one CSV row per scenario")
+    p.add_argument("book")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=LO:HI:COUNT", help="an input name and its range")
+    p.add_argument("--samples", type=int, help="draw this many uniform random input sets instead of a grid")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -265,7 +265,9 @@ def round_half_away(a: Array, digits: Array = 0.0) -> Array:
     d = np.trunc(np.asarray(digits, dtype=float))
     scale = np.power(10.0, d)
     y = np.abs(a) * scale
-    return np.where(_is_error(a, digits), _NAN, np.sign(a) * np.floor(y + 0.5 + y * 2.0**-50) / scale)
+    rounded = np.sign(a) * np.floor(y + 0.5 + y * 2.0**-50) / scale
+    # from 2^52 up every double is a whole number: nothing left to round
+    return np.where(_is_error(a, digits), _NAN, np.where(y >= 2.0**52, a, rounded))
 
 
 def iserror(value: Array) -> Array:

@@ -28,12 +28,13 @@ from scipy.sparse.csgraph import connected_components
 from pysie.expr import Call, Expr
 from pysie.recalc.compiled.book import Cells, ColumnKey, Run
 from pysie.recalc.compiled.parse import Area, Ref, Unsupported
+from pysie.spec import InputError
 
 #: Operations over a range that read an empty cell as 0, as Excel does.
 BLANK_IS_ZERO = {"range_sum", "index"}
 
 
-class CircularReference(ValueError):
+class CircularReference(InputError):
     """Cells that depend on themselves; the message names a cycle."""
 
 
