@@ -39,8 +39,8 @@ Target = Union[str, CellKey]
 #: Results that Excel shows as TRUE / FALSE.
 _BOOLEAN_OPS = {"ge", "gt", "le", "lt", "eq", "ne", "and", "or", "not", "isnumber", "iserror"}
 _LOOKUP_OPS = {"match", "match_sorted", "na", "index"}
-#: Scenarios evaluated together: bounds the arrays to about 128 MB.
-_CHUNK_BYTES = 128 * 2**20
+#: Scenarios evaluated together: bounds the arrays to about 256 MB.
+_CHUNK_BYTES = 256 * 2**20
 
 
 class EngineFallback(UserWarning):

@@ -76,16 +76,14 @@ _KEY_REF = re.compile(
 
 def relative_key(formula: str, row: int) -> str:
     """``formula`` with each row-relative reference written as ``COL{offset}``."""
-
-    def sub(m: re.Match[str]) -> str:
-        if m.group(1) is not None:
-            return m.group(1)
-        col = m.group(2)
-        if col.endswith("$"):
-            return m.group(0)  # a row-absolute reference such as C$4 or $C$4
-        return f"{col.upper()}{{{int(m.group(3)) - row}}}"
-
-    return _KEY_REF.sub(sub, formula)
+    parts = _KEY_REF.split(formula)  # text, then the 3 groups of each match, then text ...
+    if len(parts) == 1:
+        return formula
+    out = [parts[0]]
+    for quoted, col, digits, text in zip(parts[1::4], parts[2::4], parts[3::4], parts[4::4]):
+        out.append(quoted or f"{col.upper()}{{{int(digits) - row}}}")
+        out.append(text)
+    return "".join(out)
 
 
 # --- tokens --------------------------------------------------------------------
