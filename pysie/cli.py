@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from pysie import __version__
 from pysie.models import model_module, model_names
+from pysie.recalc import ENGINES
 from pysie.spec import InputError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -164,6 +165,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from pysie.sweep import parse_span, sweep, write_csv
+
+    spans = {name: parse_span(value) for name, value in parse_assignments(args.set).items()}
+    if not spans:
+        raise UsageError("sweep needs at least one --set NAME=LO:HI:COUNT")
+    inputs, outputs = sweep(Path(args.book), spans, samples=args.samples, seed=args.seed)
+    rows = write_csv(Path(args.output), inputs, outputs, overwrite=args.force)
+    print(f"wrote {args.output} ({rows} scenarios, {len(outputs)} results)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pysie", description="Software-intelligence-explosion models: solve, build live workbooks, recalculate and cross-check.")
     parser.add_argument("--version", action="version", version=f"pysie {__version__}")
@@ -196,14 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recalc", help="recalculate a workbook headlessly and write the values")
     p.add_argument("book")
     p.add_argument("-o", "--output")
-    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"))
+    p.add_argument("--engine", default="compiled", choices=ENGINES, help="compiled (default), formulas (the reference) or libreoffice")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--in-place", action="store_true", help="write the values into BOOK itself (atomically)")
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser("check", help="recalculate a workbook and compare every formula cell with the solver")
     p.add_argument("book")
-    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"))
+    p.add_argument("--engine", default="compiled", choices=ENGINES, help="compiled (default), formulas (the reference) or libreoffice")
     p.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (default 1e-9)")
     p.add_argument("--atol", type=float, default=0.0, help="absolute tolerance added to it, for values near zero (default 0)")
     p.add_argument("--limit", type=int, default=20, help="differences to print")
@@ -217,9 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="read an edited workbook: changed inputs and results, edited formulas, added cells")
     p.add_argument("book")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--engine", default="formulas", choices=("formulas", "libreoffice"), help="recalculates edited formulas")
+    p.add_argument("--engine", default="compiled", choices=ENGINES, help="recalculates edited formulas: compiled (default), formulas or libreoffice")
     p.add_argument("--limit", type=int, default=20, help="edited formulas and added cells to print")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("sweep", help="evaluate a workbook for a grid (or a sample) of input values; one CSV row per scenario")
+    p.add_argument("book")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=LO:HI:COUNT", help="an input name and its range")
+    p.add_argument("--samples", type=int, help="draw this many uniform random input sets instead of a grid")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -174,7 +174,7 @@ def workbook_expectations(path: Path) -> tuple[Layout, dict[tuple[str, str], tup
     return layout, expected_values(layout, solve(model, values), presets=presets)
 
 
-def check_workbook(path: Path, engine: str = "formulas", rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> CheckReport:
+def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> CheckReport:
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
     from pysie.recalc import recalculate

@@ -142,7 +142,7 @@ class ImportReport:
 # --- the import ----------------------------------------------------------------------
 
 
-def import_workbook(path: Path, engine: str = "formulas", *, recalc: bool = True, reference: bool = True, edited_results: bool = True) -> ImportReport:
+def import_workbook(path: Path, engine: str = "compiled", *, recalc: bool = True, reference: bool = True, edited_results: bool = True) -> ImportReport:
     """Read an edited workbook and report inputs, results, edits and additions.
 
     ``recalc=False`` never runs an engine (edited formulas are still listed;

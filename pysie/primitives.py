@@ -279,3 +279,95 @@ PRIMITIVES: dict[str, Primitive] = {
         _p("percentile", percentile, "PERCENTILE", "PERCENTILE(column, k): linear interpolation, k in [0, 1]", over_ranges=True),
     ]
 }
+
+
+# --- functions read from workbooks (the compiled engine) --------------------
+
+
+def round_half_away(a: Array, digits: Array = 0.0) -> Array:
+    """``ROUND(a, digits)``: half away from zero, as Excel does on the 15-digit
+    decimal it shows (``ROUND(2.675, 2)`` is 2.68 although 2.675*100 is
+    267.4999...); a relative nudge of 2^-50 stands in for that decimal view."""
+    d = np.trunc(np.asarray(digits, dtype=float))
+    scale = np.power(10.0, d)
+    y = np.abs(a) * scale
+    rounded = np.sign(a) * np.floor(y + 0.5 + y * 2.0**-50) / scale
+    # from 2^52 up every double is a whole number: nothing left to round
+    return np.where(_is_error(a, digits), _NAN, np.where(y >= 2.0**52, a, rounded))
+
+
+def iserror(value: Array) -> Array:
+    return (~np.isfinite(value)).astype(float)
+
+
+def total(*args: Array) -> Array:
+    """``SUM`` of scalar arguments (a column's sum is ``range_sum``)."""
+    return _guarded(np.add.reduce(np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])), *args)
+
+
+#: ``COUNTIF`` criteria: "=", "<>", "<", "<=", ">", ">=" as codes 0..5.
+COUNTIF_CODES = ("=", "<>", "<", "<=", ">", ">=")
+_COUNTIF_TESTS = (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
+
+
+def countif(column: Array, value: Array, code: Array = 0.0) -> Array:
+    """``COUNTIF(range, value)`` or with a criterion such as ``">=2"``
+    (``code`` indexes :data:`COUNTIF_CODES`); error cells never count."""
+    column = np.asarray(column, dtype=float)
+    value = np.asarray(value, dtype=float)
+    test = _COUNTIF_TESTS[int(code)]
+    hits = test(column, value[..., None] if value.ndim else value) & np.isfinite(column)
+    return np.where(np.isfinite(value), hits.sum(axis=-1).astype(float), _NAN)
+
+
+def match_sorted(value: Array, column: Array, descending: Array = 0.0) -> Array:
+    """``MATCH(value, range, 1)`` (or ``-1`` with ``descending``): position of
+    the last cell <= value in an ascending column (first >= value in a
+    descending one); ``#N/A`` when there is none. Assumes the column is sorted,
+    as Excel does."""
+    column = np.asarray(column, dtype=float)
+    value = np.asarray(value, dtype=float)
+    v = value[..., None] if value.ndim else value
+    hits = (column >= v) if descending else (column <= v)
+    count = (hits & np.isfinite(column)).sum(axis=-1).astype(float)
+    return np.where(np.isfinite(value) & (count > 0), count, _NAN)
+
+
+def percentile(column: Array, k: Array) -> Array:
+    """``PERCENTILE(range, k)`` (``PERCENTILE.INC``): linear interpolation
+    between the sorted cells; k outside [0, 1] or an error cell is ``#NUM!``."""
+    column = np.asarray(column, dtype=float)
+    k = np.broadcast_to(np.asarray(k, dtype=float), column.shape[:-1])
+    ordered = np.sort(column, axis=-1)
+    n = column.shape[-1]
+    valid = np.isfinite(k) & (k >= 0) & (k <= 1) & np.isfinite(column).all(axis=-1)
+    h = np.where(valid, k, 0.0) * (n - 1)
+    lo = np.floor(h).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    a = np.take_along_axis(ordered, lo[..., None], axis=-1)[..., 0]
+    b = np.take_along_axis(ordered, hi[..., None], axis=-1)[..., 0]
+    return np.where(valid, a + (h - lo) * (b - a), _NAN)
+
+
+def norm_s_inv(p: Array) -> Array:
+    """``NORM.S.INV(p)``: the standard normal quantile; p outside (0, 1) is ``#NUM!``."""
+    from scipy.special import ndtri
+
+    p = np.asarray(p, dtype=float)
+    return np.where((p > 0) & (p < 1), ndtri(np.where(np.isfinite(p), p, 0.5)), _NAN)
+
+
+PRIMITIVES.update(
+    {
+        p.name: p
+        for p in [
+            _p("round", round_half_away, "ROUND", "ROUND(a, digits), half away from zero"),
+            _p("iserror", iserror, "ISERROR", "TRUE when an error"),
+            _p("sum", total, "SUM", "sum of the arguments"),
+            _p("countif", countif, "COUNTIF", "COUNTIF(column, value[, criterion code])", over_ranges=True),
+            _p("match_sorted", match_sorted, "MATCH", "MATCH(value, sorted column, 1 or -1)", over_ranges=True),
+            _p("percentile", percentile, "PERCENTILE", "PERCENTILE(column, k), inclusive", over_ranges=True),
+            _p("norm_s_inv", norm_s_inv, "_xlfn.NORM.S.INV", "standard normal quantile"),
+        ]
+    }
+)

@@ -3,6 +3,11 @@
 ``recalculate(path, engine)`` returns the value of every formula cell as the
 engine computes it, keyed ``(sheet, cell)``: a float, a bool, text, an error
 code string such as ``'#NUM!'``, or None for an empty result.
+
+``compiled`` (the default) compiles the workbook to numpy
+(:mod:`pysie.recalc.compiled`) and falls back to ``formulas``, with an
+:class:`~pysie.recalc.compiled.EngineFallback` warning, for what it cannot
+compile; ``formulas`` is the reference; ``libreoffice`` runs soffice.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 from pysie.excel.reader import open_workbook
 
-ENGINES = ("formulas", "libreoffice")
+ENGINES = ("compiled", "formulas", "libreoffice")
 
 
 class UnknownEngine(ValueError):
@@ -32,9 +37,13 @@ def formula_cells(path: Path) -> tuple[list[str], dict[tuple[str, str], str]]:
     return book.sheetnames, cells
 
 
-def recalculate(path: Path, engine: str = "formulas") -> dict[tuple[str, str], Any]:
+def recalculate(path: Path, engine: str = "compiled") -> dict[tuple[str, str], Any]:
     """Recalculate ``path`` (never modified) and return every formula cell's value."""
     path = Path(path)
+    if engine == "compiled":
+        from pysie.recalc.compiled import recalculate_compiled
+
+        return recalculate_compiled(path).values
     sheets, formulas_at = formula_cells(path)
     if engine == "formulas":
         from pysie.recalc.formulas_engine import recalculate_formulas

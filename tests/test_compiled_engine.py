@@ -1,0 +1,334 @@
+"""The compiled engine against independent oracles: the formulas package's
+values (and LibreOffice's) in every formula cell of generated workbooks, of
+edited variants and of a per-function table; the solver for scenarios."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import openpyxl
+import pytest
+from openpyxl.formula.translate import Translator
+
+from pysie.cli import main
+from pysie.compare import is_error
+from pysie.models.retraining import MODEL
+from pysie.primitives import PRIMITIVES
+from pysie.recalc import recalculate
+from pysie.recalc.compiled import CircularReference, EngineFallback, compile_workbook, recalculate_compiled
+from pysie.recalc.libreoffice import find_soffice
+from pysie.solver import solve
+from tests.conftest import SHORT
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _number(value: Any) -> Any:
+    if value is None:
+        return 0.0  # an empty result reads as 0
+    if isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def differences(found: Mapping[tuple[str, str], Any], reference: Mapping[tuple[str, str], Any], rtol: float = 1e-9) -> list[str]:
+    """Cells where two engines disagree (errors agree when both are errors)."""
+    out = []
+    for key in sorted(set(found) | set(reference)):
+        a, b = _number(found.get(key)), _number(reference.get(key))
+        if is_error(a) or is_error(b):
+            same = is_error(a) and is_error(b)
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            same = a == b or abs(a - b) <= rtol * max(abs(a), abs(b))
+        else:
+            same = a == b
+        if not same:
+            out.append(f"{key[0]}!{key[1]}: compiled {found.get(key)!r}, reference {reference.get(key)!r}")
+    return out
+
+
+def assert_same(found: Mapping[tuple[str, str], Any], reference: Mapping[tuple[str, str], Any], rtol: float = 1e-9) -> None:
+    diffs = differences(found, reference, rtol)
+    assert not diffs, f"{len(diffs)} cells differ:\n" + "\n".join(diffs[:20])
+
+
+# --- edited variants of a generated workbook -------------------------------------
+
+
+def _edit(src: Path, dst: Path, edit: Any) -> Path:
+    book = openpyxl.load_workbook(src)
+    edit(book)
+    book.save(dst)
+    return dst
+
+
+def _changed_inputs(book: Any) -> None:
+    book["Inputs"]["B9"] = 1.7  # research_returns
+    book["Inputs"]["B13"] = 0.35  # retraining_share
+
+
+def _changed_column(book: Any) -> None:
+    ws = book["No retraining"]
+    for row in range(3, ws.max_row + 1):
+        ws[f"F{row}"] = f"=LOG10(D{row})/LOG10(2)+ROUND(A{row}/7,3)*0"
+
+
+def _one_cell(book: Any) -> None:
+    book["Continuous retraining"]["C100"] = "=C99+1.5*B99/research_doubling_days"
+
+
+def _error_cell(book: Any) -> None:
+    book["No retraining"]["D50"] = "=1/0"
+
+
+def _shift(formula: str, after: int, only_prefixed: str | None) -> str:
+    """Rows below ``after`` move down one, as inserting a row does."""
+
+    def move(m: re.Match[str]) -> str:
+        prefix, col, dollar, row = m.group(1) or "", m.group(2), m.group(3), int(m.group(4))
+        if only_prefixed is not None and prefix != only_prefixed:
+            return m.group(0)
+        if only_prefixed is None and prefix:
+            return m.group(0)
+        return f"{prefix}{col}{dollar}{row + 1 if row > after else row}"
+
+    return re.sub(r"('[^']*'!)?(\$?[A-Z]{1,3})(\$?)([0-9]+)(?![0-9(_])", move, formula)
+
+
+def _inserted_row(fill: bool) -> Any:
+    def edit(book: Any) -> None:
+        ws = book["No retraining"]
+        after = 60
+        cells = {(c.row, c.column_letter): c.value for row in ws.iter_rows(min_row=after + 1) for c in row if c.value is not None}
+        for (row, col) in cells:
+            ws[f"{col}{row}"] = None
+        for (row, col), value in cells.items():
+            ws[f"{col}{row + 1}"] = _shift(value, after, None) if isinstance(value, str) and value.startswith("=") else value
+        if fill:
+            for col in "ABCDEFGH":
+                below = ws[f"{col}{after + 2}"].value
+                ws[f"{col}{after + 1}"] = Translator(below, f"{col}{after + 2}").translate_formula(f"{col}{after + 1}")
+        for name in ("Summary", "Theory"):
+            for row in book[name].iter_rows():
+                for c in row:
+                    if isinstance(c.value, str) and c.value.startswith("="):
+                        c.value = _shift(c.value, after, "'No retraining'!")
+
+    return edit
+
+
+VARIANTS = {
+    "changed-inputs": _changed_inputs,
+    "changed-column": _changed_column,
+    "one-cell-in-a-column": _one_cell,
+    "error-cell": _error_cell,
+    "inserted-row-filled": _inserted_row(fill=True),
+    "inserted-blank-row": _inserted_row(fill=False),
+}
+
+
+@pytest.fixture(scope="module", params=["as-built", *VARIANTS])
+def variant(request: pytest.FixtureRequest, short_retraining_book: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict]:
+    name = request.param
+    if name == "as-built":
+        path = short_retraining_book
+    else:
+        path = _edit(short_retraining_book, tmp_path_factory.mktemp("variants") / f"{name}.xlsx", VARIANTS[name])
+    return name, path, recalculate(path, "formulas")
+
+
+@pytest.mark.slow
+def test_compiled_equals_formulas_package_in_every_formula_cell(variant: tuple[str, Path, dict]) -> None:
+    name, path, reference = variant
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = recalculate_compiled(path)
+    assert result.engine == ("formulas" if name == "inserted-blank-row" else "compiled"), result.fallback_reason
+    if result.engine == "formulas":
+        assert any(issubclass(w.category, EngineFallback) for w in caught)
+    assert len(result.values) == len(reference)
+    assert_same(result.values, reference)
+
+
+@pytest.mark.slow
+def test_edits_change_results(variant: tuple[str, Path, dict], short_retraining_book: Path) -> None:
+    """Each variant really differs from the built workbook (or the parity above proves little)."""
+    name, path, reference = variant
+    if name in ("as-built", "changed-column"):
+        pytest.skip("computes the same numbers by design")
+    base = compile_workbook(short_retraining_book).values()
+    common = set(base) & set(reference)
+    assert differences({k: base[k] for k in common}, {k: reference[k] for k in common})
+
+
+def test_error_cell_propagates(tmp_path: Path, short_retraining_book: Path) -> None:
+    values = compile_workbook(_edit(short_retraining_book, tmp_path / "e.xlsx", _error_cell)).values()
+    assert is_error(values[("No retraining", "D50")]) and is_error(values[("No retraining", "B50")])
+    assert is_error(values[("No retraining", "C51")]) and is_error(values[("No retraining", "D120")])
+    assert not is_error(values[("No retraining", "D49")])
+
+
+def test_full_workbook_matches_the_solver() -> None:
+    from pysie.compare import check_workbook
+
+    report = check_workbook(REPO / "workbooks" / "retraining.xlsx", engine="compiled")
+    assert report.ok and report.compared > 30000, report.summary()
+
+
+# --- one formula per row, against the formulas package ---------------------------
+
+TABLE = [
+    "=-2^2", "=2^-1", "=2^3^2", "=-A1^2", "=(1+2)*3-4/2", "=5%", "=0^0", "=0^-1", "=1/0", "=10^400",
+    "=LN(0)", "=LN(-1)", "=SQRT(-1)", "=EXP(1000)", "=LOG10(1000)", "=POWER(2,10)", "=ABS(-3)", "=INT(-2.5)",
+    "=Z1+1", "=Z1*2", "=MIN(1,2,-3)", "=MAX(1,1/0)", "=MIN(A1,A7)", "=MAX(A1,A2,A3)",
+    "=IF(1/0,1,2)", "=IF(0,1)", "=IF(1>0,3,4)", "=IFERROR(1/0,7)", "=IFERROR(5,7)",
+    "=ISNUMBER(1/0)", "=ISNUMBER(3)", "=ISERROR(1/0)", "=ISERROR(LN(2))",
+    "=AND(1,0)", "=OR(1,0)", "=AND(1,1/0)", "=NOT(0)", "=1<2", "=2<>2", "=A7>1",
+    "=ROUND(2.5,0)", "=ROUND(-2.5,0)", "=ROUND(2.675,2)", "=ROUND(1234.5678,-2)", "=ROUND(0.125,2)", "=ROUND(-0.5,0)", "=ROUND(1E+300,0)", "=ROUND(-1234567.891,1)",
+    "=MATCH(99,C1:C5,0)", "=MATCH(3,C1:C5,0)", "=MATCH(3.5,C1:C5,1)", "=MATCH(3.5,C1:C5)", "=MATCH(0.5,C1:C5)",
+    "=INDEX(C1:C5,6)", "=INDEX(C1:C5,2)", "=INDEX(C1:C5,0)", "=INDEX(D1:D3,2)",
+    "=COUNTIF(C1:C5,3)", '=COUNTIF(C1:C5,">=3")', '=COUNTIF(C1:C5,"<>2")', "=SUM(C1:C5)", "=SUM(C1:C5,10)",
+    "=SUM(1,2,3)", "=MAX(C1:C5)", "=MIN(C1:C5)", "=SUM(D1:D3)",
+    "=PERCENTILE(C1:C5,0.3)", "=PERCENTILE(C1:C5,1.5)", "=_xlfn.NORM.S.INV(0.3)", "=_xlfn.norm.s.inv(0.975)",
+    "=_xlfn.NORM.S.INV(0)", "=NORM.S.INV(1.5)", "=sqrt(16)", "=TRUE+1",
+]
+#: Values worked out by hand: an oracle independent of both engines.
+BY_HAND = {"=-2^2": 4.0, "=2^-1": 0.5, "=2^3^2": 64.0, "=ROUND(2.5,0)": 3.0, "=ROUND(-2.5,0)": -3.0, "=ROUND(2.675,2)": 2.68,
+           "=Z1+1": 1.0, "=MATCH(3.5,C1:C5)": 3.0, "=COUNTIF(C1:C5,\">=3\")": 3.0, "=PERCENTILE(C1:C5,0.3)": 2.2, "=5%": 0.05}
+
+#: Where the formulas package departs from Excel, Excel's result (None: an
+#: error): 0^0 is 1 there, INDEX(range, 0) its first cell (Excel: #VALUE!
+#: outside the range's rows), ROUND of 1E+300 #VALUE! (a decimal overflow).
+ORACLE_DEVIATIONS: dict[str, float | None] = {"=0^0": None, "=INDEX(C1:C5,0)": None, "=ROUND(1E+300,0)": 1e300}
+
+
+def _table_book(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "T"
+    for row, value in enumerate([1, 2.5, -2.5, 3, 0.5, None, "=1/0"], start=1):
+        if value is not None:
+            ws[f"A{row}"] = value
+    for row, value in enumerate([1, 2, 3, 4, 5], start=1):
+        ws[f"C{row}"] = value
+    ws["D1"], ws["D3"] = 4, 6  # D2 empty: SUM and INDEX read it as 0
+    for row, text in enumerate(TABLE, start=1):
+        ws[f"B{row}"] = text
+    book.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def table_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _table_book(tmp_path_factory.mktemp("table") / "table.xlsx")
+
+
+def test_every_function_agrees_with_the_formulas_package(table_book: Path) -> None:
+    compiled = recalculate_compiled(table_book)
+    assert compiled.engine == "compiled", compiled.fallback_reason
+    reference = recalculate(table_book, "formulas")
+    deviating = {("T", f"B{row}") for row, text in enumerate(TABLE, start=1) if text in ORACLE_DEVIATIONS}
+    assert_same({k: v for k, v in compiled.values.items() if k not in deviating}, {k: v for k, v in reference.items() if k not in deviating})
+    for row, text in enumerate(TABLE, start=1):
+        if text in ORACLE_DEVIATIONS:
+            excel, found = ORACLE_DEVIATIONS[text], compiled.values[("T", f"B{row}")]
+            assert is_error(found) if excel is None else found == excel, text
+    for row, text in enumerate(TABLE, start=1):
+        if text in BY_HAND:
+            assert _number(compiled.values[("T", f"B{row}")]) == pytest.approx(BY_HAND[text], rel=1e-12), text
+
+
+def test_a_broken_primitive_fails_the_parity_check(table_book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = recalculate(table_book, "formulas")
+    monkeypatch.setitem(PRIMITIVES, "pow", replace(PRIMITIVES["pow"], numpy=lambda a, b: np.power(a, b) * 1.000001))
+    broken = compile_workbook(table_book).values()
+    diffs = differences(broken, reference)
+    assert any("T!B1:" in d for d in diffs)  # -2^2
+
+
+# --- fallback and circular references -------------------------------------------
+
+
+def test_unsupported_function_falls_back_to_the_formulas_package(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["A1"], ws["A2"], ws["A3"], ws["A4"] = 2, '=TEXT(1,"0")', "=CHOOSE(2,A1,5)*A1", "=A1^2"
+    book.save(tmp_path / "u.xlsx")
+    with pytest.warns(EngineFallback, match="CHOOSE|TEXT"):
+        result = recalculate_compiled(tmp_path / "u.xlsx")
+    assert result.engine == "formulas" and result.fallback_reason
+    assert result.values[("Sheet", "A3")] == 10 and result.values[("Sheet", "A4")] == 4
+    assert result.values[("Sheet", "A2")] == "1"
+
+
+def test_circular_reference_is_reported(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["A1"], ws["B1"], ws["C1"] = "=B1+1", "=A1*2", 3
+    book.save(tmp_path / "c.xlsx")
+    with pytest.raises(CircularReference, match=r"circular reference: .*A1.*B1|circular reference: .*B1.*A1"):
+        recalculate(tmp_path / "c.xlsx")
+    assert main(["recalc", str(tmp_path / "c.xlsx"), "-o", str(tmp_path / "out.xlsx")]) != 0
+
+
+def test_backward_recurrence_is_ordered_cell_by_cell(tmp_path: Path) -> None:
+    """A column reading the row below it is no cycle: it runs bottom-up."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    for row in range(1, 8):
+        ws[f"A{row}"] = f"=A{row + 1}*2+B{row}"
+        ws[f"B{row}"] = row
+    ws["A8"] = 1
+    ws["C1"] = "=SUM(A1:A7)"
+    book.save(tmp_path / "b.xlsx")
+    compiled = compile_workbook(tmp_path / "b.xlsx")
+    assert any(step.kind == "cells" for step in compiled.plan.steps)
+    assert_same(compiled.values(), recalculate(tmp_path / "b.xlsx", "formulas"))
+
+
+# --- many input sets at once ------------------------------------------------------
+
+
+def test_scenarios_equal_the_solver(short_retraining_book: Path) -> None:
+    compiled = compile_workbook(short_retraining_book)
+    returns = np.array([0.8, 1.2, 1.5, 2.5])
+    shares = np.array([0.1, 0.2, 0.3, 0.4])
+    out = compiled.evaluate({"research_returns": returns, "retraining_share": shares})
+    for i in range(returns.size):
+        expected = solve(MODEL, MODEL.resolve("note-default", {**SHORT, "research_returns": returns[i], "retraining_share": shares[i]}))
+        for name in ("no_retraining_days_to_infinity", "continuous_retraining_months_to_infinity", "effective_flop_day_100", "deployments"):
+            want, got = expected.value(name), out[name][i]
+            assert (math.isnan(want) and math.isnan(got)) or got == pytest.approx(want, rel=1e-12), (name, i)
+
+
+def test_sweep_writes_a_grid_and_refuses_to_overwrite(short_retraining_book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sweep.csv"
+    args = ["sweep", str(short_retraining_book), "--set", "research_returns=1.2:2:3", "--set", "retraining_share=0.1:0.3:2", "-o", str(out)]
+    assert main(args) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert len(table) == 6 and set(table["research_returns"]) == {1.2, 1.6, 2.0}
+    expected = solve(MODEL, MODEL.resolve("note-default", {**SHORT, "research_returns": 1.6, "retraining_share": 0.3}))
+    row = table[(table.research_returns == 1.6) & (table.retraining_share == 0.3)].iloc[0]
+    assert row["effective_flop_day_100"] == pytest.approx(expected.value("effective_flop_day_100"), rel=1e-12)
+    assert main(args) == 2
+    assert main([*args, "--force", "--samples", "5"]) == 0 and len(pd.read_csv(out)) == 5
+
+
+# --- LibreOffice as a second oracle -------------------------------------------------
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(find_soffice() is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc")
+def test_compiled_equals_libreoffice_on_edited_workbooks(short_retraining_book: Path, tmp_path: Path) -> None:
+    path = _edit(short_retraining_book, tmp_path / "edited.xlsx", lambda b: (_one_cell(b), _error_cell(b), _changed_inputs(b)))
+    # LibreOffice snaps results within ~1e-15 of an integer to it (2.000000000000004 -> 2)
+    assert_same(compile_workbook(path).values(), recalculate(path, "libreoffice"), rtol=1e-12)
