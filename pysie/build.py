@@ -44,7 +44,7 @@ def build_all(folder: Path, *, overwrite: bool = False, templates: Path | None =
     return [build_template(t, folder, overwrite=overwrite) for t in all_templates(templates)]
 
 
-def build_from(book: Path, folder: Path, *, target: str | None = None, overwrite: bool = False, engine: str = "formulas") -> tuple[Built, list[str]]:
+def build_from(book: Path, folder: Path, *, target: str | None = None, overwrite: bool = False, engine: str = "compiled") -> tuple[Built, list[str]]:
     """A fresh workbook of ``book``'s model and template that keeps its inputs.
 
     ``target`` (a model or template name), when given, must name the book's

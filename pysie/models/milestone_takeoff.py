@@ -543,5 +543,6 @@ def extra_sheets(template: Any) -> tuple[Callable[[Any, dict[str, Any], Any], No
         ws.set_column(0, 0, 60)
         ws.set_column(1, 1, 28)
         ws.set_column(2, len(header), 16)
+        ws.freeze_panes(4, 1)
 
     return (add,)
