@@ -136,26 +136,31 @@ def _assert_group_dead(pgid: int) -> None:
 
     Orphaned helpers LibreOffice forks (e.g. gpgconf) may linger as zombies
     when PID 1 does not reap children (as in some containers); zombies are
-    dead processes, so they are ignored when /proc is available.
+    dead processes, so they are ignored when /proc is available. The tests
+    also ask ``pgrep`` independently.
     """
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return  # the whole process group is gone
-    proc = Path("/proc")
-    assert proc.is_dir(), f"process group {pgid} still exists"
-    live = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] not in "ZX":
-            live.append((entry.name, stat.split()[1]))
+    live = lo._live_group_members(pgid)
+    assert live is not None, f"process group {pgid} still exists"
     assert not live, f"live processes left in group {pgid}: {live}"
+
+
+@pytest.fixture
+def started_processes(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen]:
+    """Every process the LibreOffice backend starts during the test."""
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(lo.subprocess, "Popen", recording_popen)
+    return started
 
 
 def _pdf_pages(pdf: Path) -> int:
@@ -303,18 +308,8 @@ def test_missing_input_raises_engine_failed(tmp_path: Path) -> None:
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_timeout_kills_process_group(
-    tmp_path: Path, stale_workbook: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[subprocess.Popen] = []
-    real_popen = subprocess.Popen
-
-    def recording_popen(*args, **kwargs):
-        proc = real_popen(*args, **kwargs)
-        started.append(proc)
-        return proc
-
-    monkeypatch.setattr(lo.subprocess, "Popen", recording_popen)
+def test_timeout_kills_process_group(tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]) -> None:
+    started = started_processes
     dst = tmp_path / "out.xlsx"
     with pytest.raises(EngineFailed) as exc:
         recalculate_libreoffice(stale_workbook, dst, timeout=0.01)
@@ -335,18 +330,8 @@ def test_timeout_kills_process_group(
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_no_soffice_left_after_normal_run(
-    tmp_path: Path, stale_workbook: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[subprocess.Popen] = []
-    real_popen = subprocess.Popen
-
-    def recording_popen(*args, **kwargs):
-        proc = real_popen(*args, **kwargs)
-        started.append(proc)
-        return proc
-
-    monkeypatch.setattr(lo.subprocess, "Popen", recording_popen)
+def test_no_soffice_left_after_normal_run(tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]) -> None:
+    started = started_processes
     recalculate_libreoffice(stale_workbook, tmp_path / "out.xlsx")
     assert len(started) == 1
     _assert_group_dead(started[0].pid)
