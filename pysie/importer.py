@@ -33,7 +33,8 @@ import numpy as np
 
 from pysie.excel.cycles import Key, describe, find_cycle
 from pysie.excel.layout import Layout
-from pysie.excel.printer import Where, formula
+from pysie.excel.printer import cell_formula
+from pysie.excel.writer import stored_number
 from pysie.excel.reader import defined_name_target, formula_text, normalise_formula, open_workbook, read_inputs, read_metadata
 from pysie.models import model_module
 from pysie.solver import Solution, solve
@@ -88,7 +89,7 @@ class ImportReport:
 
     @property
     def changed_inputs(self) -> dict[str, list[float]]:
-        return {k: [self.defaults[k], v] for k, v in self.inputs.items() if k in self.defaults and self.defaults[k] != v}
+        return {k: [self.defaults[k], v] for k, v in self.inputs.items() if k in self.defaults and stored_number(self.defaults[k]) != v}
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -242,7 +243,7 @@ def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[
     out: dict[tuple[str, str], tuple[str, str]] = {}
     for fc in layout.formula_cells():
         where = (fc.sheet, fc.cell)
-        if fc.table is None and fc.variable.lower() in names:
+        if fc.table is None and fc.preset is None and fc.variable.lower() in names:
             sheet_upper, cell = names[fc.variable.lower()]
             where = (sheets.get(sheet_upper, fc.sheet), cell)
         out[(fc.sheet, fc.cell)] = where
@@ -251,15 +252,9 @@ def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[
 
 def edited_formulas(book: Any, layout: Layout, located: Mapping[tuple[str, str], tuple[str, str]]) -> list[EditedFormula]:
     """Every formula cell of ``layout`` whose text differs from the declaration's."""
-    model = layout.model
-    scalars = {s.name: s for s in model.scalars}
     out: list[EditedFormula] = []
     for fc in layout.formula_cells():
-        if fc.table is not None:
-            column = model.table(fc.table).column(fc.variable)
-            expected = formula(column.first if fc.row == 0 else column.next, Where(layout, fc.table, fc.row or 0))
-        else:
-            expected = formula(scalars[fc.variable].expr, Where(layout))
+        expected = cell_formula(layout, fc)
         sheet, cell = located[(fc.sheet, fc.cell)]
         value = book[sheet][cell].value if sheet in book.sheetnames else None
         found = formula_text(value)

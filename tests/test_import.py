@@ -16,6 +16,7 @@ from pysie.cli import main, run_model
 from pysie.excel.cache import sheet_parts
 from pysie.excel.reader import normalise_formula
 from pysie.importer import import_workbook
+from tests.conftest import template_names
 from tests.editing import cell_of, copy_book, digest, edit, rewrite_part, set_cell_xml
 
 
@@ -254,3 +255,24 @@ def test_readme_editing_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert re.search(r"research_returns\s+1\.5 -> 1\.3", capsys.readouterr().out)
     assert main(commands[2]) == 0  # build --from
     assert openpyxl.load_workbook("fresh/retraining.xlsx")["Inputs"]["B9"].value == 1.3
+
+
+@pytest.mark.parametrize("template", template_names())
+def test_an_untouched_workbook_of_every_template_imports_as_unchanged(template: str, template_books: dict[str, Path]) -> None:
+    """No input reads as changed (numbers survive the file's 16 digits) and no
+    formula as edited (compared presets' copies included)."""
+    report = import_workbook(template_books[template], recalc=False).as_json()
+    assert report["changed_inputs"] == {}
+    assert report["edited_formulas"] == []
+    assert report["added"] == []
+
+
+def test_deliberate_break_an_edited_formula_on_a_preset_sheet_is_listed(template_books: dict[str, Path], tmp_path: Path) -> None:
+    source = template_books["overhang"]
+    edited = copy_book(source, tmp_path / "overhang.xlsx")
+    book = openpyxl.load_workbook(edited)
+    sheet = next(name for name in book.sheetnames if name.startswith("Steps ("))
+    book[sheet]["C10"] = "=C9*1.5"
+    book.save(edited)
+    report = import_workbook(edited, recalc=False).as_json()
+    assert [(e["sheet"], e["cell"]) for e in report["edited_formulas"]] == [(sheet, "C10")]

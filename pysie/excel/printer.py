@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from pysie.excel.layout import Layout
+from pysie.excel.layout import FormulaCell, Layout
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
 
@@ -89,3 +89,18 @@ def _call(expr: Call, where: Where) -> tuple[str, int]:
         return ("-" + (inner if ip >= ATOM else f"({inner})")), p.precedence
     args = ",".join(_text(a, where)[0] for a in expr.args)
     return f"{p.excel}({args}{p.trailing_args})", ATOM
+
+
+def cell_formula(layout: Layout, cell: FormulaCell) -> str:
+    """The formula the declaration generates for one formula cell of ``layout``
+    (a table row, a named result, or a compared preset's copy of either)."""
+    model = layout.model
+    if cell.table is not None:
+        column = model.table(cell.table).column(cell.variable)
+        expr = column.first if cell.row == 0 else column.next
+        step = cell.row or 0
+    else:
+        expr = next(s.expr for s in model.scalars if s.name == cell.variable)
+        step = 0
+    where = Where(layout, cell.table, step) if cell.preset is None else Where.preset(layout, cell.preset, cell.table, step)
+    return formula(expr, where)

@@ -43,6 +43,12 @@ REPRODUCIBLE_DATE = datetime.datetime(2025, 3, 1)
 METADATA_NAMES = ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version")
 
 
+def stored_number(value: float) -> float:
+    """A number as a workbook holds it after writing: XlsxWriter keeps 16
+    significant digits (1/33 comes back as 0.0303030303030303)."""
+    return float(f"{float(value):.16G}")
+
+
 def cached(value: float, expr: Any = None) -> float | str:
     """The cached value written beside a formula; an error is ``#N/A`` when the
     formula looks something up, else ``#NUM!`` (both read as "is an error")."""
