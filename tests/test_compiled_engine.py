@@ -332,3 +332,14 @@ def test_compiled_equals_libreoffice_on_edited_workbooks(short_retraining_book: 
     path = _edit(short_retraining_book, tmp_path / "edited.xlsx", lambda b: (_one_cell(b), _error_cell(b), _changed_inputs(b)))
     # LibreOffice snaps results within ~1e-15 of an integer to it (2.000000000000004 -> 2)
     assert_same(compile_workbook(path).values(), recalculate(path, "libreoffice"), rtol=1e-12)
+
+
+def test_strong_components_group_exactly_the_mutually_reachable_nodes() -> None:
+    from pysie.recalc.compiled.graph import strong_components
+
+    # 0 <-> 1 -> 2 -> 3 -> 2, 4 alone with a self loop, 5 reached by nobody
+    labels = strong_components(6, [(0, 1), (1, 0), (1, 2), (2, 3), (3, 2), (4, 4), (5, 0)])
+    groups = {frozenset(i for i in range(6) if labels[i] == label) for label in labels}
+    assert groups == {frozenset({0, 1}), frozenset({2, 3}), frozenset({4}), frozenset({5})}
+    # a chain far deeper than the recursion limit
+    assert len(set(strong_components(50_000, [(i, i + 1) for i in range(49_999)]))) == 50_000
