@@ -293,6 +293,25 @@ def test_backward_recurrence_is_ordered_cell_by_cell(tmp_path: Path) -> None:
     assert_same(compiled.values(), recalculate(tmp_path / "b.xlsx", "formulas"))
 
 
+def test_row_loops_hoist_fixed_cells_and_test_no_row_bounds(tmp_path: Path) -> None:
+    """LN($D$1) is computed once before the recurrence; the first row, which
+    only B covers, is its own stretch; values equal the formulas package."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["D1"] = 3
+    ws["A2"] = 1
+    for row in range(2, 9):
+        ws[f"B{row}"] = f"=A{row}*0.5"
+        if row > 2:
+            ws[f"A{row}"] = f"=B{row - 1}+LN($D$1)*2"
+    book.save(tmp_path / "h.xlsx")
+    compiled = compile_workbook(tmp_path / "h.xlsx")
+    assert compiled.source.count("f_ln(") == 1
+    assert re.search(r"h\d+ = f_ln\(c\d+\[1\]\)", compiled.source)
+    assert " if " not in compiled.source
+    assert_same(compiled.values(), recalculate(tmp_path / "h.xlsx", "formulas"))
+
+
 # --- many input sets at once ------------------------------------------------------
 
 
