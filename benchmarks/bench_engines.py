@@ -75,10 +75,11 @@ def main() -> None:
     runs = {"compiled": args.repeat, "libreoffice": max(1, args.repeat // 2 + 1)}
     if not args.no_formulas:
         runs["formulas"] = 1
+    load_before = os.getloadavg()[0]
     results: dict[str, list[dict[str, float]]] = {}
     for engine, n in runs.items():
         results[engine] = [measure(args.book, engine) for _ in range(n)]
-    print(f"pysie check {Path(args.book).name}: whole process, median of n runs")
+    print(f"pysie check {Path(args.book).name}: whole process, median of n runs; {os.cpu_count()} cores, 1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"{'engine':<12} {'n':>2} {'median s':>9} {'peak MB':>8} {'exit':>4}  compiled is")
     base = statistics.median(r["seconds"] for r in results["compiled"])
     for engine, rs in results.items():

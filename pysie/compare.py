@@ -145,23 +145,32 @@ def read_preset_inputs(path: Path, layout: Layout) -> dict[str, dict[str, float]
     validated (errors name the cell)."""
     if not layout.compare_inputs:
         return {}
-    book = open_workbook(path)
-    if COMPARE not in book.sheetnames:
-        raise InputError(f"{path}: sheet {COMPARE!r} is missing; rebuild with pysie build")
-    out: dict[str, dict[str, float]] = {}
-    for (preset, name), cell in layout.compare_inputs.items():
-        raw = book[COMPARE][cell].value
-        out.setdefault(preset, {})[name] = layout.model.parameter(name).validate(raw, f"{path.name} {COMPARE}!{cell}, preset {preset}")
-    return out
+    book = open_workbook(path, read_only=True)
+    try:
+        if COMPARE not in book.sheetnames:
+            raise InputError(f"{path}: sheet {COMPARE!r} is missing; rebuild with pysie build")
+        out: dict[str, dict[str, float]] = {}
+        for (preset, name), cell in layout.compare_inputs.items():
+            raw = book[COMPARE][cell].value
+            out.setdefault(preset, {})[name] = layout.model.parameter(name).validate(raw, f"{path.name} {COMPARE}!{cell}, preset {preset}")
+        return out
+    finally:
+        book.close()
 
 
 def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
-    """(model module, validated inputs, metadata) of a pysie workbook."""
-    book = open_workbook(path)
-    meta = read_metadata(book, path)
-    module = model_module(meta.model)
-    values, _ = read_inputs(book, module.MODEL, path)
-    return module, values, meta
+    """(model module, validated inputs, metadata) of a pysie workbook.
+
+    The book is opened read-only: only the cells of the inputs and the
+    metadata are parsed, not the thousands of formula cells."""
+    book = open_workbook(path, read_only=True)
+    try:
+        meta = read_metadata(book, path)
+        module = model_module(meta.model)
+        values, _ = read_inputs(book, module.MODEL, path)
+        return module, values, meta
+    finally:
+        book.close()
 
 
 def workbook_expectations(path: Path) -> tuple[Layout, dict[tuple[str, str], tuple[str, int | None, float]]]:

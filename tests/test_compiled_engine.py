@@ -293,6 +293,25 @@ def test_backward_recurrence_is_ordered_cell_by_cell(tmp_path: Path) -> None:
     assert_same(compiled.values(), recalculate(tmp_path / "b.xlsx", "formulas"))
 
 
+def test_row_loops_hoist_fixed_cells_and_test_no_row_bounds(tmp_path: Path) -> None:
+    """LN($D$1) is computed once before the recurrence; the first row, which
+    only B covers, is its own stretch; values equal the formulas package."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["D1"] = 3
+    ws["A2"] = 1
+    for row in range(2, 9):
+        ws[f"B{row}"] = f"=A{row}*0.5"
+        if row > 2:
+            ws[f"A{row}"] = f"=B{row - 1}+LN($D$1)*2"
+    book.save(tmp_path / "h.xlsx")
+    compiled = compile_workbook(tmp_path / "h.xlsx")
+    assert compiled.source.count("f_ln(") == 1
+    assert re.search(r"h\d+ = f_ln\(c\d+\[1\]\)", compiled.source)
+    assert " if " not in compiled.source
+    assert_same(compiled.values(), recalculate(tmp_path / "h.xlsx", "formulas"))
+
+
 # --- many input sets at once ------------------------------------------------------
 
 
@@ -332,3 +351,14 @@ def test_compiled_equals_libreoffice_on_edited_workbooks(short_retraining_book: 
     path = _edit(short_retraining_book, tmp_path / "edited.xlsx", lambda b: (_one_cell(b), _error_cell(b), _changed_inputs(b)))
     # LibreOffice snaps results within ~1e-15 of an integer to it (2.000000000000004 -> 2)
     assert_same(compile_workbook(path).values(), recalculate(path, "libreoffice"), rtol=1e-12)
+
+
+def test_strong_components_group_exactly_the_mutually_reachable_nodes() -> None:
+    from pysie.recalc.compiled.graph import strong_components
+
+    # 0 <-> 1 -> 2 -> 3 -> 2, 4 alone with a self loop, 5 reached by nobody
+    labels = strong_components(6, [(0, 1), (1, 0), (1, 2), (2, 3), (3, 2), (4, 4), (5, 0)])
+    groups = {frozenset(i for i in range(6) if labels[i] == label) for label in labels}
+    assert groups == {frozenset({0, 1}), frozenset({2, 3}), frozenset({4}), frozenset({5})}
+    # a chain far deeper than the recursion limit
+    assert len(set(strong_components(50_000, [(i, i + 1) for i in range(49_999)]))) == 50_000

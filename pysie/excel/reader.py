@@ -66,14 +66,18 @@ def check_container(path: Path) -> None:
         raise WorkbookError(f"{path}: corrupted or truncated archive ({exc})") from None
 
 
-def open_workbook(path: Path, *, data_only: bool = False) -> Any:
-    """openpyxl workbook, or :class:`WorkbookError` with the reason."""
+def open_workbook(path: Path, *, data_only: bool = False, read_only: bool = False) -> Any:
+    """openpyxl workbook, or :class:`WorkbookError` with the reason.
+
+    ``read_only`` streams each sheet when a cell is asked for instead of
+    loading every cell up front: far faster for reading a few inputs; close
+    the book afterwards (``book.close()``)."""
     check_container(path)
     try:
         with warnings.catch_warnings():
             # date-formatted serials past year 9999 (e.g. "never" dates) read as errors; no need to warn per cell
             warnings.filterwarnings("ignore", message=".*is marked as a date.*", category=UserWarning)
-            return openpyxl.load_workbook(path, data_only=data_only)
+            return openpyxl.load_workbook(path, data_only=data_only, read_only=read_only)
     except WorkbookError:
         raise
     except Exception as exc:  # openpyxl raises many types for broken parts

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 from pysie.excel.reader import WorkbookError, check_container
 from pysie.expr import Call, Const, Expr, Name
 from pysie.recalc.compiled.parse import Area, Ref, Unsupported, parse_key, relative_key
+from pysie.recalc.compiled.xlsx import read_book_cells
 
 ColumnKey = tuple[str, str]  # (sheet, column letter)
 
@@ -78,28 +78,27 @@ def _constant(value: Any) -> float | str | None:
 
 
 def read_cells(path: Path) -> Cells:
-    """Load ``path`` once (formulas and constants) and find its runs."""
+    """Read ``path`` once (formulas and constants) and find its runs."""
     path = Path(path)
     check_container(path)
     try:
-        book = openpyxl.load_workbook(path, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for broken parts
+        book = read_book_cells(path)
+    except Exception as exc:  # broken parts fail in many ways
         raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
     cells = Cells(path, list(book.sheetnames))
-    _read_names(book, cells)
+    _read_names(book.defined_names, book.sheetnames, cells)
     parsed: dict[str, Expr] = {}
     for ws in book.worksheets:
         sheet = ws.title
         cells.max_row[sheet] = ws.max_row
         pending: dict[str, list[tuple[int, str, str]]] = {}  # col -> [(row, key, formula)]
-        for (row, col_idx), cell in ws._cells.items():  # noqa: SLF001 - 10x faster than iter_rows
-            value = cell.value
+        for (row, col_idx), (value, data_type) in ws.cells.items():
             if value is None:
                 continue
             col = get_column_letter(col_idx)
             if isinstance(value, str) and value.startswith("=") and len(value) > 1:
                 pending.setdefault(col, []).append((row, relative_key(value, row), value))
-            elif not isinstance(value, str) and cell.data_type == "f":
+            elif not isinstance(value, str) and data_type == "f":
                 raise Unsupported(f"{sheet}!{col}{row}: an array or data-table formula")
             else:
                 const = _constant(value)
@@ -132,9 +131,9 @@ def _blocks(entries: list[tuple[int, str, str]]) -> list[tuple[int, int, str, st
     return out
 
 
-def _read_names(book: Any, cells: Cells) -> None:
+def _read_names(defined_names: Any, sheetnames: list[str], cells: Cells) -> None:
     """Workbook-scoped names that point at one cell (others are refused when used)."""
-    for name, defined in book.defined_names.items():
+    for name, defined in defined_names.items():
         try:
             destinations = list(defined.destinations)
         except Exception:  # a name holding a formula or a constant
@@ -143,7 +142,7 @@ def _read_names(book: Any, cells: Cells) -> None:
             continue
         sheet, ref = destinations[0]
         ref = ref.replace("$", "")
-        if ":" in ref or sheet not in book.sheetnames:
+        if ":" in ref or sheet not in sheetnames:
             continue
         col, row = coordinate_from_string(ref)
         cells.names[name.lower()] = (sheet, col, row)

@@ -4,7 +4,8 @@ Every column of the workbook that holds or is read by a formula is an array
 ``c<i>`` of shape ``(rows + 1, scenarios)`` indexed by the Excel row number.
 A ``vector`` step is one line of slices; ``rows`` and ``loop`` steps are
 ``for t in range(...)`` loops over rows (a loop computes each row of all its
-runs, as :mod:`pysie.solver` does); a ``cells`` step calls one small row
+runs, as :mod:`pysie.solver` does, cut into stretches of rows covered by the
+same runs so no row bound is tested per row); a ``cells`` step calls one small row
 function per cell in the order the plan found. Every operation is the numpy
 function of :data:`pysie.primitives.PRIMITIVES`, so semantics live there.
 """
@@ -29,6 +30,34 @@ class _Writer:
         self.plan = plan
         self.columns: dict[ColumnKey, int] = {col: i for i, col in enumerate(sorted(plan.sizes))}
         self.ops: set[str] = set()
+        self.hoisted: dict[str, str] | None = None  # source -> name, inside a row loop
+        self.written: set[ColumnKey] = set()  # columns the current loop assigns
+        self.count = 0
+
+    def start_loop(self, runs: list[Run]) -> None:
+        """Row-loop code follows: calls over constants and fixed cells that the
+        loop does not assign are computed once, before it (see :meth:`hoist`)."""
+        self.hoisted = {}
+        self.written = {r.column for r in runs}
+
+    def end_loop(self) -> list[str]:
+        """The lines computing the loop's invariant values, to put before it."""
+        lines = [f"{name} = {source}" for source, name in (self.hoisted or {}).items()]
+        self.hoisted = None
+        return lines
+
+    def invariant(self, tree: Expr) -> bool:
+        if isinstance(tree, Const):
+            return True
+        if isinstance(tree, Ref):
+            return not tree.relative and (tree.sheet or "", tree.col) not in self.written
+        if isinstance(tree, Call):
+            return all(self.invariant(a) for a in tree.args)
+        return False
+
+    def counter(self) -> int:
+        self.count += 1
+        return self.count
 
     def var(self, sheet: str | None, col: str) -> str:
         return f"c{self.columns[(sheet or '', col)]}"
@@ -54,7 +83,10 @@ class _Writer:
             return f"{v}[{lo}:{hi}].T"
         if isinstance(tree, Call):
             self.ops.add(tree.op)
-            return f"f_{tree.op}({', '.join(self.expr(a, run, vector) for a in tree.args)})"
+            source = f"f_{tree.op}({', '.join(self.expr(a, run, vector) for a in tree.args)})"
+            if self.hoisted is not None and self.invariant(tree):
+                source = self.hoisted.setdefault(source, f"h{self.counter()}")
+            return source
         raise TypeError(f"cannot generate {tree!r}")
 
     def assign(self, run: Run, vector: bool) -> str:
@@ -62,6 +94,19 @@ class _Writer:
         if vector:
             return f"{target}[{run.start}:{run.end + 1}] = {self.expr(run.tree, run, True)}"
         return f"{target}[t] = {self.expr(run.tree, run, False)}"
+
+
+def _segments(runs: list[Run], first: int, last: int) -> list[tuple[int, int, list[Run]]]:
+    """Rows first..last of a loop cut where a run starts or ends: (first, last,
+    the runs covering those rows, in loop order). Each row still computes its
+    runs in the same order; the generated loops just test no row bounds."""
+    cuts = sorted({first, last + 1} | {r.start for r in runs if first < r.start <= last} | {r.end + 1 for r in runs if first <= r.end < last})
+    out = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        active = [r for r in runs if r.start <= lo and hi - 1 <= r.end]
+        if active:
+            out.append((lo, hi - 1, active))
+    return out
 
 
 def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int]]:
@@ -74,18 +119,16 @@ def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int]]:
             body.append(w.assign(runs[step.runs[0]], True))
         elif step.kind == "rows":
             run = runs[step.runs[0]]
-            body.append(f"for t in range({run.start}, {run.end + 1}):")
-            body.append("    " + w.assign(run, False))
+            w.start_loop([run])
+            line = "    " + w.assign(run, False)
+            body += w.end_loop() + [f"for t in range({run.start}, {run.end + 1}):", line]
         elif step.kind == "loop":
-            body.append(f"for t in range({step.first}, {step.last + 1}):")
-            for i in step.runs:
-                run = runs[i]
-                line = w.assign(run, False)
-                if (run.start, run.end) != (step.first, step.last):
-                    body.append(f"    if {run.start} <= t <= {run.end}:")
-                    body.append("        " + line)
-                else:
-                    body.append("    " + line)
+            w.start_loop([runs[i] for i in step.runs])
+            loop: list[str] = []
+            for first, last, active in _segments([runs[i] for i in step.runs], step.first, step.last):
+                loop.append(f"for t in range({first}, {last + 1}):")
+                loop += ["    " + w.assign(run, False) for run in active]
+            body += w.end_loop() + loop
         else:
             names = []
             for i in step.runs:

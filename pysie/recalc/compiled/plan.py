@@ -21,12 +21,9 @@ import graphlib
 from dataclasses import dataclass
 from typing import Iterator
 
-import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
-
 from pysie.expr import Call, Expr
 from pysie.recalc.compiled.book import Cells, ColumnKey, Run
+from pysie.recalc.compiled.graph import strong_components
 from pysie.recalc.compiled.parse import Area, Ref, Unsupported
 from pysie.spec import InputError
 
@@ -153,8 +150,7 @@ def make_plan(cells: Cells) -> Plan:
             for b in index.overlapping(read.column, lo, hi):
                 rows.append(a)
                 cols.append(b)
-    graph = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    count, labels = connected_components(graph, directed=True, connection="strong") if n else (0, np.zeros(0, int))
+    labels = strong_components(n, zip(rows, cols))
     members: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         members.setdefault(int(label), []).append(i)
