@@ -87,3 +87,16 @@ def test_build_never_overwrites_without_force(tmp_path: Path, capsys: pytest.Cap
     assert main(["build", "retraining", "-o", str(tmp_path), "--set", "horizon_days=300", "--force"]) == 0
     assert hashlib.sha256(target.read_bytes()).hexdigest() != before
     assert [p.name for p in tmp_path.iterdir()] == ["retraining.xlsx"]  # no temporary file left behind
+
+
+def test_output_piped_into_a_reader_that_stops_is_not_an_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`pysie list | head -1`: the reader closes the pipe; exit 0, no error line."""
+    import os
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    closed_pipe = os.fdopen(write_end, "w", buffering=1)  # line-buffered: the first line hits the closed pipe
+    monkeypatch.setattr(sys, "stdout", closed_pipe)
+    assert main(["list"]) == 0
+    assert "error" not in capsys.readouterr().err
