@@ -28,7 +28,9 @@ def one_run(book: str, engine: str) -> dict[str, float]:
     """Run one check in a child process; wall seconds and peak MB of the child tree."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pysie.cli", "check", book, "--engine", engine], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pysie.cli", "check", book, "--engine", engine], env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"seconds": seconds, "peak_mb": peak, "status": proc.returncode}
@@ -36,7 +38,9 @@ def one_run(book: str, engine: str) -> dict[str, float]:
 
 def measure(book: str, engine: str) -> dict[str, float]:
     """One run in a fresh wrapper, so the memory figure is this run's alone."""
-    out = subprocess.run([sys.executable, __file__, "--one", engine, "--book", book], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", engine, "--book", book], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
@@ -79,7 +83,9 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {}
     for engine, n in runs.items():
         results[engine] = [measure(args.book, engine) for _ in range(n)]
-    print(f"pysie check {Path(args.book).name}: whole process, median of n runs; {os.cpu_count()} cores, 1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    print(
+        f"pysie check {Path(args.book).name}: whole process, median of n runs; {os.cpu_count()} cores, 1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
     print(f"{'engine':<12} {'n':>2} {'median s':>9} {'peak MB':>8} {'exit':>4}  compiled is")
     base = statistics.median(r["seconds"] for r in results["compiled"])
     for engine, rs in results.items():
@@ -89,7 +95,9 @@ def main() -> None:
         ratio = "" if engine == "compiled" else f"{med / base:.1f}x faster"
         print(f"{engine:<12} {len(rs):>2} {med:>9.2f} {peak:>8.0f} {status:>4}  {ratio}")
     compile_s, eval_s = scenarios(args.book, args.scenarios, repeat=3)
-    print(f"compiled workbook: compile {compile_s:.2f} s; {args.scenarios} input sets evaluated in {eval_s:.2f} s (median of 3)")
+    print(
+        f"compiled workbook: compile {compile_s:.2f} s; {args.scenarios} input sets evaluated in {eval_s:.2f} s (median of 3)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,12 @@ def time_check(book: Path, engine: str, runs: int) -> tuple[float, int]:
     times, status = [], 0
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pysie.cli", "check", str(book), "--engine", engine], env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "pysie.cli", "check", str(book), "--engine", engine],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         times.append(time.perf_counter() - start)
         status = max(status, done.returncode)
     return statistics.median(times), status
@@ -55,7 +60,9 @@ def main() -> None:
             fo, fo_status = time_check(book, "formulas", args.formulas_runs)
             flag = "" if lo_status == fo_status == 0 else f"  (exit {lo_status}/{fo_status})"
             print(f"{book.name:<28} {cells:>13} {lo:>14.1f} {fo:>11.1f} {fo / lo:>6.1f}x{flag}", flush=True)
-    print(f"medians of {args.runs} LibreOffice and {args.formulas_runs} formulas run(s); ratio = formulas / libreoffice")
+    print(
+        f"medians of {args.runs} LibreOffice and {args.formulas_runs} formulas run(s); ratio = formulas / libreoffice"
+    )
 
 
 if __name__ == "__main__":

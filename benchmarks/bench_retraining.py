@@ -55,7 +55,9 @@ def main() -> None:
         runs = [run_case(statement) for _ in range(1 if "formulas" in name else args.repeat)]
         seconds = [r["seconds"] for r in runs]
         peak = max(r["peak_mb"] for r in runs)
-        print(f"{name:<28} {statistics.median(seconds):>10.4f} {min(seconds):>9.4f} {peak:>9.0f}  {len(runs)}", flush=True)
+        print(
+            f"{name:<28} {statistics.median(seconds):>10.4f} {min(seconds):>9.4f} {peak:>9.0f}  {len(runs)}", flush=True
+        )
 
 
 if __name__ == "__main__":

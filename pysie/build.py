@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any
 
 from pysie.excel.writer import build_workbook
 from pysie.models import REGISTRY, model_module
@@ -14,17 +15,35 @@ from pysie.templates import Template, all_templates, find_template
 Built = tuple[Path, ModuleType, dict[str, Any]]
 
 
-def build_template(template: Template, folder: Path, *, overwrite: bool = False, values: Mapping[str, float] | None = None) -> Built:
+def build_template(
+    template: Template, folder: Path, *, overwrite: bool = False, values: Mapping[str, float] | None = None
+) -> Built:
     """Write one template's workbook into ``folder``; returns (path, model module, key results)."""
     module = model_module(template.model)
     inputs = dict(values) if values is not None else template.values()
     path = Path(folder) / template.filename
     extra = tuple(getattr(module, "extra_sheets", lambda t: ())(template))
-    solution = build_workbook(module.MODEL, inputs, path, template=template.name, template_version=template.version, overwrite=overwrite, extra_sheets=extra)
+    solution = build_workbook(
+        module.MODEL,
+        inputs,
+        path,
+        template=template.name,
+        template_version=template.version,
+        overwrite=overwrite,
+        extra_sheets=extra,
+    )
     return path, module, module.report(solution)
 
 
-def build_target(target: str, folder: Path, *, overwrite: bool = False, templates: Path | None = None, preset: str | None = None, overrides: Mapping[str, Any] | None = None) -> Built:
+def build_target(
+    target: str,
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    templates: Path | None = None,
+    preset: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Built:
     """Build a template by name, or a model by name (its defaults or ``preset``)."""
     template = find_template(target, templates)
     if template is None:
@@ -44,7 +63,9 @@ def build_all(folder: Path, *, overwrite: bool = False, templates: Path | None =
     return [build_template(t, folder, overwrite=overwrite) for t in all_templates(templates)]
 
 
-def build_from(book: Path, folder: Path, *, target: str | None = None, overwrite: bool = False, engine: str = "compiled") -> tuple[Built, list[str]]:
+def build_from(
+    book: Path, folder: Path, *, target: str | None = None, overwrite: bool = False, engine: str = "compiled"
+) -> tuple[Built, list[str]]:
     """A fresh workbook of ``book``'s model and template that keeps its inputs.
 
     ``target`` (a model or template name), when given, must name the book's

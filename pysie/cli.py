@@ -11,8 +11,9 @@ import json
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pysie import __version__
 from pysie.models import model_module, model_names
@@ -76,7 +77,9 @@ def run_model(name: str, preset: str | None, overrides: dict[str, str]) -> dict[
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    assignments = args.set + [f"{name}={value}" for name in ("samples", "seed") if (value := getattr(args, name, None)) is not None]
+    assignments = args.set + [
+        f"{name}={value}" for name in ("samples", "seed") if (value := getattr(args, name, None)) is not None
+    ]
     result = run_model(args.model, args.preset, parse_assignments(assignments))
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
@@ -88,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from pysie.build import build_target, build_all
+    from pysie.build import build_all, build_target
 
     if args.check:
         return cmd_build_check(args)
@@ -97,7 +100,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.target is None:
         results = build_all(Path(args.output or "workbooks"), overwrite=args.force, templates=args.templates)
     else:
-        results = [build_target(args.target, Path(args.output or "workbooks"), overwrite=args.force, templates=args.templates, preset=args.preset, overrides=parse_assignments(args.set))]
+        results = [
+            build_target(
+                args.target,
+                Path(args.output or "workbooks"),
+                overwrite=args.force,
+                templates=args.templates,
+                preset=args.preset,
+                overrides=parse_assignments(args.set),
+            )
+        ]
     for path, module, result in results:
         print(f"wrote {path}")
         print(format_rows(f"{module.MODEL.title}", module.key_results(result)))
@@ -134,7 +146,9 @@ def build_from_book(args: argparse.Namespace) -> int:
 
     if args.preset or args.set:
         raise UsageError("--from takes the inputs from BOOK; drop --preset/--set (edit BOOK instead)")
-    (path, module, result), left = build_from(Path(args.from_book), Path(args.output or "workbooks"), target=args.target, overwrite=args.force)
+    (path, module, result), left = build_from(
+        Path(args.from_book), Path(args.output or "workbooks"), target=args.target, overwrite=args.force
+    )
     print(f"wrote {path} with the inputs of {args.from_book}")
     for item in left:
         print(f"not carried over (still in {args.from_book}): {item}")
@@ -153,7 +167,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_recalc(args: argparse.Namespace) -> int:
     from pysie.recalc.writeback import recalc_to_file
 
-    out = recalc_to_file(Path(args.book), Path(args.output) if args.output else None, engine=args.engine, overwrite=args.force, in_place=args.in_place)
+    out = recalc_to_file(
+        Path(args.book),
+        Path(args.output) if args.output else None,
+        engine=args.engine,
+        overwrite=args.force,
+        in_place=args.in_place,
+    )
     print(f"wrote {out} ({args.engine} engine)")
     return EXIT_OK
 
@@ -179,7 +199,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pysie", description="Software-intelligence-explosion models: solve, build live workbooks, recalculate and cross-check.")
+    parser = argparse.ArgumentParser(
+        prog="pysie",
+        description="Software-intelligence-explosion models: solve, build live workbooks, recalculate and cross-check.",
+    )
     parser.add_argument("--version", action="version", version=f"pysie {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -202,24 +225,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.add_argument("--templates", type=Path, help="templates folder (default ./templates)")
-    p.add_argument("--check", action="store_true", help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ from a fresh build")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ from a fresh build",
+    )
     p.add_argument("--limit", type=int, default=20, help="with --check: differences to print")
-    p.add_argument("--from", dest="from_book", metavar="BOOK", help="a fresh workbook with the inputs of BOOK (an edited workbook)")
+    p.add_argument(
+        "--from", dest="from_book", metavar="BOOK", help="a fresh workbook with the inputs of BOOK (an edited workbook)"
+    )
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("recalc", help="recalculate a workbook headlessly and write the values")
     p.add_argument("book")
     p.add_argument("-o", "--output")
-    p.add_argument("--engine", default="compiled", choices=ENGINES, help="compiled (default), formulas (the reference) or libreoffice")
+    p.add_argument(
+        "--engine",
+        default="compiled",
+        choices=ENGINES,
+        help="compiled (default), formulas (the reference) or libreoffice",
+    )
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--in-place", action="store_true", help="write the values into BOOK itself (atomically)")
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser("check", help="recalculate a workbook and compare every formula cell with the solver")
     p.add_argument("book")
-    p.add_argument("--engine", default="compiled", choices=ENGINES, help="compiled (default), formulas (the reference) or libreoffice")
+    p.add_argument(
+        "--engine",
+        default="compiled",
+        choices=ENGINES,
+        help="compiled (default), formulas (the reference) or libreoffice",
+    )
     p.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (default 1e-9)")
-    p.add_argument("--atol", type=float, default=0.0, help="absolute tolerance added to it, for values near zero (default 0)")
+    p.add_argument(
+        "--atol", type=float, default=0.0, help="absolute tolerance added to it, for values near zero (default 0)"
+    )
     p.add_argument("--limit", type=int, default=20, help="differences to print")
     p.set_defaults(func=cmd_check)
 
@@ -228,14 +269,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="folder for the PNGs (created if missing)")
     p.add_argument("--dpi", type=int, default=80)
     p.set_defaults(func=cmd_render)
-    p = sub.add_parser("import", help="read an edited workbook: changed inputs and results, edited formulas, added cells")
+    p = sub.add_parser(
+        "import", help="read an edited workbook: changed inputs and results, edited formulas, added cells"
+    )
     p.add_argument("book")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--engine", default="compiled", choices=ENGINES, help="recalculates edited formulas: compiled (default), formulas or libreoffice")
+    p.add_argument(
+        "--engine",
+        default="compiled",
+        choices=ENGINES,
+        help="recalculates edited formulas: compiled (default), formulas or libreoffice",
+    )
     p.add_argument("--limit", type=int, default=20, help="edited formulas and added cells to print")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("sweep", help="evaluate a workbook for a grid (or a sample) of input values; one CSV row per scenario")
+    p = sub.add_parser(
+        "sweep", help="evaluate a workbook for a grid (or a sample) of input values; one CSV row per scenario"
+    )
     p.add_argument("book")
     p.add_argument("--set", action="append", default=[], metavar="NAME=LO:HI:COUNT", help="an input name and its range")
     p.add_argument("--samples", type=int, help="draw this many uniform random input sets instead of a grid")

@@ -11,9 +11,10 @@ row first.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pysie.excel.cache import ERROR_CODES
 from pysie.excel.layout import COMPARE, Layout
@@ -93,7 +94,9 @@ def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL, atol: float =
     return abs(found - expected) <= rtol * max(abs(found), abs(expected)) + atol or found == expected
 
 
-def expected_values(layout: Layout, solution: Solution, scenario: int = 0, presets: Solution | None = None) -> dict[tuple[str, str], tuple[str, int | None, float]]:
+def expected_values(
+    layout: Layout, solution: Solution, scenario: int = 0, presets: Solution | None = None
+) -> dict[tuple[str, str], tuple[str, int | None, float]]:
     """(sheet, cell) -> (variable, row, solver value) for every formula cell;
     the cells of compared presets take their values from ``presets`` (scenario
     i = preset i of ``Model.comparison``, see :func:`pysie.solver.solve_presets`)."""
@@ -152,7 +155,9 @@ def read_preset_inputs(path: Path, layout: Layout) -> dict[str, dict[str, float]
         out: dict[str, dict[str, float]] = {}
         for (preset, name), cell in layout.compare_inputs.items():
             raw = book[COMPARE][cell].value
-            out.setdefault(preset, {})[name] = layout.model.parameter(name).validate(raw, f"{path.name} {COMPARE}!{cell}, preset {preset}")
+            out.setdefault(preset, {})[name] = layout.model.parameter(name).validate(
+                raw, f"{path.name} {COMPARE}!{cell}, preset {preset}"
+            )
         return out
     finally:
         book.close()
@@ -195,4 +200,11 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
         raise InputError(f"{path}: none of the model's formula cells are formulas here; was it saved as values only?")
-    return CheckReport(path, engine, model.name, len(expected), compare_values(expected, found, rtol, atol, evaluation_order(layout)), missing)
+    return CheckReport(
+        path,
+        engine,
+        model.name,
+        len(expected),
+        compare_values(expected, found, rtol, atol, evaluation_order(layout)),
+        missing,
+    )

@@ -12,8 +12,9 @@ and then compute at once with the numpy primitive: a closed form written once
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Union
+from typing import Any, Union
 
 import numpy as np
 

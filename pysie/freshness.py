@@ -73,7 +73,9 @@ def compare_books(committed: Path, fresh: Path, rtol: float = DEFAULT_RTOL) -> l
     if sheets_old != sheets_new:
         return [Stale(name, "", f"sheets committed {sheets_old}, fresh build {sheets_new}")]
     out = _differences(name, "content", contents_old, contents_new, rtol)
-    out += _differences(name, "cached value", _cells(committed, data_only=True)[1], _cells(fresh, data_only=True)[1], rtol)
+    out += _differences(
+        name, "cached value", _cells(committed, data_only=True)[1], _cells(fresh, data_only=True)[1], rtol
+    )
     return out
 
 

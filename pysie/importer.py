@@ -25,17 +25,25 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from pysie.excel.cycles import Key, describe, find_cycle
 from pysie.excel.layout import Layout
 from pysie.excel.printer import cell_formula
+from pysie.excel.reader import (
+    defined_name_target,
+    formula_text,
+    normalise_formula,
+    open_workbook,
+    read_inputs,
+    read_metadata,
+)
 from pysie.excel.writer import stored_number
-from pysie.excel.reader import defined_name_target, formula_text, normalise_formula, open_workbook, read_inputs, read_metadata
 from pysie.models import model_module
 from pysie.solver import Solution, solve
 from pysie.spec import InputError, Model
@@ -53,7 +61,13 @@ class EditedFormula:
     found: str
 
     def as_json(self) -> dict[str, str]:
-        return {"sheet": self.sheet, "cell": self.cell, "variable": self.variable, "expected": self.expected, "found": self.found}
+        return {
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "variable": self.variable,
+            "expected": self.expected,
+            "found": self.found,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,11 @@ class ImportReport:
 
     @property
     def changed_inputs(self) -> dict[str, list[float]]:
-        return {k: [self.defaults[k], v] for k, v in self.inputs.items() if k in self.defaults and stored_number(self.defaults[k]) != v}
+        return {
+            k: [self.defaults[k], v]
+            for k, v in self.inputs.items()
+            if k in self.defaults and stored_number(self.defaults[k]) != v
+        }
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -114,7 +132,10 @@ class ImportReport:
         changed = self.changed_inputs
         if changed:
             lines.append(f"Changed inputs ({len(changed)}), template value -> workbook value:")
-            lines += [f"  {name:<36} {_fmt(old)} -> {_fmt(new)}  ({self.input_cells[name]})" for name, (old, new) in changed.items()]
+            lines += [
+                f"  {name:<36} {_fmt(old)} -> {_fmt(new)}  ({self.input_cells[name]})"
+                for name, (old, new) in changed.items()
+            ]
         else:
             lines.append("Inputs: all as in the template")
         lines += [f"STRUCTURAL: {s}" for s in self.structural]
@@ -129,7 +150,11 @@ class ImportReport:
                 lines.append(f"  ... and {len(self.edited_formulas) - limit} more (--json lists all)")
         if self.edited_key_rows:
             lines.append("")
-            lines += _table(f"Key results: declared model vs workbook as edited ({self.engine} engine)", ("declared", "as edited"), self.edited_key_rows)
+            lines += _table(
+                f"Key results: declared model vs workbook as edited ({self.engine} engine)",
+                ("declared", "as edited"),
+                self.edited_key_rows,
+            )
         if self.added:
             lines.append("")
             lines.append(f"Added by hand ({len(self.added)}; kept in the workbook, not part of the model):")
@@ -143,7 +168,9 @@ class ImportReport:
 # --- the import ----------------------------------------------------------------------
 
 
-def import_workbook(path: Path, engine: str = "compiled", *, recalc: bool = True, reference: bool = True, edited_results: bool = True) -> ImportReport:
+def import_workbook(
+    path: Path, engine: str = "compiled", *, recalc: bool = True, reference: bool = True, edited_results: bool = True
+) -> ImportReport:
     """Read an edited workbook and report inputs, results, edits and additions.
 
     ``recalc=False`` never runs an engine (edited formulas are still listed;
@@ -170,7 +197,9 @@ def import_workbook(path: Path, engine: str = "compiled", *, recalc: bool = True
     layout = Layout.of(model, as_built)
     template = workbook_template(meta.model, meta.template, meta.template_version)
     if template.version != meta.template_version:
-        structural.append(f"built from template {meta.template} version {meta.template_version}; the current template is version {template.version}: rebuild with pysie build {model.name} --from {path.name} -o DIR")
+        structural.append(
+            f"built from template {meta.template} version {meta.template_version}; the current template is version {template.version}: rebuild with pysie build {model.name} --from {path.name} -o DIR"
+        )
     defaults = _defaults(template, model)
     results = module.report(solve(model, inputs))
     default_results = module.report(solve(model, defaults))
@@ -190,7 +219,9 @@ def import_workbook(path: Path, engine: str = "compiled", *, recalc: bool = True
     located = _located(book, layout, names)
     report.edited_formulas = edited_formulas(book, layout, located)
     if reference:
-        report.added = added_content(book, template, as_built, set(located.values()) | {(c.sheet, c.cell) for c in cells.values()})
+        report.added = added_content(
+            book, template, as_built, set(located.values()) | {(c.sheet, c.cell) for c in cells.values()}
+        )
     if report.edited_formulas and recalc and edited_results:
         edited_keys = [(e.sheet.upper(), e.cell) for e in report.edited_formulas]
         _refuse_cycle(path, edited_keys, formulas_at, names, book.sheetnames)
@@ -202,7 +233,9 @@ def import_workbook(path: Path, engine: str = "compiled", *, recalc: bool = True
     return report
 
 
-def sheet_structure(book: Any, model: Model, inputs: Mapping[str, float], path: Path) -> tuple[dict[str, float], list[str]]:
+def sheet_structure(
+    book: Any, model: Model, inputs: Mapping[str, float], path: Path
+) -> tuple[dict[str, float], list[str]]:
     """The inputs with each structural value the sheets were built with (read
     from the rows of formulas on each table sheet), and a message for every
     structural input that no longer matches its sheet."""
@@ -210,12 +243,16 @@ def sheet_structure(book: Any, model: Model, inputs: Mapping[str, float], path: 
     mismatched: dict[str, list[str]] = {}
     for table in model.tables:
         if table.sheet not in book.sheetnames:
-            raise InputError(f"{path}: sheet {table.sheet!r} of model {model.name} is missing; rebuild with pysie build {model.name} --from {path.name} -o DIR")
+            raise InputError(
+                f"{path}: sheet {table.sheet!r} of model {model.name} is missing; rebuild with pysie build {model.name} --from {path.name} -o DIR"
+            )
         rows = _formula_rows(book[table.sheet])
         step = float(inputs[table.step_from]) if table.step_from else 1.0
         if rows and table.rows(inputs) != rows:
             as_built[table.rows_from] = (rows - 1) * step
-            mismatched.setdefault(table.rows_from, []).append(f"{table.sheet!r} has {rows} rows (up to {_fmt((rows - 1) * step)})")
+            mismatched.setdefault(table.rows_from, []).append(
+                f"{table.sheet!r} has {rows} rows (up to {_fmt((rows - 1) * step)})"
+            )
     messages = [
         f"{name} is {_fmt(inputs[name])} but sheet {', '.join(sheets)}; the workbook's formulas still use those rows: "
         f"rebuild with pysie build {model.name} --from {path.name} -o DIR"
@@ -250,7 +287,9 @@ def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[
     return out
 
 
-def edited_formulas(book: Any, layout: Layout, located: Mapping[tuple[str, str], tuple[str, str]]) -> list[EditedFormula]:
+def edited_formulas(
+    book: Any, layout: Layout, located: Mapping[tuple[str, str], tuple[str, str]]
+) -> list[EditedFormula]:
     """Every formula cell of ``layout`` whose text differs from the declaration's."""
     out: list[EditedFormula] = []
     for fc in layout.formula_cells():
@@ -259,45 +298,74 @@ def edited_formulas(book: Any, layout: Layout, located: Mapping[tuple[str, str],
         value = book[sheet][cell].value if sheet in book.sheetnames else None
         found = formula_text(value)
         if found is None:
-            out.append(EditedFormula(sheet, cell, fc.variable, expected, "(empty)" if value is None else f"the value {value!r}"))
+            out.append(
+                EditedFormula(
+                    sheet, cell, fc.variable, expected, "(empty)" if value is None else f"the value {value!r}"
+                )
+            )
         elif normalise_formula(found) != normalise_formula(expected):
             out.append(EditedFormula(sheet, cell, fc.variable, expected, found))
     return out
 
 
-def added_content(book: Any, template: Template, as_built: Mapping[str, float], generated: set[tuple[str, str]]) -> list[Added]:
+def added_content(
+    book: Any, template: Template, as_built: Mapping[str, float], generated: set[tuple[str, str]]
+) -> list[Added]:
     """Sheets and non-empty cells of ``book`` that a fresh build does not have.
 
     The fresh build is the template's workbook for the same inputs, written to
     a temporary folder; ``generated`` are cells known to be the model's
     wherever they now sit (named inputs and results)."""
-    from pysie.build import build_template
-
     import openpyxl
+
+    from pysie.build import build_template
 
     with tempfile.TemporaryDirectory(prefix="pysie-import-") as tmp:
         path, _, _ = build_template(template, Path(tmp), values=as_built)
         ref = openpyxl.load_workbook(path, read_only=True)
-        ref_cells = {(ws.title, c.coordinate) for ws in ref.worksheets if hasattr(ws, "iter_rows") for row in ws.iter_rows() for c in row if getattr(c, "value", None) is not None}
+        ref_cells = {
+            (ws.title, c.coordinate)
+            for ws in ref.worksheets
+            if hasattr(ws, "iter_rows")
+            for row in ws.iter_rows()
+            for c in row
+            if getattr(c, "value", None) is not None
+        }
         ref_sheets = set(ref.sheetnames)
         ref.close()
     added: list[Added] = []
     for name in book.sheetnames:
         ws = book[name]
         if name not in ref_sheets:
-            count = sum(1 for row in ws.iter_rows() for c in row if c.value is not None) if hasattr(ws, "iter_rows") else 0
-            added.append(Added(name, None, f"a sheet with {count} non-empty cells" if hasattr(ws, "iter_rows") else "a chart sheet"))
+            count = (
+                sum(1 for row in ws.iter_rows() for c in row if c.value is not None) if hasattr(ws, "iter_rows") else 0
+            )
+            added.append(
+                Added(
+                    name, None, f"a sheet with {count} non-empty cells" if hasattr(ws, "iter_rows") else "a chart sheet"
+                )
+            )
             continue
         if not hasattr(ws, "iter_rows"):
             continue
         for row in ws.iter_rows():
             for c in row:
-                if c.value is not None and (name, c.coordinate) not in ref_cells and (name, c.coordinate) not in generated:
+                if (
+                    c.value is not None
+                    and (name, c.coordinate) not in ref_cells
+                    and (name, c.coordinate) not in generated
+                ):
                     added.append(Added(name, c.coordinate, _content(c.value)))
     return added
 
 
-def solution_from_cells(model: Model, layout: Layout, located: Mapping[tuple[str, str], tuple[str, str]], values: Mapping[tuple[str, str], Any], inputs: Mapping[str, float]) -> Solution:
+def solution_from_cells(
+    model: Model,
+    layout: Layout,
+    located: Mapping[tuple[str, str], tuple[str, str]],
+    values: Mapping[tuple[str, str], Any],
+    inputs: Mapping[str, float],
+) -> Solution:
     """A :class:`Solution` holding a recalculated workbook's values (errors as
     NaN), so each model's own ``report`` turns it into key results."""
     named: dict[str, np.ndarray] = {p.name: np.array([float(inputs[p.name])]) for p in model.parameters}
@@ -307,7 +375,9 @@ def solution_from_cells(model: Model, layout: Layout, located: Mapping[tuple[str
         if fc.table is None:
             named[fc.variable] = np.array([v])
         else:
-            column = tables.setdefault(fc.table, {}).setdefault(fc.variable, np.full((layout.table_rows[fc.table], 1), np.nan))
+            column = tables.setdefault(fc.table, {}).setdefault(
+                fc.variable, np.full((layout.table_rows[fc.table], 1), np.nan)
+            )
             column[fc.row, 0] = v
     return Solution(model, named, tables, 1)
 
@@ -318,7 +388,15 @@ def solution_from_cells(model: Model, layout: Layout, located: Mapping[tuple[str
 class _InputEvaluator:
     """Values of formulas in input cells: the cached value, else the engine's."""
 
-    def __init__(self, path: Path, engine: str, recalc: bool, formulas_at: Mapping[Key, str], names: Mapping[str, Key], sheetnames: list[str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        engine: str,
+        recalc: bool,
+        formulas_at: Mapping[Key, str],
+        names: Mapping[str, Key],
+        sheetnames: list[str],
+    ) -> None:
         self.path, self.engine, self.recalc, self.sheetnames = path, engine, recalc, sheetnames
         self.formulas_at, self.names = formulas_at, names
         self._cached: Any = None
@@ -332,7 +410,9 @@ class _InputEvaluator:
         if value is not None:
             return value
         if not self.recalc:
-            raise InputError(f"{self.path.name} {sheet}!{cell}: the input formula has no saved value; open and save the workbook, or import with recalculation")
+            raise InputError(
+                f"{self.path.name} {sheet}!{cell}: the input formula has no saved value; open and save the workbook, or import with recalculation"
+            )
         if self._computed is None:
             self._computed = _recalculate(self.path, self.engine)
         return self._computed.get((sheet, cell))
@@ -349,10 +429,14 @@ def _recalculate(path: Path, engine: str) -> Mapping[tuple[str, str], Any]:
         name = type(exc).__name__
         if name in {"EngineUnavailable", "EngineFailed", "WorkbookError"}:
             raise
-        raise InputError(f"{path}: the {engine} engine cannot recalculate it ({name}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        raise InputError(
+            f"{path}: the {engine} engine cannot recalculate it ({name}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
 
 
-def _refuse_cycle(path: Path, seeds: list[Key], formulas_at: Mapping[Key, str], names: Mapping[str, Key], sheetnames: list[str]) -> None:
+def _refuse_cycle(
+    path: Path, seeds: list[Key], formulas_at: Mapping[Key, str], names: Mapping[str, Key], sheetnames: list[str]
+) -> None:
     cycle = find_cycle(seeds, formulas_at, names)
     if cycle:
         proper = {s.upper(): s for s in sheetnames}

@@ -21,8 +21,8 @@ Places where Excel and numpy differ, and which the table owns:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -70,7 +70,7 @@ def power(a: Array, b: Array) -> Array:
     """``a^b``: ``0^0``, ``0^negative`` (inf), a negative base with a fractional
     exponent (NaN) and overflow (inf) are errors, as is an error operand."""
     result = np.power(a, b)
-    return np.where(((np.equal(a, 0) & np.equal(b, 0))) | _is_error(a, b), _NAN, result)
+    return np.where((np.equal(a, 0) & np.equal(b, 0)) | _is_error(a, b), _NAN, result)
 
 
 def neg(a: Array) -> Array:
@@ -276,7 +276,13 @@ PRIMITIVES: dict[str, Primitive] = {
         _p("range_min", range_min, "MIN", "smallest cell of a column", over_ranges=True),
         _p("range_sum", range_sum, "SUM", "sum of a column", over_ranges=True),
         _p("norm_s_inv", norm_s_inv, "_xlfn.NORM.S.INV", "standard normal quantile of u in (0, 1)"),
-        _p("percentile", percentile, "PERCENTILE", "PERCENTILE(column, k): linear interpolation, k in [0, 1]", over_ranges=True),
+        _p(
+            "percentile",
+            percentile,
+            "PERCENTILE",
+            "PERCENTILE(column, k): linear interpolation, k in [0, 1]",
+            over_ranges=True,
+        ),
     ]
 }
 

@@ -15,11 +15,10 @@ import re
 import shutil
 import tempfile
 import zipfile
-from xml.sax.saxutils import unescape
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 import defusedxml.ElementTree as SafeET
-
 
 from pysie.excel.cache import sheet_parts
 from pysie.excel.reader import check_container
@@ -52,7 +51,12 @@ def _hide_worksheets(workbook_xml: bytes, keep: set[str]) -> bytes:
         hidden = re.sub(rb'\s+state="[^"]*"', b"", tag).replace(b"<sheet ", b'<sheet state="hidden" ', 1)
         workbook_xml = workbook_xml.replace(tag, hidden, 1)
     view = re.sub(rb'\s+(activeTab|firstSheet)="\d+"', b"", workbook_xml)
-    return re.sub(rb"<workbookView\b", f'<workbookView activeTab="{first_kept or 0}" firstSheet="{first_kept or 0}"'.encode(), view, count=1)
+    return re.sub(
+        rb"<workbookView\b",
+        f'<workbookView activeTab="{first_kept or 0}" firstSheet="{first_kept or 0}"'.encode(),
+        view,
+        count=1,
+    )
 
 
 def charts_only_copy(src: Path, dst: Path) -> list[str]:
@@ -93,7 +97,9 @@ def render_charts(book: Path, out_dir: Path, *, dpi: int = 80, timeout: float = 
         charts = charts_only_copy(book, staged)
         pages = render_pngs(staged, Path(tmp) / "pages", dpi=dpi, timeout=timeout)
         if len(pages) != len(charts):
-            raise EngineFailed(f"{book}: {len(charts)} chart sheet(s) printed as {len(pages)} page(s); each chart must fit one page")
+            raise EngineFailed(
+                f"{book}: {len(charts)} chart sheet(s) printed as {len(pages)} page(s); each chart must fit one page"
+            )
         shutil.copyfile(Path(tmp) / "pages" / f"{staged.stem}.pdf", out_dir / f"{staged.stem}.pdf")
         written = []
         for sheet, page in zip(charts, pages):

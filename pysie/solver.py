@@ -11,9 +11,9 @@ column) and compiled, which keeps a 1,000-row table in the low milliseconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
 
 import numpy as np
 
@@ -97,7 +97,11 @@ def _ordered(scalars: tuple[Scalar, ...]) -> list[Scalar]:
     pending = {s.name: s for s in scalars}
     done: list[Scalar] = []
     while pending:
-        ready = [s for s in pending.values() if not ({n.name for n in s.expr.walk() if isinstance(n, Name)} & pending.keys() - {s.name})]
+        ready = [
+            s
+            for s in pending.values()
+            if not ({n.name for n in s.expr.walk() if isinstance(n, Name)} & pending.keys() - {s.name})
+        ]
         if not ready:
             raise ValueError(f"circular definitions among {sorted(pending)}")
         for s in ready:
@@ -113,7 +117,9 @@ def row_order(table: Table, first: bool = False) -> list[str]:
         if col.is_data:
             continue  # stored values are filled before any row is computed
         expr = col.first if first else col.next
-        deps[col.name] = {n.name for n in expr.walk() if (isinstance(n, Col) and n.lag == 0) or isinstance(n, Cell)} - {col.name}
+        deps[col.name] = {n.name for n in expr.walk() if (isinstance(n, Col) and n.lag == 0) or isinstance(n, Cell)} - {
+            col.name
+        }
     order: list[str] = []
     while deps:
         ready = [name for name, d in deps.items() if not d & deps.keys()]
@@ -151,7 +157,9 @@ def _compiled(table: Table):  # type: ignore[no-untyped-def]
     """Generate and compile the row loop of ``table`` once."""
     names = sorted({n.name for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Call)})
-    ranges = sorted({(n.table, n.name) for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Range)})
+    ranges = sorted(
+        {(n.table, n.name) for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Range)}
+    )
     lines = ["def solve_rows(N, C, rows, F, T):"]
     lines += [f"    f_{op} = F[{op!r}]" for op in ops]
     lines += [f"    n_{_ident(n)} = N[{n!r}]" for n in names]
@@ -173,7 +181,11 @@ def _compiled(table: Table):  # type: ignore[no-untyped-def]
 
 
 def _solve_table(
-    table: Table, names: Mapping[str, np.ndarray], tables: Mapping[str, Mapping[str, np.ndarray]], structural: Mapping[str, float], n: int
+    table: Table,
+    names: Mapping[str, np.ndarray],
+    tables: Mapping[str, Mapping[str, np.ndarray]],
+    structural: Mapping[str, float],
+    n: int,
 ) -> dict[str, np.ndarray]:
     """Fill stored-value columns, then run the compiled row loop."""
     solve_rows, _ = _compiled(table)
@@ -205,7 +217,9 @@ def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 1
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
-def solve_presets(model: Model, values: Mapping[str, float], overrides: Mapping[str, Mapping[str, float]] | None = None) -> Solution:
+def solve_presets(
+    model: Model, values: Mapping[str, float], overrides: Mapping[str, Mapping[str, float]] | None = None
+) -> Solution:
     """Solve every compared preset (``model.comparison``) at once: scenario i is
     preset i, with ``values`` and the preset's own varying parameters
     (see :meth:`pysie.spec.Model.comparison_values`)."""

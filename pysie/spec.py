@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -67,8 +68,10 @@ class Parameter:
         """Return ``value`` as a float, or raise :class:`InputError` naming the
         parameter and ``where`` it came from (e.g. ``Inputs!B7``)."""
         at = f" ({where})" if where else ""
-        if isinstance(value, bool) or value is None or isinstance(value, str) and not value.strip():
-            raise InputError(f"{self.name}{at}: a number is needed, found {'an empty cell' if value in (None, '') else repr(value)}")
+        if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+            raise InputError(
+                f"{self.name}{at}: a number is needed, found {'an empty cell' if value in (None, '') else repr(value)}"
+            )
         try:
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -80,7 +83,9 @@ class Parameter:
         below = self.lower is not None and (number < self.lower or (self.lower_open and number == self.lower))
         above = self.upper is not None and (number > self.upper or (self.upper_open and number == self.upper))
         if below or above:
-            raise InputError(f"{self.name}{at}: {number:g} is outside its bounds {self.bounds_text()} {self.unit}".rstrip())
+            raise InputError(
+                f"{self.name}{at}: {number:g} is outside its bounds {self.bounds_text()} {self.unit}".rstrip()
+            )
         return number
 
 
@@ -173,7 +178,9 @@ class Table:
         """No row reads another row: every column has one equation for all
         rows, so the solver may compute whole columns at once."""
         return all(
-            c.first == c.next and not any(isinstance(n, Cell) or (isinstance(n, Col) and n.lag > 0) for n in c.next.walk()) for c in self.columns
+            c.first == c.next
+            and not any(isinstance(n, Cell) or (isinstance(n, Col) and n.lag > 0) for n in c.next.walk())
+            for c in self.columns
         )
 
     def range(self, column: str) -> Range:
@@ -221,7 +228,9 @@ class Model:
         for p in self.parameters:
             if p.name == name:
                 return p
-        raise InputError(f"model {self.name!r} has no parameter {name!r}; known: {', '.join(p.name for p in self.parameters)}")
+        raise InputError(
+            f"model {self.name!r} has no parameter {name!r}; known: {', '.join(p.name for p in self.parameters)}"
+        )
 
     def table(self, name: str) -> Table:
         for t in self.tables:
@@ -265,7 +274,9 @@ class Model:
         sets = [self.preset(name) for name in self.comparison]
         return tuple(p.name for p in self.parameters if len({v[p.name] for v in sets}) > 1)
 
-    def comparison_values(self, values: Mapping[str, float], overrides: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, dict[str, float]]:
+    def comparison_values(
+        self, values: Mapping[str, float], overrides: Mapping[str, Mapping[str, float]] | None = None
+    ) -> dict[str, dict[str, float]]:
         """Inputs of each compared preset: ``values`` with the preset's own value
         of every varying parameter (or ``overrides[preset][name]``, e.g. read
         back from a workbook)."""
@@ -291,10 +302,14 @@ class Model:
             earlier = {t.name for t in self.tables[:i]}
             for column in table.columns:
                 if column.data is not None and not set(column.data.reads) <= structural:
-                    raise ValueError(f"{table.name}.{column.name}: stored values may read only structural parameters, not {sorted(set(column.data.reads) - structural)}")
+                    raise ValueError(
+                        f"{table.name}.{column.name}: stored values may read only structural parameters, not {sorted(set(column.data.reads) - structural)}"
+                    )
                 ranges = {n.table for e in (column.first, column.next) for n in e.walk() if isinstance(n, Range)}
                 if not ranges <= earlier:
-                    raise ValueError(f"{table.name}.{column.name}: a column may read whole columns of earlier tables only, not {sorted(ranges - earlier)}")
+                    raise ValueError(
+                        f"{table.name}.{column.name}: a column may read whole columns of earlier tables only, not {sorted(ranges - earlier)}"
+                    )
                 for expr in (column.first, column.next):
                     self._check_refs(expr, seen, cols, f"{table.name}.{column.name}")
                 if any(isinstance(n, Col) and n.lag > 0 for n in column.first.walk()):
@@ -324,7 +339,9 @@ def check_whole_steps(table: Table, values: Mapping[str, float]) -> None:
     span, step = float(values[table.rows_from]), float(values[table.step_from])
     count = span / step
     if abs(count - round(count)) > 1e-9 * max(1.0, count):
-        raise InputError(f"{table.step_from}: {step:g} does not divide {table.rows_from} = {span:g} into whole steps ({count:.6g} steps)")
+        raise InputError(
+            f"{table.step_from}: {step:g} does not divide {table.rows_from} = {span:g} into whole steps ({count:.6g} steps)"
+        )
 
 
 def broadcast_parameters(model: Model, values: Mapping[str, object]) -> tuple[dict[str, np.ndarray], int]:
@@ -340,5 +357,7 @@ def broadcast_parameters(model: Model, values: Mapping[str, object]) -> tuple[di
     n = sizes.pop() if sizes else 1
     for p in model.parameters:
         if p.structural and np.unique(arrays[p.name]).size > 1:
-            raise InputError(f"{p.name}: a structural parameter (it sets the number of rows) must be the same in every scenario")
+            raise InputError(
+                f"{p.name}: a structural parameter (it sets the number of rows) must be the same in every scenario"
+            )
     return {k: np.broadcast_to(a, (n,)).astype(float) for k, a in arrays.items()}, n

@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -48,7 +48,13 @@ def scenarios(spans: Mapping[str, Span], samples: int | None = None, seed: int =
     return {name: np.asarray(values, dtype=float) for name, values in zip(spans, grid)}
 
 
-def sweep(book: Path, spans: Mapping[str, Span], samples: int | None = None, seed: int = 0, outputs: Sequence[str] | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def sweep(
+    book: Path,
+    spans: Mapping[str, Span],
+    samples: int | None = None,
+    seed: int = 0,
+    outputs: Sequence[str] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(inputs, outputs) arrays over scenarios for ``book``."""
     from pysie.recalc.compiled import compile_workbook
 
@@ -64,14 +70,15 @@ def sweep(book: Path, spans: Mapping[str, Span], samples: int | None = None, see
     return inputs, {str(k): v for k, v in results.items()}
 
 
-def write_csv(path: Path, inputs: Mapping[str, np.ndarray], outputs: Mapping[str, np.ndarray], *, overwrite: bool = False) -> int:
+def write_csv(
+    path: Path, inputs: Mapping[str, np.ndarray], outputs: Mapping[str, np.ndarray], *, overwrite: bool = False
+) -> int:
     """Write one row per scenario, atomically; returns the number of rows."""
     columns = {**inputs, **outputs}
     n = len(next(iter(columns.values()))) if columns else 0
-    with atomic_output(Path(path), overwrite=overwrite) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["scenario", *columns])
-            for i in range(n):
-                writer.writerow([i, *("" if not math.isfinite(v[i]) else repr(float(v[i])) for v in columns.values())])
+    with atomic_output(Path(path), overwrite=overwrite) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["scenario", *columns])
+        for i in range(n):
+            writer.writerow([i, *("" if not math.isfinite(v[i]) else repr(float(v[i])) for v in columns.values())])
     return n

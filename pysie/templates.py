@@ -60,7 +60,7 @@ def load_template(path: Path) -> Template:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{path}: cannot read template ({exc})") from None
     if "model" not in data:
-        raise InputError(f"{path}: a template needs `model = \"...\"`")
+        raise InputError(f'{path}: a template needs `model = "..."`')
     known = {"model", "version", "preset", "workbook", "description", "set", "compare_presets"}
     unknown = set(data) - known
     if unknown:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pysie.models.retraining import MODEL as RETRAINING
 from pysie.excel.writer import build_workbook
+from pysie.models.retraining import MODEL as RETRAINING
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,9 @@ def _has_soffice() -> bool:
 
 
 #: Skip, with the install command as the reason, where LibreOffice is missing.
-needs_soffice = pytest.mark.skipif(not _has_soffice(), reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc")
+needs_soffice = pytest.mark.skipif(
+    not _has_soffice(), reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc"
+)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,9 @@ import hashlib
 import re
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import openpyxl
 
@@ -33,7 +34,7 @@ def edit(path: Path, change: Callable[[Any], None], out: Path | None = None) -> 
 
 def cell_of(book: Any, name: str) -> Any:
     """The cell a workbook-scoped defined name points at."""
-    (sheet, ref), = book.defined_names[name].destinations
+    ((sheet, ref),) = book.defined_names[name].destinations
     return book[sheet][ref.replace("$", "")]
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import random
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import openpyxl
 import pytest
@@ -73,7 +74,9 @@ def test_corrupted_zip_member(book: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_encrypted_workbook(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    msoffcrypto = pytest.importorskip("msoffcrypto", reason="msoffcrypto-tool (dev extra) creates the encrypted fixture")
+    msoffcrypto = pytest.importorskip(
+        "msoffcrypto", reason="msoffcrypto-tool (dev extra) creates the encrypted fixture"
+    )
     from msoffcrypto.format.ooxml import OOXMLFile
 
     encrypted = tmp_path / "locked.xlsx"
@@ -100,7 +103,11 @@ def test_entity_expansion_never_runs(book: Path, capsys: pytest.CaptureFixture[s
     """A billion-laughs sharedStrings.xml: openpyxl parses with defusedxml, which
     refuses entity declarations instead of expanding them."""
     assert openpyxl.DEFUSEDXML is True
-    lol = '<!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)) + "]>"
+    lol = (
+        '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+        + "]>"
+    )
     bomb = f'<?xml version="1.0"?>{lol}<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
     rewrite_part(book, "xl/sharedStrings.xml", lambda _: bomb.encode())
     import_refused(book, capsys, "cannot be read as a workbook", "Entities")
@@ -231,7 +238,9 @@ def test_build_never_overwrites_unless_asked(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_output_folder_missing(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    refused(["recalc", str(book), "-o", str(tmp_path / "missing" / "out.xlsx")], book, capsys, "folder", "does not exist")
+    refused(
+        ["recalc", str(book), "-o", str(tmp_path / "missing" / "out.xlsx")], book, capsys, "folder", "does not exist"
+    )
 
 
 def test_output_folder_is_a_file(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

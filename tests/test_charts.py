@@ -34,7 +34,9 @@ needs_render = pytest.mark.skipif(
 
 def _charts(path: Path) -> list[SafeET.Element]:
     with zipfile.ZipFile(path) as z:
-        return [SafeET.fromstring(z.read(n)) for n in sorted(z.namelist()) if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+        return [
+            SafeET.fromstring(z.read(n)) for n in sorted(z.namelist()) if re.fullmatch(r"xl/charts/chart\d+\.xml", n)
+        ]
 
 
 def _title(axis: SafeET.Element) -> str:
@@ -47,7 +49,9 @@ def _column(book: openpyxl.Workbook, ref: str) -> tuple[str, list[float]]:
     ws = book[sheet.strip("'").replace("''", "'")]
     letter = re.match(r"\$?([A-Z]+)", cells).group(1)  # type: ignore[union-attr]
     values = [c.value for row in ws[cells.replace("$", "")] for c in row]
-    return str(ws[f"{letter}2"].value or ""), [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    return str(ws[f"{letter}2"].value or ""), [
+        float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)
+    ]
 
 
 def chart_problems(path: Path) -> list[str]:
@@ -107,7 +111,9 @@ def test_only_chart_sheets_stay_visible(template_books: dict[str, Path], tmp_pat
 @pytest.mark.libreoffice
 @needs_render
 @pytest.mark.parametrize("template", template_names())
-def test_each_chart_sheet_renders_to_one_non_blank_page(template: str, template_books: dict[str, Path], tmp_path: Path) -> None:
+def test_each_chart_sheet_renders_to_one_non_blank_page(
+    template: str, template_books: dict[str, Path], tmp_path: Path
+) -> None:
     path = template_books[template]
     pngs = render_charts(path, tmp_path, dpi=50)
     charts = chart_sheet_names(path)
@@ -129,4 +135,6 @@ def test_readme_shows_a_rendered_chart_of_every_template() -> None:
         assert path.stat().st_size < 200_000, f"{image}: keep README pictures small"
     for template in all_templates(REPO / "templates"):
         stem = Path(template.filename).stem
-        assert any(Path(i).name.startswith(f"{stem}-") for i in IMAGES), f"README has no picture of {template.filename}'s charts"
+        assert any(Path(i).name.startswith(f"{stem}-") for i in IMAGES), (
+            f"README has no picture of {template.filename}'s charts"
+        )

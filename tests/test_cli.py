@@ -31,7 +31,10 @@ def test_run_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -
     assert set(out["variants"]) == {"no_retraining", "continuous_retraining", "from_scratch"}
     assert set(out["variants"]["continuous_retraining"]["effective_flop"]) == {"60", "100", "200"}
     assert isinstance(out["variants"]["from_scratch"]["deployments"], list)
-    assert out["retraining_multiplier"] == pytest.approx(out["variants"]["continuous_retraining"]["months_to_infinity"] / out["variants"]["no_retraining"]["months_to_infinity"])
+    assert out["retraining_multiplier"] == pytest.approx(
+        out["variants"]["continuous_retraining"]["months_to_infinity"]
+        / out["variants"]["no_retraining"]["months_to_infinity"]
+    )
 
 
 def test_run_reports_never_as_null(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,7 +55,9 @@ def test_run_reports_never_as_null(capsys: pytest.CaptureFixture[str]) -> None:
         (["--set", "infinity_cap=nan"], "infinity_cap: nan is not a finite number"),
     ],
 )
-def test_bad_input_exits_2_with_one_line_naming_the_parameter(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_line_naming_the_parameter(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["run", "retraining", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
@@ -64,7 +69,7 @@ def test_a_user_template_builds_a_workbook(tmp_path: Path, capsys: pytest.Captur
     (folder / "fast-takeoff.toml").write_text('model = "retraining"\npreset = "N1.5"\n[set]\nhorizon_days = 400\n')
     assert main(["build", "--templates", str(folder), "-o", str(tmp_path / "out")]) == 0
     book = openpyxl.load_workbook(tmp_path / "out" / "fast-takeoff.xlsx")
-    (sheet, ref), = book.defined_names["research_returns"].destinations
+    ((sheet, ref),) = book.defined_names["research_returns"].destinations
     assert book[sheet][ref.replace("$", "")].value == 3
     assert book["No retraining"].max_row == 2 + 401
 
@@ -89,7 +94,9 @@ def test_build_never_overwrites_without_force(tmp_path: Path, capsys: pytest.Cap
     assert [p.name for p in tmp_path.iterdir()] == ["retraining.xlsx"]  # no temporary file left behind
 
 
-def test_output_piped_into_a_reader_that_stops_is_not_an_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_piped_into_a_reader_that_stops_is_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`pysie list | head -1`: the reader closes the pipe; exit 0, no error line."""
     import os
     import sys

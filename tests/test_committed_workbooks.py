@@ -27,7 +27,9 @@ def _a_table_formula_cell(path: Path) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("template", template_names()[:1])
-def test_a_stale_copy_exits_1_naming_the_changed_cell(template: str, template_books: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_stale_copy_exits_1_naming_the_changed_cell(
+    template: str, template_books: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     committed = tmp_path / "workbooks"
     committed.mkdir()
     for path in template_books.values():

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -38,7 +38,9 @@ def _number(value: Any) -> Any:
     return value
 
 
-def differences(found: Mapping[tuple[str, str], Any], reference: Mapping[tuple[str, str], Any], rtol: float = 1e-9) -> list[str]:
+def differences(
+    found: Mapping[tuple[str, str], Any], reference: Mapping[tuple[str, str], Any], rtol: float = 1e-9
+) -> list[str]:
     """Cells where two engines disagree (errors agree when both are errors)."""
     out = []
     for key in sorted(set(found) | set(reference)):
@@ -54,7 +56,9 @@ def differences(found: Mapping[tuple[str, str], Any], reference: Mapping[tuple[s
     return out
 
 
-def assert_same(found: Mapping[tuple[str, str], Any], reference: Mapping[tuple[str, str], Any], rtol: float = 1e-9) -> None:
+def assert_same(
+    found: Mapping[tuple[str, str], Any], reference: Mapping[tuple[str, str], Any], rtol: float = 1e-9
+) -> None:
     diffs = differences(found, reference, rtol)
     assert not diffs, f"{len(diffs)} cells differ:\n" + "\n".join(diffs[:20])
 
@@ -106,11 +110,18 @@ def _inserted_row(fill: bool) -> Any:
     def edit(book: Any) -> None:
         ws = book["No retraining"]
         after = 60
-        cells = {(c.row, c.column_letter): c.value for row in ws.iter_rows(min_row=after + 1) for c in row if c.value is not None}
-        for (row, col) in cells:
+        cells = {
+            (c.row, c.column_letter): c.value
+            for row in ws.iter_rows(min_row=after + 1)
+            for c in row
+            if c.value is not None
+        }
+        for row, col in cells:
             ws[f"{col}{row}"] = None
         for (row, col), value in cells.items():
-            ws[f"{col}{row + 1}"] = _shift(value, after, None) if isinstance(value, str) and value.startswith("=") else value
+            ws[f"{col}{row + 1}"] = (
+                _shift(value, after, None) if isinstance(value, str) and value.startswith("=") else value
+            )
         if fill:
             for col in "ABCDEFGH":
                 below = ws[f"{col}{after + 2}"].value
@@ -135,7 +146,9 @@ VARIANTS = {
 
 
 @pytest.fixture(scope="module", params=["as-built", *VARIANTS])
-def variant(request: pytest.FixtureRequest, short_retraining_book: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, dict]:
+def variant(
+    request: pytest.FixtureRequest, short_retraining_book: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, dict]:
     name = request.param
     if name == "as-built":
         path = short_retraining_book
@@ -185,23 +198,95 @@ def test_full_workbook_matches_the_solver() -> None:
 # --- one formula per row, against the formulas package ---------------------------
 
 TABLE = [
-    "=-2^2", "=2^-1", "=2^3^2", "=-A1^2", "=(1+2)*3-4/2", "=5%", "=0^0", "=0^-1", "=1/0", "=10^400",
-    "=LN(0)", "=LN(-1)", "=SQRT(-1)", "=EXP(1000)", "=LOG10(1000)", "=POWER(2,10)", "=ABS(-3)", "=INT(-2.5)",
-    "=Z1+1", "=Z1*2", "=MIN(1,2,-3)", "=MAX(1,1/0)", "=MIN(A1,A7)", "=MAX(A1,A2,A3)",
-    "=IF(1/0,1,2)", "=IF(0,1)", "=IF(1>0,3,4)", "=IFERROR(1/0,7)", "=IFERROR(5,7)",
-    "=ISNUMBER(1/0)", "=ISNUMBER(3)", "=ISERROR(1/0)", "=ISERROR(LN(2))",
-    "=AND(1,0)", "=OR(1,0)", "=AND(1,1/0)", "=NOT(0)", "=1<2", "=2<>2", "=A7>1",
-    "=ROUND(2.5,0)", "=ROUND(-2.5,0)", "=ROUND(2.675,2)", "=ROUND(1234.5678,-2)", "=ROUND(0.125,2)", "=ROUND(-0.5,0)", "=ROUND(1E+300,0)", "=ROUND(-1234567.891,1)",
-    "=MATCH(99,C1:C5,0)", "=MATCH(3,C1:C5,0)", "=MATCH(3.5,C1:C5,1)", "=MATCH(3.5,C1:C5)", "=MATCH(0.5,C1:C5)",
-    "=INDEX(C1:C5,6)", "=INDEX(C1:C5,2)", "=INDEX(C1:C5,0)", "=INDEX(D1:D3,2)",
-    "=COUNTIF(C1:C5,3)", '=COUNTIF(C1:C5,">=3")', '=COUNTIF(C1:C5,"<>2")', "=SUM(C1:C5)", "=SUM(C1:C5,10)",
-    "=SUM(1,2,3)", "=MAX(C1:C5)", "=MIN(C1:C5)", "=SUM(D1:D3)",
-    "=PERCENTILE(C1:C5,0.3)", "=PERCENTILE(C1:C5,1.5)", "=_xlfn.NORM.S.INV(0.3)", "=_xlfn.norm.s.inv(0.975)",
-    "=_xlfn.NORM.S.INV(0)", "=NORM.S.INV(1.5)", "=sqrt(16)", "=TRUE+1",
+    "=-2^2",
+    "=2^-1",
+    "=2^3^2",
+    "=-A1^2",
+    "=(1+2)*3-4/2",
+    "=5%",
+    "=0^0",
+    "=0^-1",
+    "=1/0",
+    "=10^400",
+    "=LN(0)",
+    "=LN(-1)",
+    "=SQRT(-1)",
+    "=EXP(1000)",
+    "=LOG10(1000)",
+    "=POWER(2,10)",
+    "=ABS(-3)",
+    "=INT(-2.5)",
+    "=Z1+1",
+    "=Z1*2",
+    "=MIN(1,2,-3)",
+    "=MAX(1,1/0)",
+    "=MIN(A1,A7)",
+    "=MAX(A1,A2,A3)",
+    "=IF(1/0,1,2)",
+    "=IF(0,1)",
+    "=IF(1>0,3,4)",
+    "=IFERROR(1/0,7)",
+    "=IFERROR(5,7)",
+    "=ISNUMBER(1/0)",
+    "=ISNUMBER(3)",
+    "=ISERROR(1/0)",
+    "=ISERROR(LN(2))",
+    "=AND(1,0)",
+    "=OR(1,0)",
+    "=AND(1,1/0)",
+    "=NOT(0)",
+    "=1<2",
+    "=2<>2",
+    "=A7>1",
+    "=ROUND(2.5,0)",
+    "=ROUND(-2.5,0)",
+    "=ROUND(2.675,2)",
+    "=ROUND(1234.5678,-2)",
+    "=ROUND(0.125,2)",
+    "=ROUND(-0.5,0)",
+    "=ROUND(1E+300,0)",
+    "=ROUND(-1234567.891,1)",
+    "=MATCH(99,C1:C5,0)",
+    "=MATCH(3,C1:C5,0)",
+    "=MATCH(3.5,C1:C5,1)",
+    "=MATCH(3.5,C1:C5)",
+    "=MATCH(0.5,C1:C5)",
+    "=INDEX(C1:C5,6)",
+    "=INDEX(C1:C5,2)",
+    "=INDEX(C1:C5,0)",
+    "=INDEX(D1:D3,2)",
+    "=COUNTIF(C1:C5,3)",
+    '=COUNTIF(C1:C5,">=3")',
+    '=COUNTIF(C1:C5,"<>2")',
+    "=SUM(C1:C5)",
+    "=SUM(C1:C5,10)",
+    "=SUM(1,2,3)",
+    "=MAX(C1:C5)",
+    "=MIN(C1:C5)",
+    "=SUM(D1:D3)",
+    "=PERCENTILE(C1:C5,0.3)",
+    "=PERCENTILE(C1:C5,1.5)",
+    "=_xlfn.NORM.S.INV(0.3)",
+    "=_xlfn.norm.s.inv(0.975)",
+    "=_xlfn.NORM.S.INV(0)",
+    "=NORM.S.INV(1.5)",
+    "=sqrt(16)",
+    "=TRUE+1",
 ]
 #: Values worked out by hand: an oracle independent of both engines.
-BY_HAND = {"=-2^2": 4.0, "=2^-1": 0.5, "=2^3^2": 64.0, "=ROUND(2.5,0)": 3.0, "=ROUND(-2.5,0)": -3.0, "=ROUND(2.675,2)": 2.68,
-           "=Z1+1": 1.0, "=MATCH(3.5,C1:C5)": 3.0, "=COUNTIF(C1:C5,\">=3\")": 3.0, "=PERCENTILE(C1:C5,0.3)": 2.2, "=5%": 0.05}
+BY_HAND = {
+    "=-2^2": 4.0,
+    "=2^-1": 0.5,
+    "=2^3^2": 64.0,
+    "=ROUND(2.5,0)": 3.0,
+    "=ROUND(-2.5,0)": -3.0,
+    "=ROUND(2.675,2)": 2.68,
+    "=Z1+1": 1.0,
+    "=MATCH(3.5,C1:C5)": 3.0,
+    '=COUNTIF(C1:C5,">=3")': 3.0,
+    "=PERCENTILE(C1:C5,0.3)": 2.2,
+    "=5%": 0.05,
+}
 
 #: Where the formulas package departs from Excel, Excel's result (None: an
 #: error): 0^0 is 1 there, INDEX(range, 0) its first cell (Excel: #VALUE!
@@ -235,7 +320,10 @@ def test_every_function_agrees_with_the_formulas_package(table_book: Path) -> No
     assert compiled.engine == "compiled", compiled.fallback_reason
     reference = recalculate(table_book, "formulas")
     deviating = {("T", f"B{row}") for row, text in enumerate(TABLE, start=1) if text in ORACLE_DEVIATIONS}
-    assert_same({k: v for k, v in compiled.values.items() if k not in deviating}, {k: v for k, v in reference.items() if k not in deviating})
+    assert_same(
+        {k: v for k, v in compiled.values.items() if k not in deviating},
+        {k: v for k, v in reference.items() if k not in deviating},
+    )
     for row, text in enumerate(TABLE, start=1):
         if text in ORACLE_DEVIATIONS:
             excel, found = ORACLE_DEVIATIONS[text], compiled.values[("T", f"B{row}")]
@@ -321,15 +409,32 @@ def test_scenarios_equal_the_solver(short_retraining_book: Path) -> None:
     shares = np.array([0.1, 0.2, 0.3, 0.4])
     out = compiled.evaluate({"research_returns": returns, "retraining_share": shares})
     for i in range(returns.size):
-        expected = solve(MODEL, MODEL.resolve("note-default", {**SHORT, "research_returns": returns[i], "retraining_share": shares[i]}))
-        for name in ("no_retraining_days_to_infinity", "continuous_retraining_months_to_infinity", "effective_flop_day_100", "deployments"):
+        expected = solve(
+            MODEL,
+            MODEL.resolve("note-default", {**SHORT, "research_returns": returns[i], "retraining_share": shares[i]}),
+        )
+        for name in (
+            "no_retraining_days_to_infinity",
+            "continuous_retraining_months_to_infinity",
+            "effective_flop_day_100",
+            "deployments",
+        ):
             want, got = expected.value(name), out[name][i]
             assert (math.isnan(want) and math.isnan(got)) or got == pytest.approx(want, rel=1e-12), (name, i)
 
 
 def test_sweep_writes_a_grid_and_refuses_to_overwrite(short_retraining_book: Path, tmp_path: Path) -> None:
     out = tmp_path / "sweep.csv"
-    args = ["sweep", str(short_retraining_book), "--set", "research_returns=1.2:2:3", "--set", "retraining_share=0.1:0.3:2", "-o", str(out)]
+    args = [
+        "sweep",
+        str(short_retraining_book),
+        "--set",
+        "research_returns=1.2:2:3",
+        "--set",
+        "retraining_share=0.1:0.3:2",
+        "-o",
+        str(out),
+    ]
     assert main(args) == 0
     import pandas as pd
 
@@ -346,9 +451,13 @@ def test_sweep_writes_a_grid_and_refuses_to_overwrite(short_retraining_book: Pat
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(find_soffice() is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc")
+@pytest.mark.skipif(
+    find_soffice() is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc"
+)
 def test_compiled_equals_libreoffice_on_edited_workbooks(short_retraining_book: Path, tmp_path: Path) -> None:
-    path = _edit(short_retraining_book, tmp_path / "edited.xlsx", lambda b: (_one_cell(b), _error_cell(b), _changed_inputs(b)))
+    path = _edit(
+        short_retraining_book, tmp_path / "edited.xlsx", lambda b: (_one_cell(b), _error_cell(b), _changed_inputs(b))
+    )
     # LibreOffice snaps results within ~1e-15 of an integer to it (2.000000000000004 -> 2)
     assert_same(compile_workbook(path).values(), recalculate(path, "libreoffice"), rtol=1e-12)
 

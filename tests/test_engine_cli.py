@@ -22,11 +22,24 @@ from pysie.recalc import libreoffice as lo
 from tests.conftest import REPO, SHORT, needs_soffice
 
 
-
 def test_missing_soffice_exits_2_with_the_install_hint_on_one_line(short_retraining_book: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "PYSIE_SOFFICE": str(tmp_path / "nowhere" / "soffice"), "PATH": str(tmp_path), "PYTHONPATH": str(REPO)}
-    for command in (["check", str(short_retraining_book)], ["recalc", str(short_retraining_book), "-o", str(tmp_path / "out.xlsx")]):
-        done = subprocess.run([sys.executable, "-m", "pysie.cli", *command, "--engine", "libreoffice"], env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYSIE_SOFFICE": str(tmp_path / "nowhere" / "soffice"),
+        "PATH": str(tmp_path),
+        "PYTHONPATH": str(REPO),
+    }
+    for command in (
+        ["check", str(short_retraining_book)],
+        ["recalc", str(short_retraining_book), "-o", str(tmp_path / "out.xlsx")],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "pysie.cli", *command, "--engine", "libreoffice"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1, done.stderr
@@ -36,7 +49,9 @@ def test_missing_soffice_exits_2_with_the_install_hint_on_one_line(short_retrain
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_each_run_has_its_own_profile_and_leaves_nothing_behind(short_retraining_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_run_has_its_own_profile_and_leaves_nothing_behind(
+    short_retraining_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     commands: list[list[str]] = []
     real_popen = subprocess.Popen
 
@@ -50,7 +65,20 @@ def test_each_run_has_its_own_profile_and_leaves_nothing_behind(short_retraining
     monkeypatch.setenv("TMPDIR", str(scratch))
     monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
     for _ in range(2):
-        assert main(["recalc", str(short_retraining_book), "-o", str(tmp_path / "out.xlsx"), "--force", "--engine", "libreoffice"]) == 0
+        assert (
+            main(
+                [
+                    "recalc",
+                    str(short_retraining_book),
+                    "-o",
+                    str(tmp_path / "out.xlsx"),
+                    "--force",
+                    "--engine",
+                    "libreoffice",
+                ]
+            )
+            == 0
+        )
     profiles = [next(a for a in cmd if a.startswith("-env:UserInstallation=")) for cmd in commands]
     assert len(profiles) == 2 and profiles[0] != profiles[1]
     assert all("/scratch/" in p for p in profiles)
@@ -84,7 +112,9 @@ def stale_generated_book(short_retraining_book: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_stale_cached_values_pass_only_because_recalculation_is_forced(stale_generated_book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stale_cached_values_pass_only_because_recalculation_is_forced(
+    stale_generated_book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check", str(stale_generated_book), "--engine", "libreoffice", "--rtol", "1e-12"]) == 0
     assert "all agree" in capsys.readouterr().out
     # Deliberate break: LibreOffice told never to recalculate keeps the stale cache.

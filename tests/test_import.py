@@ -52,7 +52,9 @@ def test_round_trip_of_an_edited_input(book: Path, capsys: pytest.CaptureFixture
     assert out["model"] == "retraining" and out["template_version"] == 1
     assert out["inputs"]["research_returns"] == 1.3
     assert out["changed_inputs"]["research_returns"] == [1.5, 1.3]
-    assert out["results"] == json.loads(json.dumps(run_model("retraining", "note-default", {"horizon_days": "200", "research_returns": "1.3"})))
+    assert out["results"] == json.loads(
+        json.dumps(run_model("retraining", "note-default", {"horizon_days": "200", "research_returns": "1.3"}))
+    )
     assert out["edited_formulas"] == [] and out["added"] == [] and out["structural"] == []
     assert "results_as_edited" not in out
 
@@ -106,20 +108,29 @@ def test_edited_formulas_are_listed_cell_by_cell(book: Path) -> None:
 
 
 @pytest.mark.parametrize("engine", ["formulas", pytest.param("libreoffice", marks=needs_soffice)])
-def test_edited_formula_moves_the_recalculated_results(book: Path, capsys: pytest.CaptureFixture[str], engine: str) -> None:
+def test_edited_formula_moves_the_recalculated_results(
+    book: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
     edit(book, lambda b: b["Summary"].__setitem__("B4", "=no_retraining_days_to_infinity/days_per_month*2"))
     out = import_json(book, capsys, "--engine", engine)
     assert [(e["sheet"], e["cell"]) for e in out["edited_formulas"]] == [("Summary", "B4")]
     declared = out["results"]["variants"]["no_retraining"]["months_to_infinity"]
     assert out["results_as_edited"]["variants"]["no_retraining"]["months_to_infinity"] == pytest.approx(2 * declared)
-    as_edited, declared_flop = out["results_as_edited"]["variants"]["continuous_retraining"], out["results"]["variants"]["continuous_retraining"]
-    assert as_edited["effective_flop"] == pytest.approx(declared_flop["effective_flop"], rel=1e-12)  # LibreOffice keeps 15 digits
+    as_edited, declared_flop = (
+        out["results_as_edited"]["variants"]["continuous_retraining"],
+        out["results"]["variants"]["continuous_retraining"],
+    )
+    assert as_edited["effective_flop"] == pytest.approx(
+        declared_flop["effective_flop"], rel=1e-12
+    )  # LibreOffice keeps 15 digits
 
 
 def test_spellings_of_the_same_formula_are_not_edits(book: Path) -> None:
     """Lower case, no ``$``, spaces, ``_xlfn.``, unquoted sheet names, other number
     spellings: the same formula; a changed reference is not."""
-    assert normalise_formula("=_xlfn.IFERROR($A$1 + 'Sheet'!C3:C10, 0.5)") == normalise_formula("=iferror(A1+Sheet!c3:c10,.5)")
+    assert normalise_formula("=_xlfn.IFERROR($A$1 + 'Sheet'!C3:C10, 0.5)") == normalise_formula(
+        "=iferror(A1+Sheet!c3:c10,.5)"
+    )
     assert normalise_formula('=IF(A1="a b",1E+300,1)') != normalise_formula('=IF(A1="A B",1E+300,1)')
     assert normalise_formula("=C9+B9") != normalise_formula("=C9+B10")
 
@@ -139,8 +150,13 @@ def _to_shared(data: bytes, first: int, last: int, column: str = "C") -> bytes:
         if not first <= row <= last:
             return m.group(0)
         f = m.group(3)
-        shared = f'<f t="shared" ref="{column}{first}:{column}{last}" si="0">'.encode() + f + b"</f>" if row == first else b'<f t="shared" si="0"/>'
+        shared = (
+            f'<f t="shared" ref="{column}{first}:{column}{last}" si="0">'.encode() + f + b"</f>"
+            if row == first
+            else b'<f t="shared" si="0"/>'
+        )
         return b'<c r="' + column.encode() + m.group(1) + b'"' + m.group(2) + b">" + shared
+
     return re.sub(rb'<c r="' + column.encode() + rb'(\d+)"([^>]*)><f>(.*?)</f>', repl, data)
 
 
@@ -156,12 +172,20 @@ def test_shared_formulas_are_translated_for_every_cell(book: Path) -> None:
 def test_deliberate_break_an_edited_shared_formula_shows_in_every_cell(book: Path) -> None:
     with zipfile.ZipFile(book) as z:
         part = sheet_parts(z)["No retraining"]
-    rewrite_part(book, part, lambda d: _to_shared(d.replace(b"<f>C3+B3/research_doubling_days</f>", b"<f>C3+B3/research_doubling_days*2</f>"), 4, 203))
+    rewrite_part(
+        book,
+        part,
+        lambda d: _to_shared(
+            d.replace(b"<f>C3+B3/research_doubling_days</f>", b"<f>C3+B3/research_doubling_days*2</f>"), 4, 203
+        ),
+    )
     edits = import_workbook(book, recalc=False).edited_formulas
     assert len(edits) == 200 and edits[-1].cell == "C203" and edits[-1].found == "=C202+B202/research_doubling_days*2"
 
 
-def test_added_sheets_and_cells_are_listed_and_kept(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_added_sheets_and_cells_are_listed_and_kept(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def change(b: Any) -> None:
         b.create_sheet("My notes")["A1"] = "why r = 1.3"
         b["Inputs"]["H3"] = "checked with the note"
@@ -189,7 +213,9 @@ def test_build_from_keeps_the_inputs(book: Path, tmp_path: Path, capsys: pytest.
     assert fresh["edited_formulas"] == [] and fresh["added"] == []
 
 
-def test_a_changed_structural_input_is_reported_and_rebuilt(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_changed_structural_input_is_reported_and_rebuilt(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     edit(book, set_input("horizon_days", 300))
     assert main(["import", str(book)]) == 0
     text = capsys.readouterr().out
@@ -205,7 +231,9 @@ def test_a_changed_structural_input_is_reported_and_rebuilt(book: Path, tmp_path
     assert import_json(fresh, capsys)["structural"] == []
 
 
-def test_build_from_refuses_a_book_of_another_model(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_from_refuses_a_book_of_another_model(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["build", "overhang", "--from", str(book), "-o", str(tmp_path)]) == 2
     assert "holds model 'retraining'" in capsys.readouterr().err
 
@@ -240,7 +268,9 @@ def test_a_libreoffice_save_imports_the_same(book: Path, tmp_path: Path, capsys:
     assert theirs["edited_formulas"] == []
 
 
-def test_readme_editing_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_editing_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from tests.conftest import REPO
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
@@ -258,7 +288,9 @@ def test_readme_editing_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.parametrize("template", template_names())
-def test_an_untouched_workbook_of_every_template_imports_as_unchanged(template: str, template_books: dict[str, Path]) -> None:
+def test_an_untouched_workbook_of_every_template_imports_as_unchanged(
+    template: str, template_books: dict[str, Path]
+) -> None:
     """No input reads as changed (numbers survive the file's 16 digits) and no
     formula as edited (compared presets' copies included)."""
     report = import_workbook(template_books[template], recalc=False).as_json()
@@ -267,7 +299,9 @@ def test_an_untouched_workbook_of_every_template_imports_as_unchanged(template: 
     assert report["added"] == []
 
 
-def test_deliberate_break_an_edited_formula_on_a_preset_sheet_is_listed(template_books: dict[str, Path], tmp_path: Path) -> None:
+def test_deliberate_break_an_edited_formula_on_a_preset_sheet_is_listed(
+    template_books: dict[str, Path], tmp_path: Path
+) -> None:
     source = template_books["overhang"]
     edited = copy_book(source, tmp_path / "overhang.xlsx")
     book = openpyxl.load_workbook(edited)

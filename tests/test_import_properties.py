@@ -42,7 +42,7 @@ def cell_xml(value: Any) -> tuple[str, str]:
         return f"<v>{int(value)}</v>", ' t="b"'
     if isinstance(value, (int, float)):
         return ("<v/>" if not math.isfinite(value) else f"<v>{value!r}</v>"), ' t="n"'
-    return f"<is><t xml:space=\"preserve\">{escape(value)}</t></is>", ' t="inlineStr"'
+    return f'<is><t xml:space="preserve">{escape(value)}</t></is>', ' t="inlineStr"'
 
 
 def acceptable(name: str, value: Any) -> float | None:
@@ -69,9 +69,13 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, short_retraining_book: Pa
     return short_retraining_book
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(name=st.sampled_from(PARAMETERS), value=values)
-def test_any_input_value_imports_or_is_refused_by_name(pristine: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, value: Any) -> None:
+def test_any_input_value_imports_or_is_refused_by_name(
+    pristine: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, value: Any
+) -> None:
     book = tmp_path / "typed.xlsx"
     shutil.copyfile(pristine, book)
     from pysie.excel.layout import Layout

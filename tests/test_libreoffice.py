@@ -83,9 +83,7 @@ def _decode_png(path: Path) -> tuple[int, int, int, list[bytes]]:
         body = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if ctype == b"IHDR":
-            width, height, depth, color, _, _, interlace = struct.unpack(
-                ">IIBBBBB", body
-            )
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
             assert depth == 8 and interlace == 0, (depth, interlace)
             bpp = {0: 1, 2: 3, 4: 2, 6: 4}[color]
         elif ctype == b"IDAT":
@@ -165,9 +163,7 @@ def started_processes(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen]
 
 def _pdf_pages(pdf: Path) -> int:
     """Page count via pdfinfo (poppler-utils)."""
-    out = subprocess.run(
-        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         if line.startswith("Pages:"):
             return int(line.split()[1])
@@ -194,9 +190,7 @@ def test_missing_soffice_raises_with_install_hint(
     assert not (tmp_path / "out.xlsx").exists()
 
 
-def test_pysie_soffice_env_takes_precedence(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pysie_soffice_env_takes_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "my-soffice"
     fake.write_text("#!/bin/sh\nexit 0\n")
     fake.chmod(0o755)
@@ -226,9 +220,7 @@ def test_dst_equal_to_src_is_refused(stale_workbook: Path) -> None:
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_forced_recalc_replaces_stale_cached_values(
-    tmp_path: Path, stale_workbook: Path
-) -> None:
+def test_forced_recalc_replaces_stale_cached_values(tmp_path: Path, stale_workbook: Path) -> None:
     # Precondition: the input really carries stale caches.
     assert _values(stale_workbook)["B1"] == STALE
 
@@ -251,9 +243,7 @@ def test_forced_recalc_replaces_stale_cached_values(
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_error_cells_round_trip_as_excel_error_strings(
-    tmp_path: Path, stale_workbook: Path
-) -> None:
+def test_error_cells_round_trip_as_excel_error_strings(tmp_path: Path, stale_workbook: Path) -> None:
     out = tmp_path / "out.xlsx"
     recalculate_libreoffice(stale_workbook, out)
     vals = _values(out)
@@ -263,9 +253,7 @@ def test_error_cells_round_trip_as_excel_error_strings(
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_src_unchanged_and_existing_dst_replaced(
-    tmp_path: Path, stale_workbook: Path
-) -> None:
+def test_src_unchanged_and_existing_dst_replaced(tmp_path: Path, stale_workbook: Path) -> None:
     before = stale_workbook.read_bytes()
     mtime = stale_workbook.stat().st_mtime_ns
     dst = tmp_path / "sub" / "result.xlsx"
@@ -279,16 +267,12 @@ def test_src_unchanged_and_existing_dst_replaced(
     assert _values(dst)["B1"] == 6
     # No temp files or lock files left in either directory.
     assert sorted(p.name for p in dst.parent.iterdir()) == ["result.xlsx"]
-    assert sorted(p.name for p in stale_workbook.parent.iterdir()) == sorted(
-        ["stale.xlsx", "sub"]
-    )
+    assert sorted(p.name for p in stale_workbook.parent.iterdir()) == sorted(["stale.xlsx", "sub"])
 
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_same_basename_output_in_same_directory(
-    tmp_path: Path, stale_workbook: Path
-) -> None:
+def test_same_basename_output_in_same_directory(tmp_path: Path, stale_workbook: Path) -> None:
     """A dst next to src with the same basename in another dir must work."""
     other = tmp_path / "copy"
     other.mkdir()
@@ -308,7 +292,9 @@ def test_missing_input_raises_engine_failed(tmp_path: Path) -> None:
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_timeout_kills_process_group(tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]) -> None:
+def test_timeout_kills_process_group(
+    tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]
+) -> None:
     started = started_processes
     dst = tmp_path / "out.xlsx"
     with pytest.raises(EngineFailed) as exc:
@@ -330,7 +316,9 @@ def test_timeout_kills_process_group(tmp_path: Path, stale_workbook: Path, start
 
 @pytest.mark.libreoffice
 @needs_soffice
-def test_no_soffice_left_after_normal_run(tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]) -> None:
+def test_no_soffice_left_after_normal_run(
+    tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]
+) -> None:
     started = started_processes
     recalculate_libreoffice(stale_workbook, tmp_path / "out.xlsx")
     assert len(started) == 1

@@ -146,7 +146,11 @@ def test_run_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(result["phase_years"]) == {"SC->SAR", "SAR->SIAR", "SIAR->ASI"}
     for qs in [*result["percentiles"].values(), *result["phase_years"].values()]:
         assert set(qs) == {"p10", "p50", "p90"}
-    assert result["percentiles"]["SAR"]["p10"] <= result["percentiles"]["SAR"]["p50"] <= result["percentiles"]["SAR"]["p90"]
+    assert (
+        result["percentiles"]["SAR"]["p10"]
+        <= result["percentiles"]["SAR"]["p50"]
+        <= result["percentiles"]["SAR"]["p90"]
+    )
     assert result["parameters"]["sc_multiplier"] == 5
 
 
@@ -159,7 +163,9 @@ def test_bad_interval_names_the_parameter() -> None:
 def test_sensitivity_moves_the_dates_the_right_way() -> None:
     rows = {r["variant"]: r for r in mt.sensitivity(MODEL.resolve())}
     base = rows["published setting"]
-    assert rows["SC multiplier 3 (instead of 5)"]["phase_years"]["SC->SAR"] == pytest.approx(closed_form_years(math.sqrt(15), 3, 25), rel=1e-12)
+    assert rows["SC multiplier 3 (instead of 5)"]["phase_years"]["SC->SAR"] == pytest.approx(
+        closed_form_years(math.sqrt(15), 3, 25), rel=1e-12
+    )
     assert rows["SC->SAR gap at its 90th percentile (10 y)"]["gaps"]["SC->SAR"] == pytest.approx(10)
     assert rows["J at its 90th percentile (7.5)"]["dates"]["ASI"] > base["dates"]["ASI"]
 

@@ -36,7 +36,14 @@ def post_rules(mult: float, asymmetry: int, horizon: float = 40, step: float = 0
     P, delay = [4.0, 9.0, 12.0], [10.0, 10.0, 1.0]
     c0, c1, c2, threshold, start, index0 = 0.0037, 0.37, 1 / 33, 36.0, 24.0, 4.0
     R, took = [1.0, 1.0, 1.0], False
-    out: dict[str, list[float]] = {"capability": [], "takeoff": [], "speed": [], "investment_remaining": [], "hardware_remaining": [], "software_remaining": []}
+    out: dict[str, list[float]] = {
+        "capability": [],
+        "takeoff": [],
+        "speed": [],
+        "investment_remaining": [],
+        "hardware_remaining": [],
+        "software_remaining": [],
+    }
     for k in range(int(round(horizon / step)) + 1):
         capability = start + P[0] * (1 - R[0]) + P[1] * (1 - R[1]) + P[2] * (1 - R[2])
         took = took or capability >= threshold
@@ -52,7 +59,10 @@ def post_rules(mult: float, asymmetry: int, horizon: float = 40, step: float = 0
                 r = c0 * (mult if i == 0 else 1)
             rates.append(min(r, 1.0))
         speed = sum(P[i] * R[i] * rates[i] for i in range(3)) / step
-        for name, value in zip(("capability", "takeoff", "speed", "investment_remaining", "hardware_remaining", "software_remaining"), (capability, float(took), speed, *R)):
+        for name, value in zip(
+            ("capability", "takeoff", "speed", "investment_remaining", "hardware_remaining", "software_remaining"),
+            (capability, float(took), speed, *R),
+        ):
             out[name].append(float(value))
         R = [R[i] * (1 - rates[i]) for i in range(3)]
     return out
@@ -94,9 +104,13 @@ def test_a_growing_investment_pool_leaves_more_at_takeoff_without_front_loading(
     base, x3 = (solve(MODEL, MODEL.resolve(p, grow)) for p in ("baseline", "invest-x3"))
     assert base.value("investment_remaining_at_takeoff") > x3.value("investment_remaining_at_takeoff")
     # the growth adds to what is left: more remains than with a constant pool
-    assert base.value("investment_remaining_at_takeoff") > solve(MODEL, MODEL.resolve("baseline")).value("investment_remaining_at_takeoff")
+    assert base.value("investment_remaining_at_takeoff") > solve(MODEL, MODEL.resolve("baseline")).value(
+        "investment_remaining_at_takeoff"
+    )
     s = base
-    np.testing.assert_allclose(s.column("overhang", "speed")[:-1], 10 * np.diff(s.column("overhang", "capability")), atol=1e-9)
+    np.testing.assert_allclose(
+        s.column("overhang", "speed")[:-1], 10 * np.diff(s.column("overhang", "capability")), atol=1e-9
+    )
 
 
 BAD = [
@@ -108,10 +122,12 @@ BAD = [
 
 
 @pytest.mark.parametrize("overrides,name", BAD)
-def test_bad_values_are_refused_naming_the_parameter(overrides: dict, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_values_are_refused_naming_the_parameter(
+    overrides: dict, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(InputError, match=name):
         MODEL.resolve("baseline", overrides)
-    (key, value), = overrides.items()
+    ((key, value),) = overrides.items()
     assert main(["run", "overhang", "--set", f"{key}={value}"]) == 2
     assert name in capsys.readouterr().err
 
@@ -129,7 +145,11 @@ def test_json_report_shape(capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_takeoff_within_the_horizon_is_null_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "overhang", "--set", "horizon_years=10", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["takeoff_year"] is None and result["remaining_at_takeoff"] == {"investment": None, "hardware": None, "software": None}
+    assert result["takeoff_year"] is None and result["remaining_at_takeoff"] == {
+        "investment": None,
+        "hardware": None,
+        "software": None,
+    }
     assert "no takeoff" in result["message"]
     assert result["max_takeoff_speed"] is not None  # the pre-takeoff maximum still exists
 
@@ -155,7 +175,7 @@ def test_compare_sheet_holds_formulas_over_each_presets_sheet(coarse_book: Path)
     speed = layout.table_letters["overhang"]["speed"]
     assert book[COMPARE][cell].value == f"=MAX('Steps (invest-x3-asymmetry)'!${speed}$3:${speed}$43)"
     rate = book["Steps (invest-x3)"][layout.table_cell("overhang", "investment_rate", 1)].value
-    assert rate == f"=MIN(IF(H4,takeoff_rate_constant/investment_delay_months,pre_takeoff_rate*'Compare'!$C$4),1)"
+    assert rate == "=MIN(IF(H4,takeoff_rate_constant/investment_delay_months,pre_takeoff_rate*'Compare'!$C$4),1)"
     assert layout.compare_inputs[("invest-x3", "pre_takeoff_investment_multiplier")] == "C4"
     cached = openpyxl.load_workbook(coarse_book, data_only=True)[COMPARE][cell].value
     assert cached == solve(MODEL, MODEL.resolve("invest-x3-asymmetry", COARSE)).value("max_takeoff_speed")
@@ -166,7 +186,11 @@ def test_formulas_engine_agrees_in_every_cell_including_the_presets(coarse_book:
     report = check_workbook(coarse_book, engine="formulas")
     assert report.ok, report.summary()
     layout = Layout.of(MODEL, MODEL.resolve("baseline", COARSE))
-    assert report.compared == sum(1 for _ in layout.formula_cells()) == 5 * 41 * len(MODEL.tables[0].columns) + 5 * len(MODEL.outputs) + len(MODEL.derived)
+    assert (
+        report.compared
+        == sum(1 for _ in layout.formula_cells())
+        == 5 * 41 * len(MODEL.tables[0].columns) + 5 * len(MODEL.outputs) + len(MODEL.derived)
+    )
 
 
 @pytest.mark.slow
@@ -220,7 +244,11 @@ def test_shipped_workbook_agrees_with_libreoffice_and_a_broken_cell_fails(tmp_pa
 
 def test_readme_lists_the_presets_as_the_solver_computes_them() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (baseline|invest-x3|baseline-asymmetry|invest-x3-asymmetry) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", readme, flags=re.M)
+    rows = re.findall(
+        r"^\| (baseline|invest-x3|baseline-asymmetry|invest-x3-asymmetry) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|",
+        readme,
+        flags=re.M,
+    )
     assert sorted(r[0] for r in rows) == sorted(PRESETS)
     for preset, speed, year, takeoff in rows:
         result = run_model("overhang", preset, {})

@@ -27,7 +27,9 @@ def test_readme_has_examples() -> None:
     assert len(EXAMPLES) >= 5
 
 
-def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_examples_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     for example in EXAMPLES:
         args = shlex.split(example)[1:]
@@ -47,7 +49,9 @@ def test_readme_table_matches_the_solver() -> None:
     for preset, none, continuous in rows:
         result = run_model("retraining", preset, {})
         assert result["variants"]["no_retraining"]["months_to_infinity"] == pytest.approx(float(none), abs=0.005)
-        assert result["variants"]["continuous_retraining"]["months_to_infinity"] == pytest.approx(float(continuous), abs=0.005)
+        assert result["variants"]["continuous_retraining"]["months_to_infinity"] == pytest.approx(
+            float(continuous), abs=0.005
+        )
 
 
 def test_readme_milestone_table_matches_the_solver() -> None:

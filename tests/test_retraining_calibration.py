@@ -34,7 +34,9 @@ def test_months_to_infinity_match_the_note(preset: str) -> None:
     without, with_retraining = PUBLISHED_MONTHS[preset]
     r = result(preset)
     assert r["variants"]["no_retraining"]["months_to_infinity"] == pytest.approx(without, abs=HALF_MONTH)
-    assert r["variants"]["continuous_retraining"]["months_to_infinity"] == pytest.approx(with_retraining, abs=HALF_MONTH)
+    assert r["variants"]["continuous_retraining"]["months_to_infinity"] == pytest.approx(
+        with_retraining, abs=HALF_MONTH
+    )
 
 
 def test_effective_flop_of_note_default_within_five_percent() -> None:
@@ -78,7 +80,9 @@ def test_sheet_measures_about_n_without_and_2n_with_retraining() -> None:
     r = result("note-default")
     n = r["doublings_before_pace_doubles"]
     assert r["variants"]["no_retraining"]["measured_doublings_per_pace_doubling"] == pytest.approx(n, rel=0.15)
-    assert r["variants"]["continuous_retraining"]["measured_doublings_per_pace_doubling"] == pytest.approx(2 * n, rel=0.15)
+    assert r["variants"]["continuous_retraining"]["measured_doublings_per_pace_doubling"] == pytest.approx(
+        2 * n, rel=0.15
+    )
 
 
 def test_daily_recursion_converges_to_the_continuous_blow_up() -> None:
@@ -89,7 +93,9 @@ def test_daily_recursion_converges_to_the_continuous_blow_up() -> None:
     blow_up = t_r / (r - 1)
     errors = []
     for h in (1.0, 0.25, 0.0625, 0.015625):
-        steps = result(research_returns=r, initial_doubling_days=d / h, horizon_days=int(3 * blow_up / h))["variants"]["no_retraining"]["days_to_infinity"]
+        steps = result(research_returns=r, initial_doubling_days=d / h, horizon_days=int(3 * blow_up / h))["variants"][
+            "no_retraining"
+        ]["days_to_infinity"]
         errors.append(abs(steps * h - blow_up))
     assert errors[0] > errors[1] > errors[2] > errors[3]
     assert errors[-1] / blow_up < 0.01
@@ -112,7 +118,11 @@ def test_scenarios_are_vectorised_and_equal_one_at_a_time() -> None:
     many = solve(MODEL, values)
     for i, r in enumerate(rs):
         one = solve(MODEL, MODEL.resolve("note-default", {"research_returns": r}))
-        for name in ("no_retraining_days_to_infinity", "continuous_retraining_days_to_infinity", "effective_flop_day_100"):
+        for name in (
+            "no_retraining_days_to_infinity",
+            "continuous_retraining_days_to_infinity",
+            "effective_flop_day_100",
+        ):
             a, b = many.value(name, i), one.value(name)
             assert (math.isnan(a) and math.isnan(b)) or a == b
 

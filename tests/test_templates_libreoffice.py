@@ -14,7 +14,6 @@ from pysie.excel.compat import describe, formula_problems, unexpected_errors, wo
 from pysie.recalc import recalculate
 from tests.conftest import needs_soffice, template_names
 
-
 #: The tolerance the issue asks for.
 RTOL = 1e-12
 #: NORM.S.INV near u = 0.5 is ill-conditioned in relative terms (z ~ 5e-5 from
@@ -31,7 +30,9 @@ def _solver_values(path: Path) -> dict[tuple[str, str], float]:
 @pytest.mark.libreoffice
 @needs_soffice
 @pytest.mark.parametrize("template", template_names())
-def test_libreoffice_agrees_with_the_solver_in_every_formula_cell(template: str, template_books: dict[str, Path]) -> None:
+def test_libreoffice_agrees_with_the_solver_in_every_formula_cell(
+    template: str, template_books: dict[str, Path]
+) -> None:
     report = check_workbook(template_books[template], engine="libreoffice", rtol=RTOL, atol=ATOL)
     assert report.compared > 0
     assert report.ok, report.summary()
@@ -72,7 +73,9 @@ def libreoffice_values(template_books: dict[str, Path]) -> dict[str, dict[tuple[
 @pytest.mark.libreoffice
 @needs_soffice
 @pytest.mark.parametrize("template", template_names())
-def test_no_unexpected_error_after_a_libreoffice_recalculation(template: str, template_books: dict[str, Path], libreoffice_values: dict[str, dict[tuple[str, str], Any]]) -> None:
+def test_no_unexpected_error_after_a_libreoffice_recalculation(
+    template: str, template_books: dict[str, Path], libreoffice_values: dict[str, dict[tuple[str, str], Any]]
+) -> None:
     expected = _solver_values(template_books[template])
     found = libreoffice_values[template]
     problems = unexpected_errors(found, expected)

@@ -23,7 +23,7 @@ from tests.conftest import SHORT
 def test_every_input_is_a_named_cell_with_validation(short_retraining_book: Path) -> None:
     book = openpyxl.load_workbook(short_retraining_book)
     for p in MODEL.parameters:
-        (sheet, ref), = book.defined_names[p.name].destinations
+        ((sheet, ref),) = book.defined_names[p.name].destinations
         assert sheet == "Inputs"
         assert book[sheet][ref.replace("$", "")].value == pytest.approx(MODEL.resolve("note-default", SHORT)[p.name])
     validated = {str(c) for dv in book["Inputs"].data_validations.dataValidation for c in dv.sqref.ranges}
@@ -42,7 +42,9 @@ def test_cached_values_let_pandas_read_numbers(short_retraining_book: Path) -> N
     expected = solve(MODEL, MODEL.resolve("note-default", SHORT))
     assert summary.loc["no_retraining_days_to_infinity", "value"] == expected.value("no_retraining_days_to_infinity")
     days = pd.read_excel(short_retraining_book, sheet_name="Continuous retraining", header=0, skiprows=[1])
-    assert days["effective_flop"].iloc[60] == pytest.approx(expected.column("continuous_retraining", "effective_flop")[60], rel=1e-12)
+    assert days["effective_flop"].iloc[60] == pytest.approx(
+        expected.column("continuous_retraining", "effective_flop")[60], rel=1e-12
+    )
 
 
 def test_printer_follows_excel_precedence() -> None:
@@ -71,7 +73,7 @@ def test_formulas_engine_agrees_after_an_input_is_changed(short_retraining_book:
     edited = tmp_path / "edited.xlsx"
     shutil.copy(short_retraining_book, edited)
     book = openpyxl.load_workbook(edited)
-    (sheet, ref), = book.defined_names["research_returns"].destinations
+    ((sheet, ref),) = book.defined_names["research_returns"].destinations
     book[sheet][ref.replace("$", "")] = 2.0
     book.save(edited)  # openpyxl drops every cached value: the engine must recompute
     report = check_workbook(edited, engine="formulas")
@@ -83,7 +85,9 @@ def test_formulas_engine_agrees_after_an_input_is_changed(short_retraining_book:
 
 
 @pytest.mark.slow
-def test_a_broken_cell_makes_check_exit_1_and_names_it(short_retraining_book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broken_cell_makes_check_exit_1_and_names_it(
+    short_retraining_book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "broken.xlsx"
     shutil.copy(short_retraining_book, broken)
     book = openpyxl.load_workbook(broken)

@@ -31,17 +31,34 @@ def test_flop_is_scientific_and_years_are_plain(template: str, template_books: d
             continue
         header, units = ws[1], ws[2]
         cells = []
-        if ws.max_row > 3 and all(isinstance(c.value, str) for c in header[:2]) and any(isinstance(c.value, str) for c in units):
-            cells = [(f"{c.column_letter}3", str(u.value or ""), ws[f"{c.column_letter}3"].number_format) for c, u in zip(header, units)]
+        if (
+            ws.max_row > 3
+            and all(isinstance(c.value, str) for c in header[:2])
+            and any(isinstance(c.value, str) for c in units)
+        ):
+            cells = [
+                (f"{c.column_letter}3", str(u.value or ""), ws[f"{c.column_letter}3"].number_format)
+                for c, u in zip(header, units)
+            ]
         else:  # name, value, unit rows (Inputs, Summary, Theory)
-            cells = [(r[1].coordinate, r[2].value, r[1].number_format) for r in ws.iter_rows(min_row=2) if len(r) > 2 and isinstance(r[0].value, str) and isinstance(r[2].value, str) and isinstance(r[1].value, (int, float, str)) and not (isinstance(r[1].value, str) and not r[1].value.startswith("="))]
+            cells = [
+                (r[1].coordinate, r[2].value, r[1].number_format)
+                for r in ws.iter_rows(min_row=2)
+                if len(r) > 2
+                and isinstance(r[0].value, str)
+                and isinstance(r[2].value, str)
+                and isinstance(r[1].value, (int, float, str))
+                and not (isinstance(r[1].value, str) and not r[1].value.startswith("="))
+            ]
         for where, unit, fmt in cells:
             if "flop" in unit.lower() and "log" not in unit.lower():  # log10 FLOP is a plain number
                 checked += 1
                 assert SCIENTIFIC in fmt.upper(), f"{ws.title}!{where} ({unit}) has number format {fmt!r}"
             if unit.lower() in ("year", "date"):  # calendar years and dates; durations in "years" are plain decimals
                 checked += 1
-                assert SCIENTIFIC not in fmt.upper() and fmt in ("0", "0.0", "General", "yyyy-mm-dd", "yyyy"), f"{ws.title}!{where} ({unit}) has number format {fmt!r}"
+                assert SCIENTIFIC not in fmt.upper() and fmt in ("0", "0.0", "General", "yyyy-mm-dd", "yyyy"), (
+                    f"{ws.title}!{where} ({unit}) has number format {fmt!r}"
+                )
     assert checked, "no FLOP, year or date cell found: is the header layout still as this test assumes?"
 
 

@@ -52,7 +52,11 @@ def odd_book(tmp_path: Path) -> Path:
 
 
 def _comparable(value: object) -> object:
-    return value if isinstance(value, (str, int, float, bool, type(None))) else (type(value).__name__, repr(vars(value)) if hasattr(value, "__dict__") else repr(value))
+    return (
+        value
+        if isinstance(value, (str, int, float, bool, type(None)))
+        else (type(value).__name__, repr(vars(value)) if hasattr(value, "__dict__") else repr(value))
+    )
 
 
 def test_stream_reader_matches_openpyxl(odd_book: Path) -> None:

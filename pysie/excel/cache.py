@@ -11,9 +11,9 @@ import math
 import re
 import shutil
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET

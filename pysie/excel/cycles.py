@@ -10,7 +10,7 @@ that point at one cell.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
@@ -42,7 +42,7 @@ def _cells(ref: str) -> Iterator[str]:
 
 def _split(cell: str) -> tuple[int, int]:
     letters = cell.rstrip("0123456789")
-    return column_index_from_string(letters), int(cell[len(letters):])
+    return column_index_from_string(letters), int(cell[len(letters) :])
 
 
 def references(formula: str, sheet: str, names: Mapping[str, Key]) -> Iterator[Key]:
@@ -79,7 +79,7 @@ def find_cycle(seeds: Iterable[Key], formulas: Mapping[Key, str], names: Mapping
             if child not in formulas or state.get(child) == 2:
                 continue
             if state.get(child) == 1:
-                return path[path.index(child):] + [child]
+                return path[path.index(child) :] + [child]
             state[child] = 1
             path.append(child)
             stack.append(iter(set(references(formulas[child], child[0], names))))

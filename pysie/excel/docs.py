@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from pysie.excel.layout import Layout
 from pysie.excel.printer import Where, formula
@@ -34,11 +34,20 @@ def docs_lines(layout: Layout) -> Iterator[Line]:
         yield "heading", f"Sheet '{table.sheet}': {table.description}"
         for column in table.columns:
             if column.is_data:
-                yield "pair", (column.name, f"{column.description} [{column.unit}]. Stored values (numbers, not formulas), generated from {', '.join(column.data.reads) or 'the declaration'}.")
+                yield (
+                    "pair",
+                    (
+                        column.name,
+                        f"{column.description} [{column.unit}]. Stored values (numbers, not formulas), generated from {', '.join(column.data.reads) or 'the declaration'}.",
+                    ),
+                )
                 continue
             first = formula(column.first, Where(layout, table.name, 0))
             later = formula(column.next, Where(layout, table.name, 1))
-            yield "pair", (column.name, f"{column.description} [{column.unit}]. Row of day 0: {first}   Row of day 1: {later}")
+            yield (
+                "pair",
+                (column.name, f"{column.description} [{column.unit}]. Row of day 0: {first}   Row of day 1: {later}"),
+            )
     yield "heading", "Results (Summary sheet)"
     for s in m.outputs:
         yield "pair", (s.name, f"{s.description} [{s.unit}]. {formula(s.expr, Where(layout))}")

@@ -20,8 +20,8 @@ must equal). Sheets:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
 from openpyxl.utils import get_column_letter
 
@@ -99,15 +99,21 @@ class Layout:
         for d in model.derived:
             clash = {n.name for n in d.expr.walk() if isinstance(n, Name)} & set(varying)
             if clash:
-                raise ValueError(f"derived input {d.name!r} reads {sorted(clash)}, which differ between compared presets; make it a column or an output")
+                raise ValueError(
+                    f"derived input {d.name!r} reads {sorted(clash)}, which differ between compared presets; make it a column or an output"
+                )
         self.compare_results_row = COMPARE_HEADER_ROW + len(varying) + 2
-        used = {t.sheet for t in model.tables} | {INPUTS, SUMMARY, THEORY, DOCS, COMPARE} | {c.sheet for c in model.charts}
+        used = (
+            {t.sheet for t in model.tables} | {INPUTS, SUMMARY, THEORY, DOCS, COMPARE} | {c.sheet for c in model.charts}
+        )
         for i, preset in enumerate(model.comparison):
             letter = get_column_letter(2 + i)
             for table in model.tables:
                 sheet = f"{table.sheet} ({preset})"
                 if len(sheet) > 31 or sheet in used:
-                    raise ValueError(f"model {model.name!r}: sheet name {sheet!r} for preset {preset!r} is too long or taken")
+                    raise ValueError(
+                        f"model {model.name!r}: sheet name {sheet!r} for preset {preset!r} is too long or taken"
+                    )
                 used.add(sheet)
                 self.preset_sheets[(preset, table.name)] = sheet
             for j, name in enumerate(varying):
@@ -156,7 +162,9 @@ class Layout:
                 for column in table.columns:
                     if column.is_data:
                         continue  # stored values, not formulas
-                    yield FormulaCell(table.sheet, self.table_cell(table.name, column.name, step), column.name, step, table.name)
+                    yield FormulaCell(
+                        table.sheet, self.table_cell(table.name, column.name, step), column.name, step, table.name
+                    )
         for scalar in self.model.scalars:
             sheet, cell = self.named[scalar.name]
             yield FormulaCell(sheet, cell, scalar.name, None)
@@ -165,7 +173,9 @@ class Layout:
                 sheet = self.preset_sheets[(preset, table.name)]
                 for step in range(self.table_rows[table.name]):
                     for column in table.columns:
-                        yield FormulaCell(sheet, self.table_cell(table.name, column.name, step), column.name, step, table.name, preset)
+                        yield FormulaCell(
+                            sheet, self.table_cell(table.name, column.name, step), column.name, step, table.name, preset
+                        )
             for scalar in self.model.outputs:
                 yield FormulaCell(COMPARE, self.compare_outputs[(preset, scalar.name)], scalar.name, None, None, preset)
 
@@ -176,7 +186,7 @@ class Layout:
 def absolute(cell: str) -> str:
     """``B7`` -> ``$B$7``."""
     letters = "".join(ch for ch in cell if ch.isalpha())
-    return f"${letters}${cell[len(letters):]}"
+    return f"${letters}${cell[len(letters) :]}"
 
 
 def quote_sheet(sheet: str) -> str:

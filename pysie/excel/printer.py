@@ -8,8 +8,8 @@ the tree needs them, so ``neg(pow(x, 2))`` prints ``-(x^2)`` while
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from pysie.excel.layout import FormulaCell, Layout
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
@@ -102,5 +102,7 @@ def cell_formula(layout: Layout, cell: FormulaCell) -> str:
     else:
         expr = next(s.expr for s in model.scalars if s.name == cell.variable)
         step = 0
-    where = Where(layout, cell.table, step) if cell.preset is None else Where.preset(layout, cell.preset, cell.table, step)
+    where = (
+        Where(layout, cell.table, step) if cell.preset is None else Where.preset(layout, cell.preset, cell.table, step)
+    )
     return formula(expr, where)

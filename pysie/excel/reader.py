@@ -46,7 +46,9 @@ def check_container(path: Path) -> None:
         head = fh.read(1 << 20)
     if head.startswith(_OLE_MAGIC):
         if _ENCRYPTION_STREAM in head:
-            raise WorkbookError(f"{path}: an encrypted (password-protected) workbook; save an unencrypted copy as .xlsx")
+            raise WorkbookError(
+                f"{path}: an encrypted (password-protected) workbook; save an unencrypted copy as .xlsx"
+            )
         raise WorkbookError(f"{path}: an old binary .xls (or other OLE file), not an .xlsx; save it as .xlsx")
     if not zipfile.is_zipfile(path):
         if head.startswith(b"PK\x03\x04"):
@@ -58,7 +60,9 @@ def check_container(path: Path) -> None:
             if "xl/workbook.xml" not in names:
                 raise WorkbookError(f"{path}: a zip archive but not an .xlsx workbook (no xl/workbook.xml)")
             if sum(i.file_size for i in z.infolist()) > MAX_UNPACKED_BYTES:
-                raise WorkbookError(f"{path}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB; refusing to read it")
+                raise WorkbookError(
+                    f"{path}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB; refusing to read it"
+                )
             bad = z.testzip()
             if bad is not None:
                 raise WorkbookError(f"{path}: corrupted archive (member {bad} fails its checksum)")
@@ -130,7 +134,12 @@ def read_metadata(book: Any, path: Path) -> Metadata:
         version = int(values["pysie_template_version"] or 0)
     except (TypeError, ValueError):
         version = 0
-    return Metadata(str(values["pysie_model"]), str(values["pysie_template"] or values["pysie_model"]), version, str(values["pysie_version"] or ""))
+    return Metadata(
+        str(values["pysie_model"]),
+        str(values["pysie_template"] or values["pysie_model"]),
+        version,
+        str(values["pysie_version"] or ""),
+    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,9 @@ class InputCell:
     raw: Any
 
 
-def read_inputs(book: Any, model: Model, path: Path, *, evaluate_formula: Any = None) -> tuple[dict[str, float], dict[str, InputCell]]:
+def read_inputs(
+    book: Any, model: Model, path: Path, *, evaluate_formula: Any = None
+) -> tuple[dict[str, float], dict[str, InputCell]]:
     """Every parameter of ``model`` read through its defined name and validated.
 
     A formula in an input cell is evaluated by ``evaluate_formula(sheet, cell)``
@@ -152,7 +163,9 @@ def read_inputs(book: Any, model: Model, path: Path, *, evaluate_formula: Any = 
     for p in model.parameters:
         target = defined_name_target(book, p.name)
         if target is None:
-            raise InputError(f"{path}: defined name {p.name!r} is missing or no longer points at one cell; restore it (Formulas > Name Manager) or rebuild with pysie build")
+            raise InputError(
+                f"{path}: defined name {p.name!r} is missing or no longer points at one cell; restore it (Formulas > Name Manager) or rebuild with pysie build"
+            )
         sheet, cell = target
         if sheet not in book.sheetnames:
             raise InputError(f"{path}: defined name {p.name!r} points at missing sheet {sheet!r}")

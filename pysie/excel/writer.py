@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import xlsxwriter
 
 from pysie import __version__
+from pysie.excel.docs import docs_lines
 from pysie.excel.layout import (
     COMPARE,
     COMPARE_HEADER_ROW,
@@ -32,7 +34,6 @@ from pysie.excel.layout import (
     Layout,
     absolute,
 )
-from pysie.excel.docs import docs_lines
 from pysie.excel.printer import Where, formula
 from pysie.expr import Call
 from pysie.fileio import atomic_output
@@ -98,7 +99,14 @@ def build_workbook(
         for name, (sheet, cell) in layout.named.items():
             book.define_name(name, f"={_quote(sheet)}!{absolute(cell)}")
         # A fixed creation date keeps rebuilt workbooks byte-identical.
-        book.set_properties({"title": model.title, "subject": f"pysie model {model.name}", "keywords": f"pysie,{model.name}", "created": REPRODUCIBLE_DATE})
+        book.set_properties(
+            {
+                "title": model.title,
+                "subject": f"pysie model {model.name}",
+                "keywords": f"pysie,{model.name}",
+                "created": REPRODUCIBLE_DATE,
+            }
+        )
         book.close()
     return solution
 
@@ -153,7 +161,7 @@ def _inputs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, 
         "How to use: change the yellow values in column B; every other sheet recalculates from them.",
         "Each value is a workbook name (e.g. =research_returns), so formulas still work if rows move.",
         "Values outside the bounds in column E are refused by data validation.",
-        f"Check a saved copy against the Python solver: pysie check BOOK.xlsx ; re-import edits: pysie import BOOK.xlsx",
+        "Check a saved copy against the Python solver: pysie check BOOK.xlsx ; re-import edits: pysie import BOOK.xlsx",
         "Inputs marked 'structural' set the number of rows: after changing one, rebuild with pysie build MODEL --from BOOK.xlsx",
     )
     for i, line in enumerate(howto[: HOWTO_ROWS - 1]):
@@ -188,7 +196,13 @@ def _inputs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, 
 def _validation(p: Parameter) -> dict[str, Any]:
     kind = "integer" if p.integer else "decimal"
     message = f"{p.name}: a {'whole ' if p.integer else ''}number in {p.bounds_text()} {p.unit}".strip()
-    rule: dict[str, Any] = {"validate": kind, "error_title": p.name[:32], "error_message": message[:255], "input_message": p.description[:255], "input_title": p.name[:32]}
+    rule: dict[str, Any] = {
+        "validate": kind,
+        "error_title": p.name[:32],
+        "error_message": message[:255],
+        "input_message": p.description[:255],
+        "input_title": p.name[:32],
+    }
     if p.lower is not None and p.upper is not None and not (p.lower_open or p.upper_open):
         rule.update({"criteria": "between", "minimum": p.lower, "maximum": p.upper})
     elif p.lower is not None:
@@ -202,12 +216,16 @@ def _validation(p: Parameter) -> dict[str, Any]:
 
 def _scalar_row(ws: Any, f: dict[str, Any], layout: Layout, solution: Solution, s: Scalar, row: int) -> None:
     ws.write(row, 0, s.name, f["bold"])
-    ws.write_formula(row, 1, formula(s.expr, Where(layout)), f["number"](s.number_format), cached(solution.values[s.name][0], s.expr))
+    ws.write_formula(
+        row, 1, formula(s.expr, Where(layout)), f["number"](s.number_format), cached(solution.values[s.name][0], s.expr)
+    )
     ws.write(row, 2, s.unit)
     ws.write(row, 3, s.description)
 
 
-def _scalar_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, solution: Solution, sheet: str, title: str) -> None:
+def _scalar_sheet(
+    book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, solution: Solution, sheet: str, title: str
+) -> None:
     ws = book.add_worksheet(sheet)
     ws.write(0, 0, title, f["title"])
     for col, name in enumerate(SCALAR_COLUMNS):
@@ -215,7 +233,12 @@ def _scalar_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, 
     scalars = layout.scalars_on(sheet)
     for i, s in enumerate(scalars):
         _scalar_row(ws, f, layout, solution, s, SCALAR_HEADER_ROWS + i)
-    ws.write(SCALAR_HEADER_ROWS + len(scalars) + 1, 0, "#N/A means: not reached within the horizon, or undefined (e.g. N for r <= 1).", f["note"])
+    ws.write(
+        SCALAR_HEADER_ROWS + len(scalars) + 1,
+        0,
+        "#N/A means: not reached within the horizon, or undefined (e.g. N for r <= 1).",
+        f["note"],
+    )
     ws.set_column(0, 0, 44)
     ws.set_column(1, 1, 16)
     ws.set_column(2, 2, 16)
@@ -223,7 +246,15 @@ def _scalar_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, 
     ws.freeze_panes(SCALAR_HEADER_ROWS, 1)
 
 
-def _table_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, solution: Solution, table_name: str, preset: str | None = None, scenario: int = 0) -> None:
+def _table_sheet(
+    book: xlsxwriter.Workbook,
+    f: dict[str, Any],
+    layout: Layout,
+    solution: Solution,
+    table_name: str,
+    preset: str | None = None,
+    scenario: int = 0,
+) -> None:
     """A step-by-step sheet; for a compared ``preset``, its copy (which reads
     the preset's cells on Compare) with the values of ``scenario``."""
     table = layout.model.table(table_name)
@@ -254,7 +285,12 @@ def _compare_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout,
     model = layout.model
     ws = book.add_worksheet(COMPARE)
     ws.write(0, 0, "Presets side by side", f["title"])
-    ws.write(1, 0, "Yellow cells: the inputs that differ between the presets (edit them here); every other input is read from the Inputs sheet. Each preset has its own step-by-step sheet.", f["note"])
+    ws.write(
+        1,
+        0,
+        "Yellow cells: the inputs that differ between the presets (edit them here); every other input is read from the Inputs sheet. Each preset has its own step-by-step sheet.",
+        f["note"],
+    )
     header = COMPARE_HEADER_ROW - 1
     titles = ("name", *model.comparison, "unit", "description")
     for col, title in enumerate(titles):
@@ -274,7 +310,13 @@ def _compare_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout,
         row = layout.compare_results_row + j
         ws.write(row, 0, s.name, f["bold"])
         for i, preset in enumerate(model.comparison):
-            ws.write_formula(row, 1 + i, formula(s.expr, Where.preset(layout, preset)), f["number"](s.number_format), cached(presets.values[s.name][i], s.expr))
+            ws.write_formula(
+                row,
+                1 + i,
+                formula(s.expr, Where.preset(layout, preset)),
+                f["number"](s.number_format),
+                cached(presets.values[s.name][i], s.expr),
+            )
         ws.write(row, after, s.unit)
         ws.write(row, after + 1, s.description)
     ws.set_column(0, 0, 40)
@@ -283,12 +325,19 @@ def _compare_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout,
     ws.freeze_panes(COMPARE_HEADER_ROW, 1)
 
 
-def _docs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, template: str, template_version: int) -> None:
+def _docs_sheet(
+    book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, template: str, template_version: int
+) -> None:
     model = layout.model
     ws = book.add_worksheet(DOCS)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 120, f["wrap"])
-    meta = (("pysie_model", model.name), ("pysie_template", template), ("pysie_template_version", template_version), ("pysie_version", __version__))
+    meta = (
+        ("pysie_model", model.name),
+        ("pysie_template", template),
+        ("pysie_template_version", template_version),
+        ("pysie_version", __version__),
+    )
     ws.write(0, 0, model.title, f["title"])
     for i, (name, value) in enumerate(meta):
         ws.write(1 + i, 0, name, f["bold"])
@@ -311,7 +360,11 @@ def _docs_sheet(book: xlsxwriter.Workbook, f: dict[str, Any], layout: Layout, te
 
 def _chart_sheet(book: xlsxwriter.Workbook, layout: Layout, chart_spec: Any) -> None:
     chart = book.add_chart({"type": "scatter", "subtype": "straight"})
-    series = [(None, t, c) for t, c in chart_spec.series] if not chart_spec.per_preset else [(p, t, c) for t, c in chart_spec.series for p in layout.model.comparison]
+    series = (
+        [(None, t, c) for t, c in chart_spec.series]
+        if not chart_spec.per_preset
+        else [(p, t, c) for t, c in chart_spec.series for p in layout.model.comparison]
+    )
     for preset, table, column in series:
         sheet = layout.sheet_of(table) if preset is None else layout.preset_sheets[(preset, table)]
         rows = layout.table_rows[table]
@@ -329,7 +382,11 @@ def _chart_sheet(book: xlsxwriter.Workbook, layout: Layout, chart_spec: Any) -> 
         )
     chart.set_title({"name": chart_spec.title})
     chart.set_x_axis({"name": chart_spec.x_title, "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
-    y_axis: dict[str, Any] = {"name": chart_spec.y_title, "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}, "num_format": "0E+0" if chart_spec.log_y else "General"}
+    y_axis: dict[str, Any] = {
+        "name": chart_spec.y_title,
+        "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}},
+        "num_format": "0E+0" if chart_spec.log_y else "General",
+    }
     if chart_spec.log_y:
         y_axis.update({"log_base": 10, "min": chart_spec.y_min})
     y_axis.update(chart_spec.y_axis)

@@ -42,12 +42,32 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
-from pysie.expr import Col, Const, Expr, Name, Range, exp, ge, gt, if_, index, ln, lt, match, min_, norm_s_inv, percentile, sqrt, eq
+from pysie.expr import (
+    Col,
+    Const,
+    Expr,
+    Name,
+    Range,
+    eq,
+    exp,
+    ge,
+    gt,
+    if_,
+    index,
+    ln,
+    lt,
+    match,
+    min_,
+    norm_s_inv,
+    percentile,
+    sqrt,
+)
 from pysie.spec import Chart, Column, DataSource, InputError, Model, Parameter, Scalar, Table, data_column
 
 SOURCE = 'AI Futures Project, "AI 2027" takeoff forecast (April 2025)'
@@ -76,39 +96,155 @@ POSITIVE = {"lower": 0, "lower_open": True}
 SWITCH = {"lower": 0, "upper": 1, "integer": True}
 
 PARAMETERS = (
-    _p("sc_multiplier", 5, "x", "AI R&D progress multiplier at SC (superhuman coder); the public discussion argues 3", upper=1e6, **POSITIVE),
+    _p(
+        "sc_multiplier",
+        5,
+        "x",
+        "AI R&D progress multiplier at SC (superhuman coder); the public discussion argues 3",
+        upper=1e6,
+        **POSITIVE,
+    ),
     _p("sar_multiplier", 25, "x", "Multiplier at SAR (superhuman AI researcher)", upper=1e6, **POSITIVE),
     _p("siar_multiplier", 250, "x", "Multiplier at SIAR (superintelligent AI researcher)", upper=1e6, **POSITIVE),
     _p("asi_multiplier", 2000, "x", "Multiplier at ASI (artificial superintelligence)", upper=1e6, **POSITIVE),
     _p("sc_sar_gap_low", 1.5, "years", "SC->SAR gap (human-only years), 10th percentile", upper=1e4, **POSITIVE),
     _p("sc_sar_gap_high", 10, "years", "SC->SAR gap, 90th percentile", upper=1e4, **POSITIVE),
-    _p("sc_sar_zero_probability", 0.15, "probability", "Probability that the SC->SAR gap is zero (drawn independently)", lower=0, upper=1),
-    _p("amr_sar_gap_low", 1, "years", "AMR->SAR gap (AMR: automated median researcher), 10th percentile", upper=1e4, **POSITIVE),
+    _p(
+        "sc_sar_zero_probability",
+        0.15,
+        "probability",
+        "Probability that the SC->SAR gap is zero (drawn independently)",
+        lower=0,
+        upper=1,
+    ),
+    _p(
+        "amr_sar_gap_low",
+        1,
+        "years",
+        "AMR->SAR gap (AMR: automated median researcher), 10th percentile",
+        upper=1e4,
+        **POSITIVE,
+    ),
     _p("amr_sar_gap_high", 25, "years", "AMR->SAR gap, 90th percentile", upper=1e4, **POSITIVE),
-    _p("gap_correlation", 0.8, "", "Correlation of the normal scores of SC->SAR and AMR->SAR (Gaussian copula)", lower=-1, upper=1),
-    _p("gap_offset", 10, "years", "The 10 of x = 10 + AMR->SAR in the SAR->SIAR and SIAR->ASI gap formulas", upper=1e4, **POSITIVE),
+    _p(
+        "gap_correlation",
+        0.8,
+        "",
+        "Correlation of the normal scores of SC->SAR and AMR->SAR (Gaussian copula)",
+        lower=-1,
+        upper=1,
+    ),
+    _p(
+        "gap_offset",
+        10,
+        "years",
+        "The 10 of x = 10 + AMR->SAR in the SAR->SIAR and SIAR->ASI gap formulas",
+        upper=1e4,
+        **POSITIVE,
+    ),
     _p("sar_siar_exponent", 2, "", "SAR->SIAR gap = x (x / gap_offset)^exponent - x", lower=0, upper=100),
     _p("asi_exponent_low", 0.3, "", "J of the SIAR->ASI gap x (x / s0)^J - x, 10th percentile", upper=1e3, **POSITIVE),
     _p("asi_exponent_high", 7.5, "", "J, 90th percentile", upper=1e3, **POSITIVE),
-    _p("sc_date", 46477, "Excel date", "Date of SC as an Excel date serial (46477 = 2027-03-31)", lower=1, upper=LAST_EXCEL_DATE),
-    _p("days_per_year", 365.25, "days", "Calendar days per year (Julian year): one day adds v / days_per_year years of progress", SPEC, lower=360, upper=366),
-    _p("multiplier_uncertainty", 0, "switch", "1: each sample draws each multiplier from a lognormal around it", EXTENSION, **SWITCH),
-    _p("multiplier_spread", 2, "x", "With multiplier_uncertainty: 80% of draws lie in [v / spread, v * spread]", EXTENSION, lower=1, upper=100),
-    _p("compute_growth", 0, "switch", "1: training compute keeps growing during takeoff, multiplying the progress rate", EXTENSION, **SWITCH),
-    _p("compute_growth_per_year", 2, "x per year", "With compute_growth: the extra multiplier on the progress rate grows this much per calendar year", EXTENSION, lower=1, upper=1000),
-    _p("samples", 5000, "samples", "Monte Carlo samples: rows of the Samples sheet", SOURCE, lower=10, upper=100000, integer=True, structural=True),
-    _p("seed", 2027, "", "Seed of numpy's default_rng for the stored uniforms", SPEC, lower=0, upper=2**32 - 1, integer=True, structural=True),
-    _p("path_days", 730, "days", "Days of the point path (rows of the Point path sheet)", SPEC, lower=30, upper=100000, integer=True, structural=True),
+    _p(
+        "sc_date",
+        46477,
+        "Excel date",
+        "Date of SC as an Excel date serial (46477 = 2027-03-31)",
+        lower=1,
+        upper=LAST_EXCEL_DATE,
+    ),
+    _p(
+        "days_per_year",
+        365.25,
+        "days",
+        "Calendar days per year (Julian year): one day adds v / days_per_year years of progress",
+        SPEC,
+        lower=360,
+        upper=366,
+    ),
+    _p(
+        "multiplier_uncertainty",
+        0,
+        "switch",
+        "1: each sample draws each multiplier from a lognormal around it",
+        EXTENSION,
+        **SWITCH,
+    ),
+    _p(
+        "multiplier_spread",
+        2,
+        "x",
+        "With multiplier_uncertainty: 80% of draws lie in [v / spread, v * spread]",
+        EXTENSION,
+        lower=1,
+        upper=100,
+    ),
+    _p(
+        "compute_growth",
+        0,
+        "switch",
+        "1: training compute keeps growing during takeoff, multiplying the progress rate",
+        EXTENSION,
+        **SWITCH,
+    ),
+    _p(
+        "compute_growth_per_year",
+        2,
+        "x per year",
+        "With compute_growth: the extra multiplier on the progress rate grows this much per calendar year",
+        EXTENSION,
+        lower=1,
+        upper=1000,
+    ),
+    _p(
+        "samples",
+        5000,
+        "samples",
+        "Monte Carlo samples: rows of the Samples sheet",
+        SOURCE,
+        lower=10,
+        upper=100000,
+        integer=True,
+        structural=True,
+    ),
+    _p(
+        "seed",
+        2027,
+        "",
+        "Seed of numpy's default_rng for the stored uniforms",
+        SPEC,
+        lower=0,
+        upper=2**32 - 1,
+        integer=True,
+        structural=True,
+    ),
+    _p(
+        "path_days",
+        730,
+        "days",
+        "Days of the point path (rows of the Point path sheet)",
+        SPEC,
+        lower=30,
+        upper=100000,
+        integer=True,
+        structural=True,
+    ),
 )
 
-INTERVALS = (("sc_sar_gap_low", "sc_sar_gap_high"), ("amr_sar_gap_low", "amr_sar_gap_high"), ("asi_exponent_low", "asi_exponent_high"))
+INTERVALS = (
+    ("sc_sar_gap_low", "sc_sar_gap_high"),
+    ("amr_sar_gap_low", "amr_sar_gap_high"),
+    ("asi_exponent_low", "asi_exponent_high"),
+)
 
 
 def check_intervals(values: Mapping[str, float]) -> None:
     """Each 80% interval needs low <= high."""
     for low, high in INTERVALS:
         if values[low] > values[high]:
-            raise InputError(f"{low}: {values[low]:g} is above {high} = {values[high]:g}; an 80% interval needs low <= high")
+            raise InputError(
+                f"{low}: {values[low]:g} is above {high} = {values[high]:g}; an 80% interval needs low <= high"
+            )
 
 
 # --- closed forms (numbers, arrays or expressions) -------------------------------
@@ -163,7 +299,13 @@ MULTIPLIERS = ("sc_multiplier", "sar_multiplier", "siar_multiplier", "asi_multip
 def _lognormal_scalars(stem: str, low: str, high: str, what: str) -> tuple[Scalar, ...]:
     return (
         Scalar(f"{stem}_mu", lognormal_mu(N[low], N[high]), "", f"mu of {what}: (LN(low) + LN(high)) / 2", "0.0000"),
-        Scalar(f"{stem}_sigma", lognormal_sigma(N[low], N[high]), "", f"sigma of {what}: (LN(high) - LN(low)) / (2 * 1.2816)", "0.0000"),
+        Scalar(
+            f"{stem}_sigma",
+            lognormal_sigma(N[low], N[high]),
+            "",
+            f"sigma of {what}: (LN(high) - LN(low)) / (2 * 1.2816)",
+            "0.0000",
+        ),
     )
 
 
@@ -173,23 +315,62 @@ DERIVED = (
     *_lognormal_scalars("sc_sar_gap", "sc_sar_gap_low", "sc_sar_gap_high", "the SC->SAR gap"),
     *_lognormal_scalars("amr_sar_gap", "amr_sar_gap_low", "amr_sar_gap_high", "the AMR->SAR gap"),
     *_lognormal_scalars("asi_exponent", "asi_exponent_low", "asi_exponent_high", "J"),
-    Scalar("correlation_complement", sqrt(1.0 - N["gap_correlation"] ** 2), "", "SQRT(1 - rho^2) of the Gaussian copula", "0.0000"),
-    Scalar("multiplier_sigma", N["multiplier_uncertainty"] * ln(N["multiplier_spread"]) / Z80, "", "sigma of LN(multiplier draw / multiplier): 0 unless multiplier_uncertainty", "0.0000"),
-    Scalar("growth_rate", N["compute_growth"] * ln(N["compute_growth_per_year"]), "per year", "g of the compute-growth factor e^(g t): 0 unless compute_growth", "0.0000"),
-    Scalar("point_sc_sar_gap", exp(Name("sc_sar_gap_mu")), "years", "Point SC->SAR gap: the median, geometric mean of low and high", FIXED),
+    Scalar(
+        "correlation_complement",
+        sqrt(1.0 - N["gap_correlation"] ** 2),
+        "",
+        "SQRT(1 - rho^2) of the Gaussian copula",
+        "0.0000",
+    ),
+    Scalar(
+        "multiplier_sigma",
+        N["multiplier_uncertainty"] * ln(N["multiplier_spread"]) / Z80,
+        "",
+        "sigma of LN(multiplier draw / multiplier): 0 unless multiplier_uncertainty",
+        "0.0000",
+    ),
+    Scalar(
+        "growth_rate",
+        N["compute_growth"] * ln(N["compute_growth_per_year"]),
+        "per year",
+        "g of the compute-growth factor e^(g t): 0 unless compute_growth",
+        "0.0000",
+    ),
+    Scalar(
+        "point_sc_sar_gap",
+        exp(Name("sc_sar_gap_mu")),
+        "years",
+        "Point SC->SAR gap: the median, geometric mean of low and high",
+        FIXED,
+    ),
     Scalar("point_amr_sar_gap", exp(Name("amr_sar_gap_mu")), "years", "Point AMR->SAR gap: the median", FIXED),
     Scalar("point_asi_exponent", exp(Name("asi_exponent_mu")), "", "Point J: the median", FIXED),
-    Scalar("point_sar_siar_gap", sar_siar_gap(pg["amr_sar_gap"], N["gap_offset"], N["sar_siar_exponent"]), "years", "Point SAR->SIAR gap x (x/10)^2 - x, x = 10 + AMR->SAR", FIXED),
+    Scalar(
+        "point_sar_siar_gap",
+        sar_siar_gap(pg["amr_sar_gap"], N["gap_offset"], N["sar_siar_exponent"]),
+        "years",
+        "Point SAR->SIAR gap x (x/10)^2 - x, x = 10 + AMR->SAR",
+        FIXED,
+    ),
     Scalar(
         "point_siar_asi_gap",
-        siar_asi_gap(siar_asi_log_total(pg["amr_sar_gap"], pg["sar_siar_gap"], pg["asi_exponent"], N["gap_offset"]), pg["amr_sar_gap"], pg["sar_siar_gap"], N["gap_offset"]),
+        siar_asi_gap(
+            siar_asi_log_total(pg["amr_sar_gap"], pg["sar_siar_gap"], pg["asi_exponent"], N["gap_offset"]),
+            pg["amr_sar_gap"],
+            pg["sar_siar_gap"],
+            N["gap_offset"],
+        ),
         "years",
         "Point SIAR->ASI gap exp(MIN(LN x + J LN(x/s0), 690)) - x",
         FIXED,
     ),
     Scalar("point_sar_progress", pg["sc_sar_gap"], "years", "Human-only progress since SC at SAR (point)", FIXED),
-    Scalar("point_siar_progress", Name("point_sar_progress") + pg["sar_siar_gap"], "years", "... at SIAR (point)", FIXED),
-    Scalar("point_asi_progress", Name("point_siar_progress") + pg["siar_asi_gap"], "years", "... at ASI (point)", FIXED),
+    Scalar(
+        "point_siar_progress", Name("point_sar_progress") + pg["sar_siar_gap"], "years", "... at SIAR (point)", FIXED
+    ),
+    Scalar(
+        "point_asi_progress", Name("point_siar_progress") + pg["siar_asi_gap"], "years", "... at ASI (point)", FIXED
+    ),
 )
 
 # --- point path, day by day --------------------------------------------------------
@@ -209,7 +390,13 @@ def point_multiplier(progress: Any) -> Any:
     return value
 
 
-day, progress, mult, mid_p, mid_v = Col("day"), Col("progress"), Col("multiplier"), Col("midday_progress"), Col("midday_multiplier")
+day, progress, mult, mid_p, mid_v = (
+    Col("day"),
+    Col("progress"),
+    Col("multiplier"),
+    Col("midday_progress"),
+    Col("midday_multiplier"),
+)
 
 PATH = Table(
     "point_path",
@@ -217,14 +404,41 @@ PATH = Table(
     "The point estimate day by day: progress grows by the multiplier at mid-day (times e^(g t)) / days_per_year each day.",
     (
         Column("day", Const(0), day.prev + 1, "days", "Calendar days since SC"),
-        Column("progress", Const(0), progress.prev + mid_v.prev * exp(g * (day.prev + 0.5) / D) / D, "years", "Human-only years of progress since SC (explicit midpoint step)", FIXED),
-        Column("multiplier", point_multiplier(progress), point_multiplier(progress), "x", "AI R&D progress multiplier v(p) at the start of the day", "0.00"),
         Column(
-            "midday_progress", progress + mult * exp(g * day / D) / (2 * D), progress + mult * exp(g * day / D) / (2 * D), "years", "Progress half a day on, at the start-of-day rate", FIXED
+            "progress",
+            Const(0),
+            progress.prev + mid_v.prev * exp(g * (day.prev + 0.5) / D) / D,
+            "years",
+            "Human-only years of progress since SC (explicit midpoint step)",
+            FIXED,
         ),
-        Column("midday_multiplier", point_multiplier(mid_p), point_multiplier(mid_p), "x", "v at mid-day progress", "0.00"),
+        Column(
+            "multiplier",
+            point_multiplier(progress),
+            point_multiplier(progress),
+            "x",
+            "AI R&D progress multiplier v(p) at the start of the day",
+            "0.00",
+        ),
+        Column(
+            "midday_progress",
+            progress + mult * exp(g * day / D) / (2 * D),
+            progress + mult * exp(g * day / D) / (2 * D),
+            "years",
+            "Progress half a day on, at the start-of-day rate",
+            FIXED,
+        ),
+        Column(
+            "midday_multiplier", point_multiplier(mid_p), point_multiplier(mid_p), "x", "v at mid-day progress", "0.00"
+        ),
         *(
-            Column(f"reached_{m.lower()}", if_(ge(progress, b), 1, 0), if_(ge(progress, b), 1, 0), "flag", f"1 once {m} is reached")
+            Column(
+                f"reached_{m.lower()}",
+                if_(ge(progress, b), 1, 0),
+                if_(ge(progress, b), 1, 0),
+                "flag",
+                f"1 once {m} is reached",
+            )
             for m, b in zip(MILESTONES, BOUNDARIES)
         ),
     ),
@@ -233,7 +447,16 @@ PATH = Table(
 
 # --- Monte Carlo samples -----------------------------------------------------------
 
-UNIFORMS = ("u_amr_sar", "u_sc_sar", "u_sc_sar_zero", "u_asi_exponent", "u_sc_multiplier", "u_sar_multiplier", "u_siar_multiplier", "u_asi_multiplier")
+UNIFORMS = (
+    "u_amr_sar",
+    "u_sc_sar",
+    "u_sc_sar_zero",
+    "u_asi_exponent",
+    "u_sc_multiplier",
+    "u_sar_multiplier",
+    "u_siar_multiplier",
+    "u_asi_multiplier",
+)
 
 
 @lru_cache(maxsize=8)
@@ -259,7 +482,24 @@ def _sample_numbers(params: Mapping[str, float], rows: int) -> np.ndarray:
     return np.arange(1, rows + 1, dtype=float)
 
 
-S = {name: Col(name) for name in ("z_amr_sar", "z_sc_sar", "amr_sar_gap", "sc_sar_gap", "sar_siar_gap", "asi_exponent", "siar_asi_log_total", "siar_asi_gap", "sc_sar_years", "sar_siar_years", "siar_asi_years", "sar_date", "siar_date")}
+S = {
+    name: Col(name)
+    for name in (
+        "z_amr_sar",
+        "z_sc_sar",
+        "amr_sar_gap",
+        "sc_sar_gap",
+        "sar_siar_gap",
+        "asi_exponent",
+        "siar_asi_log_total",
+        "siar_asi_gap",
+        "sc_sar_years",
+        "sar_siar_years",
+        "siar_asi_years",
+        "sar_date",
+        "siar_date",
+    )
+}
 U = {name: Col(name) for name in UNIFORMS}
 draws = {m: Col(f"{m}_draw") for m in MULTIPLIERS}
 base = {k: Col(f"{k}_base_years") for k in ("sc_sar", "sar_siar", "siar_asi")}
@@ -277,40 +517,126 @@ SAMPLES = Table(
     "Monte Carlo: one row per sample; uniforms are stored values from default_rng(seed), the rest are formulas.",
     (
         data_column("sample", DataSource(_sample_numbers, ("samples",)), "", "Sample number"),
-        *(data_column(u, DataSource(_uniform(j), ("seed", "samples")), "", f"Stored uniform of default_rng(seed), column {j + 1}", "0.000000") for j, u in enumerate(UNIFORMS)),
+        *(
+            data_column(
+                u,
+                DataSource(_uniform(j), ("seed", "samples")),
+                "",
+                f"Stored uniform of default_rng(seed), column {j + 1}",
+                "0.000000",
+            )
+            for j, u in enumerate(UNIFORMS)
+        ),
         _same("z_amr_sar", norm_s_inv(U["u_amr_sar"]), "", "Normal score of AMR->SAR", "0.0000"),
-        _same("z_sc_sar", N["gap_correlation"] * S["z_amr_sar"] + Name("correlation_complement") * norm_s_inv(U["u_sc_sar"]), "", "Normal score of SC->SAR: rho z1 + SQRT(1 - rho^2) z", "0.0000"),
-        _same("amr_sar_gap", exp(Name("amr_sar_gap_mu") + Name("amr_sar_gap_sigma") * S["z_amr_sar"]), "years", "AMR->SAR gap", FIXED),
+        _same(
+            "z_sc_sar",
+            N["gap_correlation"] * S["z_amr_sar"] + Name("correlation_complement") * norm_s_inv(U["u_sc_sar"]),
+            "",
+            "Normal score of SC->SAR: rho z1 + SQRT(1 - rho^2) z",
+            "0.0000",
+        ),
+        _same(
+            "amr_sar_gap",
+            exp(Name("amr_sar_gap_mu") + Name("amr_sar_gap_sigma") * S["z_amr_sar"]),
+            "years",
+            "AMR->SAR gap",
+            FIXED,
+        ),
         _same(
             "sc_sar_gap",
-            if_(lt(U["u_sc_sar_zero"], N["sc_sar_zero_probability"]), 0, exp(Name("sc_sar_gap_mu") + Name("sc_sar_gap_sigma") * S["z_sc_sar"])),
+            if_(
+                lt(U["u_sc_sar_zero"], N["sc_sar_zero_probability"]),
+                0,
+                exp(Name("sc_sar_gap_mu") + Name("sc_sar_gap_sigma") * S["z_sc_sar"]),
+            ),
             "years",
             "SC->SAR gap: 0 with probability sc_sar_zero_probability, else lognormal",
             FIXED,
         ),
-        _same("sar_siar_gap", sar_siar_gap(S["amr_sar_gap"], offset, N["sar_siar_exponent"]), "years", "SAR->SIAR gap x (x/10)^2 - x", FIXED),
-        _same("asi_exponent", exp(Name("asi_exponent_mu") + Name("asi_exponent_sigma") * norm_s_inv(U["u_asi_exponent"])), "", "J", "0.0000"),
-        _same("siar_asi_log_total", siar_asi_log_total(S["amr_sar_gap"], S["sar_siar_gap"], S["asi_exponent"], offset), "ln years", "LN x + J LN(x / s0)", "0.0000"),
-        _same("siar_asi_gap", siar_asi_gap(S["siar_asi_log_total"], S["amr_sar_gap"], S["sar_siar_gap"], offset), "years", "SIAR->ASI gap (capped at e^690 years)", "0.00E+00"),
+        _same(
+            "sar_siar_gap",
+            sar_siar_gap(S["amr_sar_gap"], offset, N["sar_siar_exponent"]),
+            "years",
+            "SAR->SIAR gap x (x/10)^2 - x",
+            FIXED,
+        ),
+        _same(
+            "asi_exponent",
+            exp(Name("asi_exponent_mu") + Name("asi_exponent_sigma") * norm_s_inv(U["u_asi_exponent"])),
+            "",
+            "J",
+            "0.0000",
+        ),
+        _same(
+            "siar_asi_log_total",
+            siar_asi_log_total(S["amr_sar_gap"], S["sar_siar_gap"], S["asi_exponent"], offset),
+            "ln years",
+            "LN x + J LN(x / s0)",
+            "0.0000",
+        ),
+        _same(
+            "siar_asi_gap",
+            siar_asi_gap(S["siar_asi_log_total"], S["amr_sar_gap"], S["sar_siar_gap"], offset),
+            "years",
+            "SIAR->ASI gap (capped at e^690 years)",
+            "0.00E+00",
+        ),
         *(
-            _same(f"{m}_draw", N[m] * exp(Name("multiplier_sigma") * norm_s_inv(U[f"u_{m}"])), "x", f"{m}, times a lognormal factor when multiplier_uncertainty", "0.00")
+            _same(
+                f"{m}_draw",
+                N[m] * exp(Name("multiplier_sigma") * norm_s_inv(U[f"u_{m}"])),
+                "x",
+                f"{m}, times a lognormal factor when multiplier_uncertainty",
+                "0.00",
+            )
             for m in MULTIPLIERS
         ),
-        _same("sc_sar_base_years", phase_years(S["sc_sar_gap"], draws["sc_multiplier"], draws["sar_multiplier"]), "years", "SC->SAR calendar years without compute growth", "0.0000"),
-        _same("sar_siar_base_years", phase_years(S["sar_siar_gap"], draws["sar_multiplier"], draws["siar_multiplier"]), "years", "SAR->SIAR without compute growth", "0.0000"),
-        _same("siar_asi_base_years", phase_years(S["siar_asi_gap"], draws["siar_multiplier"], draws["asi_multiplier"]), "years", "SIAR->ASI without compute growth", "0.00E+00"),
+        _same(
+            "sc_sar_base_years",
+            phase_years(S["sc_sar_gap"], draws["sc_multiplier"], draws["sar_multiplier"]),
+            "years",
+            "SC->SAR calendar years without compute growth",
+            "0.0000",
+        ),
+        _same(
+            "sar_siar_base_years",
+            phase_years(S["sar_siar_gap"], draws["sar_multiplier"], draws["siar_multiplier"]),
+            "years",
+            "SAR->SIAR without compute growth",
+            "0.0000",
+        ),
+        _same(
+            "siar_asi_base_years",
+            phase_years(S["siar_asi_gap"], draws["siar_multiplier"], draws["asi_multiplier"]),
+            "years",
+            "SIAR->ASI without compute growth",
+            "0.00E+00",
+        ),
         _same("sc_sar_years", elapsed_years(base["sc_sar"], g), "years", "SC->SAR calendar years", "0.0000"),
-        _same("sar_siar_years", elapsed_years(base["sc_sar"] + base["sar_siar"], g) - S["sc_sar_years"], "years", "SAR->SIAR calendar years", "0.0000"),
+        _same(
+            "sar_siar_years",
+            elapsed_years(base["sc_sar"] + base["sar_siar"], g) - S["sc_sar_years"],
+            "years",
+            "SAR->SIAR calendar years",
+            "0.0000",
+        ),
         _same(
             "siar_asi_years",
-            elapsed_years(base["sc_sar"] + base["sar_siar"] + base["siar_asi"], g) - elapsed_years(base["sc_sar"] + base["sar_siar"], g),
+            elapsed_years(base["sc_sar"] + base["sar_siar"] + base["siar_asi"], g)
+            - elapsed_years(base["sc_sar"] + base["sar_siar"], g),
             "years",
             "SIAR->ASI calendar years",
             "0.00E+00",
         ),
         _same("sar_date", N["sc_date"] + D * S["sc_sar_years"], "date", "Date of SAR (Excel serial)", DATE),
         _same("siar_date", S["sar_date"] + D * S["sar_siar_years"], "date", "Date of SIAR", DATE),
-        _same("asi_date", S["siar_date"] + D * S["siar_asi_years"], "date", "Date of ASI (#### in Excel: after 9999-12-31)", DATE),
+        _same(
+            "asi_date",
+            S["siar_date"] + D * S["siar_asi_years"],
+            "date",
+            "Date of ASI (#### in Excel: after 9999-12-31)",
+            DATE,
+        ),
     ),
     rows_from="samples",
     extra_rows=0,
@@ -324,7 +650,13 @@ DISTRIBUTION = Table(
     (
         Column("percent", Const(1), percent.prev + 1, "%", "Percentile"),
         *(
-            _same(f"{m.lower()}_date_percentile", percentile(SAMPLES.range(f"{m.lower()}_date"), percent / 100), "date", f"{m} date at this percentile", DATE)
+            _same(
+                f"{m.lower()}_date_percentile",
+                percentile(SAMPLES.range(f"{m.lower()}_date"), percent / 100),
+                "date",
+                f"{m} date at this percentile",
+                DATE,
+            )
             for m in MILESTONES
         ),
     ),
@@ -340,10 +672,26 @@ def _percentile_outputs() -> tuple[Scalar, ...]:
     out = []
     for m in MILESTONES:
         for q, k in QUANTILES:
-            out.append(Scalar(f"{m.lower()}_date_{q}", percentile(SAMPLES.range(f"{m.lower()}_date"), k), "date", f"{m} date, {q} of the samples", DATE))
+            out.append(
+                Scalar(
+                    f"{m.lower()}_date_{q}",
+                    percentile(SAMPLES.range(f"{m.lower()}_date"), k),
+                    "date",
+                    f"{m} date, {q} of the samples",
+                    DATE,
+                )
+            )
     for phase, col in PHASE_COLUMNS.items():
         for q, k in QUANTILES:
-            out.append(Scalar(f"{col}_{q}", percentile(SAMPLES.range(col), k), "years", f"{phase} calendar years, {q} of the samples", "0.0000"))
+            out.append(
+                Scalar(
+                    f"{col}_{q}",
+                    percentile(SAMPLES.range(col), k),
+                    "years",
+                    f"{phase} calendar years, {q} of the samples",
+                    "0.0000",
+                )
+            )
     return tuple(out)
 
 
@@ -364,28 +712,83 @@ _base_point = tuple(phase_years(POINT_GAPS[k], N[MULTIPLIERS[k]], N[MULTIPLIERS[
 
 OUTPUTS = (
     *_percentile_outputs(),
-    Scalar("point_sar_date", N["sc_date"] + D * POINT_YEARS["SC->SAR"], "date", "Point estimate: SAR date (closed form)", DATE),
-    Scalar("point_siar_date", Name("point_sar_date") + D * POINT_YEARS["SAR->SIAR"], "date", "Point estimate: SIAR date", DATE),
-    Scalar("point_asi_date", Name("point_siar_date") + D * POINT_YEARS["SIAR->ASI"], "date", "Point estimate: ASI date", DATE),
+    Scalar(
+        "point_sar_date",
+        N["sc_date"] + D * POINT_YEARS["SC->SAR"],
+        "date",
+        "Point estimate: SAR date (closed form)",
+        DATE,
+    ),
+    Scalar(
+        "point_siar_date",
+        Name("point_sar_date") + D * POINT_YEARS["SAR->SIAR"],
+        "date",
+        "Point estimate: SIAR date",
+        DATE,
+    ),
+    Scalar(
+        "point_asi_date",
+        Name("point_siar_date") + D * POINT_YEARS["SIAR->ASI"],
+        "date",
+        "Point estimate: ASI date",
+        DATE,
+    ),
     *(
-        Scalar(f"path_{m.lower()}_day", crossing_day(PATH.range(f"reached_{m.lower()}"), b), "days", f"Point path: day {m} is reached (#N/A: not within path_days)", "0.00")
+        Scalar(
+            f"path_{m.lower()}_day",
+            crossing_day(PATH.range(f"reached_{m.lower()}"), b),
+            "days",
+            f"Point path: day {m} is reached (#N/A: not within path_days)",
+            "0.00",
+        )
         for m, b in zip(MILESTONES, BOUNDARIES)
     ),
 )
 
 CHECKS = (
-    Scalar("point_sc_sar_years", elapsed_years(_base_point[0], g), "years", "Closed form: G (1/v_A - 1/v_B) / LN(v_B/v_A), warped by LN(1 + g T)/g", "0.0000"),
-    Scalar("point_sar_siar_years", elapsed_years(_base_point[0] + _base_point[1], g) - Name("point_sc_sar_years"), "years", "Closed form, SAR->SIAR", "0.0000"),
+    Scalar(
+        "point_sc_sar_years",
+        elapsed_years(_base_point[0], g),
+        "years",
+        "Closed form: G (1/v_A - 1/v_B) / LN(v_B/v_A), warped by LN(1 + g T)/g",
+        "0.0000",
+    ),
+    Scalar(
+        "point_sar_siar_years",
+        elapsed_years(_base_point[0] + _base_point[1], g) - Name("point_sc_sar_years"),
+        "years",
+        "Closed form, SAR->SIAR",
+        "0.0000",
+    ),
     Scalar(
         "point_siar_asi_years",
-        elapsed_years(_base_point[0] + _base_point[1] + _base_point[2], g) - elapsed_years(_base_point[0] + _base_point[1], g),
+        elapsed_years(_base_point[0] + _base_point[1] + _base_point[2], g)
+        - elapsed_years(_base_point[0] + _base_point[1], g),
         "years",
         "Closed form, SIAR->ASI",
         "0.0000",
     ),
-    Scalar("path_sc_sar_error_days", Name("path_sar_day") - D * POINT_YEARS["SC->SAR"], "days", "Path minus closed form, SC->SAR (should be well within 1 day)", "0.0000"),
-    Scalar("path_sar_siar_error_days", Name("path_siar_day") - Name("path_sar_day") - D * POINT_YEARS["SAR->SIAR"], "days", "Path minus closed form, SAR->SIAR", "0.0000"),
-    Scalar("path_siar_asi_error_days", Name("path_asi_day") - Name("path_siar_day") - D * POINT_YEARS["SIAR->ASI"], "days", "Path minus closed form, SIAR->ASI", "0.0000"),
+    Scalar(
+        "path_sc_sar_error_days",
+        Name("path_sar_day") - D * POINT_YEARS["SC->SAR"],
+        "days",
+        "Path minus closed form, SC->SAR (should be well within 1 day)",
+        "0.0000",
+    ),
+    Scalar(
+        "path_sar_siar_error_days",
+        Name("path_siar_day") - Name("path_sar_day") - D * POINT_YEARS["SAR->SIAR"],
+        "days",
+        "Path minus closed form, SAR->SIAR",
+        "0.0000",
+    ),
+    Scalar(
+        "path_siar_asi_error_days",
+        Name("path_asi_day") - Name("path_siar_day") - D * POINT_YEARS["SIAR->ASI"],
+        "days",
+        "Path minus closed form, SIAR->ASI",
+        "0.0000",
+    ),
 )
 
 PRESETS = {
@@ -453,7 +856,10 @@ def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
     v = lambda name: solution.value(name, scenario)  # noqa: E731
     percentiles = {m: {q: iso_date(v(f"{m.lower()}_date_{q}")) for q, _ in QUANTILES} for m in MILESTONES}
     span = lambda years: v("sc_date") + v("days_per_year") * years  # noqa: E731
-    phase_years_ = {phase: {q: _years(v(f"{col}_{q}"), span(v(f"{col}_{q}"))) for q, _ in QUANTILES} for phase, col in PHASE_COLUMNS.items()}
+    phase_years_ = {
+        phase: {q: _years(v(f"{col}_{q}"), span(v(f"{col}_{q}"))) for q, _ in QUANTILES}
+        for phase, col in PHASE_COLUMNS.items()
+    }
     return {
         "model": MODEL.name,
         "parameters": {p.name: (int if p.integer else float)(v(p.name)) for p in MODEL.parameters},
@@ -461,7 +867,10 @@ def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
         "seed": int(v("seed")),
         "point": {m: iso_date(v(f"point_{m.lower()}_date")) for m in MILESTONES},
         "point_phase_years": {phase: _years(v(name.name), span(v(name.name))) for phase, name in POINT_YEARS.items()},
-        "path_days": {m: (None if not math.isfinite(v(f"path_{m.lower()}_day")) else v(f"path_{m.lower()}_day")) for m in MILESTONES},
+        "path_days": {
+            m: (None if not math.isfinite(v(f"path_{m.lower()}_day")) else v(f"path_{m.lower()}_day"))
+            for m in MILESTONES
+        },
         "percentiles": percentiles,
         "phase_years": phase_years_,
     }
@@ -508,7 +917,10 @@ def sensitivity(values: Mapping[str, float]) -> list[dict[str, Any]]:
     solution = solve(MODEL, {p.name: np.array([row[p.name] for row in rows]) for p in MODEL.parameters})
     out = []
     for i, (label, change) in enumerate(SENSITIVITY):
-        gaps = {phase: solution.value(f"point_{k}", i) for phase, k in zip(PHASES, ("sc_sar_gap", "sar_siar_gap", "siar_asi_gap"))}
+        gaps = {
+            phase: solution.value(f"point_{k}", i)
+            for phase, k in zip(PHASES, ("sc_sar_gap", "sar_siar_gap", "siar_asi_gap"))
+        }
         out.append(
             {
                 "variant": label,
@@ -527,14 +939,34 @@ def extra_sheets(template: Any) -> tuple[Callable[[Any, dict[str, Any], Any], No
     def add(book: Any, formats: dict[str, Any], layout: Any) -> None:
         values = template.values()
         ws = book.add_worksheet("Sensitivity")
-        ws.write(0, 0, "Sensitivity of the point estimate (values computed by the Python solver, not formulas)", formats["title"])
-        ws.write(1, 0, "Each row changes the listed inputs of this workbook's template and solves again (pysie run milestone-takeoff --set ...).", formats["note"])
-        header = ["variant", "change", *(f"{p} gap (years)" for p in PHASES), *(f"{p} (calendar years)" for p in PHASES), *(f"{m} date" for m in MILESTONES)]
+        ws.write(
+            0,
+            0,
+            "Sensitivity of the point estimate (values computed by the Python solver, not formulas)",
+            formats["title"],
+        )
+        ws.write(
+            1,
+            0,
+            "Each row changes the listed inputs of this workbook's template and solves again (pysie run milestone-takeoff --set ...).",
+            formats["note"],
+        )
+        header = [
+            "variant",
+            "change",
+            *(f"{p} gap (years)" for p in PHASES),
+            *(f"{p} (calendar years)" for p in PHASES),
+            *(f"{m} date" for m in MILESTONES),
+        ]
         for c, title in enumerate(header):
             ws.write(3, c, title, formats["header"])
         for r, row in enumerate(sensitivity(values), start=4):
             cells = [row["variant"], ", ".join(f"{k}={v:g}" for k, v in row["change"].items()) or "-"]
-            cells += [row["gaps"][p] for p in PHASES] + [row["phase_years"][p] for p in PHASES] + [row["dates"][m] for m in MILESTONES]
+            cells += (
+                [row["gaps"][p] for p in PHASES]
+                + [row["phase_years"][p] for p in PHASES]
+                + [row["dates"][m] for m in MILESTONES]
+            )
             for c, value in enumerate(cells):
                 if isinstance(value, float):
                     ws.write_number(r, c, value, formats["number"]("0.000"))

@@ -45,24 +45,183 @@ FIXED = "0.00"
 SHARE = "0.0000"
 
 PARAMETERS = (
-    Parameter("investment_pool_oom", 4, "OOM", "Size of the investment overhang P_inv (orders of magnitude of $ still to be spent)", SOURCE, lower=0, lower_open=True, upper=100, symbol="P_inv"),
-    Parameter("hardware_pool_oom", 9, "OOM", "Size of the hardware-efficiency (FLOP/$) overhang P_hw", SOURCE, lower=0, upper=100, symbol="P_hw"),
-    Parameter("software_pool_oom", 12, "OOM", "Size of the software-efficiency overhang P_sw", SOURCE, lower=0, upper=100, symbol="P_sw"),
-    Parameter("investment_delay_months", 10, "months", "Delay step of the investment pool: takeoff rate c1 / delay", SOURCE, lower=0, lower_open=True, upper=1200),
-    Parameter("hardware_delay_months", 10, "months", "Delay step of the hardware pool", SOURCE, lower=0, lower_open=True, upper=1200),
-    Parameter("software_delay_months", 1, "months", "Delay step of the software pool", SOURCE, lower=0, lower_open=True, upper=1200),
-    Parameter("pre_takeoff_rate", 0.0037, "per step", "c0: pre-takeoff consumption rate, share of what remains consumed per step", SOURCE, lower=0, upper=1, symbol="c0"),
-    Parameter("takeoff_rate_constant", 0.37, "per step x months", "c1: takeoff rate constant (100 x c0); a pool's takeoff rate is c1 / its delay in months", SOURCE, lower=0, upper=1000, symbol="c1"),
-    Parameter("asymmetry_scale", 1 / 33, "", "c2: scale of the training/inference asymmetry effect on the software rate", SOURCE, lower=0, upper=1000, symbol="c2"),
-    Parameter("takeoff_threshold_oom", 36, "log10 FLOP", "Capability at which takeoff starts (1e36 FLOP)", SOURCE, lower=0, upper=100),
-    Parameter("start_capability_oom", 24, "log10 FLOP", "Capability at the start", f"fitted; {RECONSTRUCTION}", lower=0, upper=100),
-    Parameter("start_year", 2022, "year", "Year of the first row", f"fitted, as in the compute-centric takeoff model; {RECONSTRUCTION}", lower=1900, upper=2200),
-    Parameter("step_years", 0.1, "years", "Length of one row (must divide horizon_years)", SOURCE, lower=0, lower_open=True, upper=10, structural=True),
-    Parameter("pre_takeoff_investment_multiplier", 1, "x", "Investment pool consumed this many times faster before takeoff (3 = invest-x3)", SOURCE, lower=0, upper=270),
-    Parameter("asymmetry", 0, "switch", "1: training/inference asymmetry speeds up the software pool during takeoff; 0: off", SOURCE, lower=0, upper=1, integer=True),
-    Parameter("investment_index_start_oom", 4, "log10", "Value inside the asymmetry's fourth root at the start (log10 of the investment index)", f"fitted; {RECONSTRUCTION}", lower=-100, upper=100),
-    Parameter("horizon_years", 40, "years", "Years simulated: rows = horizon_years / step_years + 1 (fixed when the workbook is built)", RECONSTRUCTION, lower=0, lower_open=True, upper=1000, structural=True),
-    Parameter("investment_pool_doubling_years", 0, "years", "Doubling time of global spending on AI chips; the investment pool grows by log10(2) OOM per doubling (0: constant pool, the post's model)", COMMENTS, lower=0, upper=1000),
+    Parameter(
+        "investment_pool_oom",
+        4,
+        "OOM",
+        "Size of the investment overhang P_inv (orders of magnitude of $ still to be spent)",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=100,
+        symbol="P_inv",
+    ),
+    Parameter(
+        "hardware_pool_oom",
+        9,
+        "OOM",
+        "Size of the hardware-efficiency (FLOP/$) overhang P_hw",
+        SOURCE,
+        lower=0,
+        upper=100,
+        symbol="P_hw",
+    ),
+    Parameter(
+        "software_pool_oom",
+        12,
+        "OOM",
+        "Size of the software-efficiency overhang P_sw",
+        SOURCE,
+        lower=0,
+        upper=100,
+        symbol="P_sw",
+    ),
+    Parameter(
+        "investment_delay_months",
+        10,
+        "months",
+        "Delay step of the investment pool: takeoff rate c1 / delay",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=1200,
+    ),
+    Parameter(
+        "hardware_delay_months",
+        10,
+        "months",
+        "Delay step of the hardware pool",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=1200,
+    ),
+    Parameter(
+        "software_delay_months",
+        1,
+        "months",
+        "Delay step of the software pool",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=1200,
+    ),
+    Parameter(
+        "pre_takeoff_rate",
+        0.0037,
+        "per step",
+        "c0: pre-takeoff consumption rate, share of what remains consumed per step",
+        SOURCE,
+        lower=0,
+        upper=1,
+        symbol="c0",
+    ),
+    Parameter(
+        "takeoff_rate_constant",
+        0.37,
+        "per step x months",
+        "c1: takeoff rate constant (100 x c0); a pool's takeoff rate is c1 / its delay in months",
+        SOURCE,
+        lower=0,
+        upper=1000,
+        symbol="c1",
+    ),
+    Parameter(
+        "asymmetry_scale",
+        1 / 33,
+        "",
+        "c2: scale of the training/inference asymmetry effect on the software rate",
+        SOURCE,
+        lower=0,
+        upper=1000,
+        symbol="c2",
+    ),
+    Parameter(
+        "takeoff_threshold_oom",
+        36,
+        "log10 FLOP",
+        "Capability at which takeoff starts (1e36 FLOP)",
+        SOURCE,
+        lower=0,
+        upper=100,
+    ),
+    Parameter(
+        "start_capability_oom",
+        24,
+        "log10 FLOP",
+        "Capability at the start",
+        f"fitted; {RECONSTRUCTION}",
+        lower=0,
+        upper=100,
+    ),
+    Parameter(
+        "start_year",
+        2022,
+        "year",
+        "Year of the first row",
+        f"fitted, as in the compute-centric takeoff model; {RECONSTRUCTION}",
+        lower=1900,
+        upper=2200,
+    ),
+    Parameter(
+        "step_years",
+        0.1,
+        "years",
+        "Length of one row (must divide horizon_years)",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=10,
+        structural=True,
+    ),
+    Parameter(
+        "pre_takeoff_investment_multiplier",
+        1,
+        "x",
+        "Investment pool consumed this many times faster before takeoff (3 = invest-x3)",
+        SOURCE,
+        lower=0,
+        upper=270,
+    ),
+    Parameter(
+        "asymmetry",
+        0,
+        "switch",
+        "1: training/inference asymmetry speeds up the software pool during takeoff; 0: off",
+        SOURCE,
+        lower=0,
+        upper=1,
+        integer=True,
+    ),
+    Parameter(
+        "investment_index_start_oom",
+        4,
+        "log10",
+        "Value inside the asymmetry's fourth root at the start (log10 of the investment index)",
+        f"fitted; {RECONSTRUCTION}",
+        lower=-100,
+        upper=100,
+    ),
+    Parameter(
+        "horizon_years",
+        40,
+        "years",
+        "Years simulated: rows = horizon_years / step_years + 1 (fixed when the workbook is built)",
+        RECONSTRUCTION,
+        lower=0,
+        lower_open=True,
+        upper=1000,
+        structural=True,
+    ),
+    Parameter(
+        "investment_pool_doubling_years",
+        0,
+        "years",
+        "Doubling time of global spending on AI chips; the investment pool grows by log10(2) OOM per doubling (0: constant pool, the post's model)",
+        COMMENTS,
+        lower=0,
+        upper=1000,
+    ),
 )
 
 _n = {p.name: Name(p.name) for p in PARAMETERS}
@@ -103,41 +262,136 @@ def _remaining_next(pool: str) -> Expr:
 
 
 _threshold = ge(capability, _n["takeoff_threshold_oom"])
-_capability = _n["start_capability_oom"] + consumed_inv + P["hardware"] * (1 - R["hardware"]) + P["software"] * (1 - R["software"])
-_speed = (P["investment"] * R["investment"] * rate["investment"] + P["hardware"] * R["hardware"] * rate["hardware"] + P["software"] * R["software"] * rate["software"]) / step
+_capability = (
+    _n["start_capability_oom"]
+    + consumed_inv
+    + P["hardware"] * (1 - R["hardware"])
+    + P["software"] * (1 - R["software"])
+)
+_speed = (
+    P["investment"] * R["investment"] * rate["investment"]
+    + P["hardware"] * R["hardware"] * rate["hardware"]
+    + P["software"] * R["software"] * rate["software"]
+) / step
 
 COLUMNS = (
     Column("year", _n["start_year"], _n["start_year"] + k * step, "year", "t = start_year + k * step_years", "0.0"),
     Column("step_index", Const(0), k.prev + 1, "step", "Row k"),
     *(
-        Column(f"{pool}_remaining", Const(1), _remaining_next(pool), "share", f"R_{pool}: share of the {pool} pool remaining, R_k+1 = R_k (1 - rate_k)" + (" + g step / P_inv (share of the starting pool; can exceed 1 when the pool grows)" if pool == "investment" else ""), SHARE)
+        Column(
+            f"{pool}_remaining",
+            Const(1),
+            _remaining_next(pool),
+            "share",
+            f"R_{pool}: share of the {pool} pool remaining, R_k+1 = R_k (1 - rate_k)"
+            + (
+                " + g step / P_inv (share of the starting pool; can exceed 1 when the pool grows)"
+                if pool == "investment"
+                else ""
+            ),
+            SHARE,
+        )
         for pool in POOLS
     ),
-    Column("investment_consumed_oom", P["investment"] * (1 - R["investment"]) + growth * k * step, P["investment"] * (1 - R["investment"]) + growth * k * step, "OOM", "OOM of investment consumed: P_inv (1 - R_inv) + g (t - start_year)", FIXED),
-    Column("capability", _capability, _capability, "log10 FLOP", "C_k = start_capability_oom + OOM consumed from the three pools", FIXED),
-    Column("takeoff", if_(_threshold, 1, 0), if_(or_(takeoff.prev, _threshold), 1, 0), "flag", "1 from the first row with capability >= takeoff_threshold_oom on (latched)"),
+    Column(
+        "investment_consumed_oom",
+        P["investment"] * (1 - R["investment"]) + growth * k * step,
+        P["investment"] * (1 - R["investment"]) + growth * k * step,
+        "OOM",
+        "OOM of investment consumed: P_inv (1 - R_inv) + g (t - start_year)",
+        FIXED,
+    ),
+    Column(
+        "capability",
+        _capability,
+        _capability,
+        "log10 FLOP",
+        "C_k = start_capability_oom + OOM consumed from the three pools",
+        FIXED,
+    ),
+    Column(
+        "takeoff",
+        if_(_threshold, 1, 0),
+        if_(or_(takeoff.prev, _threshold), 1, 0),
+        "flag",
+        "1 from the first row with capability >= takeoff_threshold_oom on (latched)",
+    ),
     Column(
         "asymmetry_factor",
-        if_(_n["asymmetry"], _n["asymmetry_scale"] * (10 ** (_n["investment_index_start_oom"] + consumed_inv)) ** 0.25, 1),
-        if_(_n["asymmetry"], _n["asymmetry_scale"] * (10 ** (_n["investment_index_start_oom"] + consumed_inv)) ** 0.25, 1),
+        if_(
+            _n["asymmetry"],
+            _n["asymmetry_scale"] * (10 ** (_n["investment_index_start_oom"] + consumed_inv)) ** 0.25,
+            1,
+        ),
+        if_(
+            _n["asymmetry"],
+            _n["asymmetry_scale"] * (10 ** (_n["investment_index_start_oom"] + consumed_inv)) ** 0.25,
+            1,
+        ),
         "x",
         "With asymmetry: c2 (10^(investment_index_start_oom + OOM of investment consumed))^(1/4), else 1; multiplies the software takeoff rate",
         "0.000",
     ),
-    *(Column(f"{pool}_rate", _rate(pool), _rate(pool), "per step", f"Share of what remains of the {pool} pool consumed this step", SHARE) for pool in POOLS),
+    *(
+        Column(
+            f"{pool}_rate",
+            _rate(pool),
+            _rate(pool),
+            "per step",
+            f"Share of what remains of the {pool} pool consumed this step",
+            SHARE,
+        )
+        for pool in POOLS
+    ),
     Column("speed", _speed, _speed, "OOM/year", "Takeoff speed: sum_i P_i R_i rate_i / step_years", "0.000"),
 )
 
-TABLE = Table("overhang", "Steps", "One row per step: pools remaining, capability, takeoff flag, rates and speed.", COLUMNS, rows_from="horizon_years", step_from="step_years")
+TABLE = Table(
+    "overhang",
+    "Steps",
+    "One row per step: pools remaining, capability, takeoff flag, rates and speed.",
+    COLUMNS,
+    rows_from="horizon_years",
+    step_from="step_years",
+)
 
 _takeoff_row = Name("takeoff_row")
 OUTPUTS = (
-    Scalar("max_takeoff_speed", column_max(TABLE.range("speed")), "OOM/year", "Maximum over the rows of the takeoff speed", "0.00"),
-    Scalar("max_speed_year", index(TABLE.range("year"), match(Name("max_takeoff_speed"), TABLE.range("speed"))), "year", "Year of the first row with the maximum speed", "0.0"),
-    Scalar("takeoff_row", match(1, TABLE.range("takeoff")), "row", "1-based row of the first step with takeoff (#N/A: no takeoff within horizon_years)"),
-    Scalar("takeoff_year", index(TABLE.range("year"), _takeoff_row), "year", "First year with takeoff (#N/A: none within horizon_years)", "0.0"),
+    Scalar(
+        "max_takeoff_speed",
+        column_max(TABLE.range("speed")),
+        "OOM/year",
+        "Maximum over the rows of the takeoff speed",
+        "0.00",
+    ),
+    Scalar(
+        "max_speed_year",
+        index(TABLE.range("year"), match(Name("max_takeoff_speed"), TABLE.range("speed"))),
+        "year",
+        "Year of the first row with the maximum speed",
+        "0.0",
+    ),
+    Scalar(
+        "takeoff_row",
+        match(1, TABLE.range("takeoff")),
+        "row",
+        "1-based row of the first step with takeoff (#N/A: no takeoff within horizon_years)",
+    ),
+    Scalar(
+        "takeoff_year",
+        index(TABLE.range("year"), _takeoff_row),
+        "year",
+        "First year with takeoff (#N/A: none within horizon_years)",
+        "0.0",
+    ),
     *(
-        Scalar(f"{pool}_remaining_at_takeoff", index(TABLE.range(f"{pool}_remaining"), _takeoff_row), "share", f"R_{pool} in the first takeoff row" + (" (share of the starting pool)" if pool == "investment" else ""), SHARE)
+        Scalar(
+            f"{pool}_remaining_at_takeoff",
+            index(TABLE.range(f"{pool}_remaining"), _takeoff_row),
+            "share",
+            f"R_{pool} in the first takeoff row" + (" (share of the starting pool)" if pool == "investment" else ""),
+            SHARE,
+        )
         for pool in POOLS
     ),
 )
@@ -161,8 +415,25 @@ MODEL = Model(
     presets=PRESETS,
     comparison=tuple(PRESETS),
     charts=(
-        Chart("Takeoff speed by preset (log scale)", "Speed chart", (("overhang", "speed"),), "Year", "Takeoff speed (OOM/year)", log_y=True, y_min=0.01, per_preset=True),
-        Chart("Capability by preset", "Capability chart", (("overhang", "capability"),), "Year", "Capability (log10 FLOP)", log_y=False, per_preset=True),
+        Chart(
+            "Takeoff speed by preset (log scale)",
+            "Speed chart",
+            (("overhang", "speed"),),
+            "Year",
+            "Takeoff speed (OOM/year)",
+            log_y=True,
+            y_min=0.01,
+            per_preset=True,
+        ),
+        Chart(
+            "Capability by preset",
+            "Capability chart",
+            (("overhang", "capability"),),
+            "Year",
+            "Capability (log10 FLOP)",
+            log_y=False,
+            per_preset=True,
+        ),
     ),
     notes=(
         "Compare sheet: the four presets side by side, each computed live on its own 'Steps (preset)' sheet from the Inputs sheet and the preset's own cells.",
@@ -187,7 +458,9 @@ def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
         "remaining_oom_at_takeoff": {pool: None if r is None else r * sizes[pool] for pool, r in remaining.items()},
     }
     if result["takeoff_year"] is None:
-        result["message"] = f"no takeoff within horizon_years = {result['parameters']['horizon_years']:g}: capability stays below takeoff_threshold_oom"
+        result["message"] = (
+            f"no takeoff within horizon_years = {result['parameters']['horizon_years']:g}: capability stays below takeoff_threshold_oom"
+        )
     return result
 
 

@@ -28,31 +28,146 @@ from __future__ import annotations
 from typing import Any
 
 from pysie import theory
-from pysie.expr import Cell, Col, Const, Expr, Name, ge, gt, if_, index, int_, isnumber, ln, log2, match, max_, column_sum
+from pysie.expr import (
+    Cell,
+    Col,
+    Const,
+    Expr,
+    Name,
+    column_sum,
+    ge,
+    gt,
+    if_,
+    index,
+    int_,
+    isnumber,
+    ln,
+    log2,
+    match,
+    max_,
+)
 from pysie.spec import Chart, Column, Model, Parameter, Scalar, Table
 
 SOURCE = (
     'Tom Davidson, "Will the need to retrain AI models from scratch block a software '
     'intelligence explosion?", Forethought research note, March 2025'
 )
-THEORY_SOURCE = 'Davidson and Houlden, "How quick and big would a software intelligence explosion be?", Forethought, 2025'
+THEORY_SOURCE = (
+    'Davidson and Houlden, "How quick and big would a software intelligence explosion be?", Forethought, 2025'
+)
 RECONSTRUCTION = "reconstruction in shared/models/retraining.md, calibrated to the note's table"
 
 FLOP = "0.00E+00"
 FIXED = "0.00"
 
 PARAMETERS = (
-    Parameter("research_returns", 1.5, "doublings per doubling", "Software doublings per doubling of cumulative research (r)", SOURCE, lower=0, lower_open=True, upper=20, symbol="r"),
-    Parameter("initial_doubling_days", 35, "days", "Days for software to double if day-0 labour were held fixed (D)", SOURCE, lower=0, lower_open=True, upper=3650, symbol="D"),
-    Parameter("initial_training_flop", 1e29, "FLOP", "Effective training compute of the AI deployed on day 0 (E0)", SOURCE, lower=0, lower_open=True, upper=1e45, symbol="E0"),
-    Parameter("initial_training_days", 100, "days", "Length of that training run; compute per day C = E0 / T_train", SOURCE, lower=0, lower_open=True, upper=3650, symbol="T_train"),
-    Parameter("retraining_share", 0.5, "fraction", "Share of compute spent on retraining (phi)", SOURCE, lower=0, upper=1, symbol="phi"),
-    Parameter("upgrade_factor", 2, "x", "From scratch: a run is deployed when it reaches this multiple of the deployed model's effective FLOP", f"Ege Erdil's variant as described in the note; {RECONSTRUCTION}", lower=1, lower_open=True, upper=1000),
-    Parameter("horizon_days", 1100, "days", "Days simulated: rows of each day-by-day sheet (fixed when the workbook is built)", RECONSTRUCTION, lower=200, upper=100000, integer=True, structural=True, symbol="H"),
-    Parameter("infinity_cap", 1e300, "x", "Software level treated as infinity", RECONSTRUCTION, lower=1, lower_open=True, upper=1e307),
+    Parameter(
+        "research_returns",
+        1.5,
+        "doublings per doubling",
+        "Software doublings per doubling of cumulative research (r)",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=20,
+        symbol="r",
+    ),
+    Parameter(
+        "initial_doubling_days",
+        35,
+        "days",
+        "Days for software to double if day-0 labour were held fixed (D)",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=3650,
+        symbol="D",
+    ),
+    Parameter(
+        "initial_training_flop",
+        1e29,
+        "FLOP",
+        "Effective training compute of the AI deployed on day 0 (E0)",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=1e45,
+        symbol="E0",
+    ),
+    Parameter(
+        "initial_training_days",
+        100,
+        "days",
+        "Length of that training run; compute per day C = E0 / T_train",
+        SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=3650,
+        symbol="T_train",
+    ),
+    Parameter(
+        "retraining_share",
+        0.5,
+        "fraction",
+        "Share of compute spent on retraining (phi)",
+        SOURCE,
+        lower=0,
+        upper=1,
+        symbol="phi",
+    ),
+    Parameter(
+        "upgrade_factor",
+        2,
+        "x",
+        "From scratch: a run is deployed when it reaches this multiple of the deployed model's effective FLOP",
+        f"Ege Erdil's variant as described in the note; {RECONSTRUCTION}",
+        lower=1,
+        lower_open=True,
+        upper=1000,
+    ),
+    Parameter(
+        "horizon_days",
+        1100,
+        "days",
+        "Days simulated: rows of each day-by-day sheet (fixed when the workbook is built)",
+        RECONSTRUCTION,
+        lower=200,
+        upper=100000,
+        integer=True,
+        structural=True,
+        symbol="H",
+    ),
+    Parameter(
+        "infinity_cap",
+        1e300,
+        "x",
+        "Software level treated as infinity",
+        RECONSTRUCTION,
+        lower=1,
+        lower_open=True,
+        upper=1e307,
+    ),
     Parameter("days_per_month", 30, "days", "Month length used to report months", SOURCE, lower=1, upper=31),
-    Parameter("parallelisation_exponent", 1, "", "lambda of the law of motion, used by the Theory sheet only (the day-by-day sheets use 1)", THEORY_SOURCE, lower=0, lower_open=True, upper=2, symbol="lambda"),
-    Parameter("fast_returns_threshold", 1, "doublings per doubling", "Returns above which progress is called accelerating (Theory sheet; some authors use about 0.75)", THEORY_SOURCE, lower=0, upper=10),
+    Parameter(
+        "parallelisation_exponent",
+        1,
+        "",
+        "lambda of the law of motion, used by the Theory sheet only (the day-by-day sheets use 1)",
+        THEORY_SOURCE,
+        lower=0,
+        lower_open=True,
+        upper=2,
+        symbol="lambda",
+    ),
+    Parameter(
+        "fast_returns_threshold",
+        1,
+        "doublings per doubling",
+        "Returns above which progress is called accelerating (Theory sheet; some authors use about 0.75)",
+        THEORY_SOURCE,
+        lower=0,
+        upper=10,
+    ),
 )
 
 r = Name("research_returns")
@@ -63,7 +178,13 @@ T_R = Name("research_doubling_days")
 C = Name("compute_per_day")
 
 DERIVED = (
-    Scalar("research_doubling_days", theory.research_doubling_days(r, Name("initial_doubling_days")), "days", "T_R = D / (2^(1/r) - 1): days for cumulative research to double at day-0 labour", FIXED),
+    Scalar(
+        "research_doubling_days",
+        theory.research_doubling_days(r, Name("initial_doubling_days")),
+        "days",
+        "T_R = D / (2^(1/r) - 1): days for cumulative research to double at day-0 labour",
+        FIXED,
+    ),
     Scalar("compute_per_day", E0 / Name("initial_training_days"), "FLOP/day", "C = E0 / T_train", FLOP),
 )
 
@@ -80,19 +201,41 @@ def _research_and_software(labour_equation: Expr) -> tuple[Column, ...]:
     return (
         Column("day", Const(0), day.prev + 1, "day", "Day index t"),
         Column.every_row("labour", labour_equation, "x day 0", "AI research labour L_t, relative to day 0", FIXED),
-        Column("cumulative_research", Const(1), x.prev + labour.prev / T_R, "x day 0", "Cumulative research x_{t+1} = x_t + L_t / T_R", FLOP),
+        Column(
+            "cumulative_research",
+            Const(1),
+            x.prev + labour.prev / T_R,
+            "x day 0",
+            "Cumulative research x_{t+1} = x_t + L_t / T_R",
+            FLOP,
+        ),
         Column("software", Const(1), software_from(x), "x day 0", "Software S_t = x_t^r, held at infinity_cap", FLOP),
     )
 
 
 DIAGNOSTICS = (
-    Column.every_row("reached_infinity", if_(isnumber(S), if_(ge(S, cap), 1, 0), 1), "flag", "1 once S_t >= infinity_cap or S_t is an error"),
+    Column.every_row(
+        "reached_infinity",
+        if_(isnumber(S), if_(ge(S, cap), 1, 0), 1),
+        "flag",
+        "1 once S_t >= infinity_cap or S_t is an error",
+    ),
     Column.every_row("software_doublings", log2(S), "doublings", "log2 S_t", FIXED),
-    Column("pace", Const(0), doublings - doublings.prev, "doublings/day", "Pace of progress: software doublings on day t (0 on day 0)", "0.0000"),
+    Column(
+        "pace",
+        Const(0),
+        doublings - doublings.prev,
+        "doublings/day",
+        "Pace of progress: software doublings on day t (0 on day 0)",
+        "0.0000",
+    ),
     Column(
         "pace_doublings",
         Const(0),
-        max_(pace_level.prev, if_(isnumber(pace), if_(gt(pace, 0), int_(log2(pace / Cell("pace", 1))), pace_level.prev), pace_level.prev)),
+        max_(
+            pace_level.prev,
+            if_(isnumber(pace), if_(gt(pace, 0), int_(log2(pace / Cell("pace", 1))), pace_level.prev), pace_level.prev),
+        ),
         "doublings",
         "Whole doublings of the pace since day 1 (running maximum)",
     ),
@@ -100,10 +243,22 @@ DIAGNOSTICS = (
 
 
 def _variant(name: str, sheet: str, description: str, labour_equation: Expr, extra: tuple[Column, ...]) -> Table:
-    return Table(name, sheet, description, _research_and_software(labour_equation) + extra + DIAGNOSTICS, rows_from="horizon_days")
+    return Table(
+        name,
+        sheet,
+        description,
+        _research_and_software(labour_equation) + extra + DIAGNOSTICS,
+        rows_from="horizon_days",
+    )
 
 
-E_dep, G, g, deployed, S_start = Col("deployed_flop"), Col("training_run_flop"), Col("training_progress"), Col("deployed"), Col("run_software")
+E_dep, G, g, deployed, S_start = (
+    Col("deployed_flop"),
+    Col("training_run_flop"),
+    Col("training_progress"),
+    Col("deployed"),
+    Col("run_software"),
+)
 
 TABLES = (
     _variant("no_retraining", "No retraining", "Better algorithms apply at once to the running AIs: L_t = S_t.", S, ()),
@@ -112,7 +267,16 @@ TABLES = (
         "Continuous retraining",
         "A share phi of compute keeps training the model; labour follows its effective FLOP: L_t = E_t / E0.",
         E / E0,
-        (Column("effective_flop", E0, E.prev + phi * C * S.prev, "FLOP", "Cumulative effective training FLOP E_{t+1} = E_t + phi C S_t", FLOP),),
+        (
+            Column(
+                "effective_flop",
+                E0,
+                E.prev + phi * C * S.prev,
+                "FLOP",
+                "Cumulative effective training FLOP E_{t+1} = E_t + phi C S_t",
+                FLOP,
+            ),
+        ),
     ),
     _variant(
         "from_scratch",
@@ -120,11 +284,45 @@ TABLES = (
         "Reconstruction of retraining from scratch (generations): a run uses the software of the day it started and is deployed at upgrade_factor x the deployed model.",
         E_dep / E0,
         (
-            Column("training_progress", Const(0), G.prev + phi * C * S_start.prev, "FLOP", "Effective FLOP of the run in progress before a deployment check: G_{t-1} + phi C S_start", FLOP),
-            Column("deployed", Const(0), if_(ge(g, Name("upgrade_factor") * E_dep.prev), 1, 0), "flag", "1 on the day a run is deployed"),
-            Column("training_run_flop", Const(0), if_(deployed, 0, g), "FLOP", "Effective FLOP of the run in progress (0 after a deployment)", FLOP),
-            Column("deployed_flop", E0, if_(deployed, g, E_dep.prev), "FLOP", "Effective FLOP of the deployed model E_dep", FLOP),
-            Column("run_software", S, if_(deployed, S, S_start.prev), "x day 0", "Software efficiency frozen when the run in progress started", FLOP),
+            Column(
+                "training_progress",
+                Const(0),
+                G.prev + phi * C * S_start.prev,
+                "FLOP",
+                "Effective FLOP of the run in progress before a deployment check: G_{t-1} + phi C S_start",
+                FLOP,
+            ),
+            Column(
+                "deployed",
+                Const(0),
+                if_(ge(g, Name("upgrade_factor") * E_dep.prev), 1, 0),
+                "flag",
+                "1 on the day a run is deployed",
+            ),
+            Column(
+                "training_run_flop",
+                Const(0),
+                if_(deployed, 0, g),
+                "FLOP",
+                "Effective FLOP of the run in progress (0 after a deployment)",
+                FLOP,
+            ),
+            Column(
+                "deployed_flop",
+                E0,
+                if_(deployed, g, E_dep.prev),
+                "FLOP",
+                "Effective FLOP of the deployed model E_dep",
+                FLOP,
+            ),
+            Column(
+                "run_software",
+                S,
+                if_(deployed, S, S_start.prev),
+                "x day 0",
+                "Software efficiency frozen when the run in progress started",
+                FLOP,
+            ),
         ),
     ),
 )
@@ -138,8 +336,19 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
     days = Name(f"{v}_days_to_infinity")
     sd, level = table.range("software_doublings"), table.range("pace_doublings")
     return (
-        Scalar(f"{v}_days_to_infinity", match(1, table.range("reached_infinity")) - 1, "days", f"{table.sheet}: first day with S >= infinity_cap (#N/A: not within horizon_days)"),
-        Scalar(f"{v}_months_to_infinity", days / Name("days_per_month"), "months", f"{table.sheet}: months to infinity", FIXED),
+        Scalar(
+            f"{v}_days_to_infinity",
+            match(1, table.range("reached_infinity")) - 1,
+            "days",
+            f"{table.sheet}: first day with S >= infinity_cap (#N/A: not within horizon_days)",
+        ),
+        Scalar(
+            f"{v}_months_to_infinity",
+            days / Name("days_per_month"),
+            "months",
+            f"{table.sheet}: months to infinity",
+            FIXED,
+        ),
         Scalar(
             f"{v}_measured_doublings_per_pace_doubling",
             index(sd, match(2, level)) - index(sd, match(1, level)),
@@ -153,7 +362,14 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
 def _flop_outputs() -> tuple[Scalar, ...]:
     effective = TABLES[1].range("effective_flop")
     return tuple(
-        Scalar(f"effective_flop_day_{d}", index(effective, d + 1), "FLOP", f"Continuous retraining: cumulative effective training FLOP on day {d}", FLOP) for d in FLOP_DAYS
+        Scalar(
+            f"effective_flop_day_{d}",
+            index(effective, d + 1),
+            "FLOP",
+            f"Continuous retraining: cumulative effective training FLOP on day {d}",
+            FLOP,
+        )
+        for d in FLOP_DAYS
     )
 
 
@@ -161,26 +377,96 @@ _months = {v: Name(f"{v}_months_to_infinity") for v in VARIANTS}
 
 OUTPUTS = (
     *(s for t in TABLES for s in _variant_outputs(t)),
-    Scalar("retraining_multiplier", _months["continuous_retraining"] / _months["no_retraining"], "x", "Months to infinity with continuous retraining / without", FIXED),
-    Scalar("from_scratch_multiplier", _months["from_scratch"] / _months["no_retraining"], "x", "Months to infinity retraining from scratch / without", FIXED),
-    Scalar("doublings_before_pace_doubles", theory.doublings_before_pace_doubles(r), "doublings", "N = r / (r - 1): software doublings before the pace doubles (lambda = 1)", FIXED),
+    Scalar(
+        "retraining_multiplier",
+        _months["continuous_retraining"] / _months["no_retraining"],
+        "x",
+        "Months to infinity with continuous retraining / without",
+        FIXED,
+    ),
+    Scalar(
+        "from_scratch_multiplier",
+        _months["from_scratch"] / _months["no_retraining"],
+        "x",
+        "Months to infinity retraining from scratch / without",
+        FIXED,
+    ),
+    Scalar(
+        "doublings_before_pace_doubles",
+        theory.doublings_before_pace_doubles(r),
+        "doublings",
+        "N = r / (r - 1): software doublings before the pace doubles (lambda = 1)",
+        FIXED,
+    ),
     *_flop_outputs(),
-    Scalar("deployments", column_sum(TABLES[2].range("deployed")), "count", "From scratch: runs deployed within the horizon"),
+    Scalar(
+        "deployments",
+        column_sum(TABLES[2].range("deployed")),
+        "count",
+        "From scratch: runs deployed within the horizon",
+    ),
 )
 
 lam = Name("parallelisation_exponent")
 _q = Name("theory_doubling_time_exponent")
 _N = Name("theory_doublings_before_pace_doubles")
 CHECKS = (
-    Scalar("theory_doublings_before_pace_doubles", theory.doublings_before_pace_doubles(r, lam), "doublings", "N = r / (lambda (r - 1)); #N/A when r <= 1", FIXED),
-    Scalar("theory_doubling_time_exponent", theory.doubling_time_exponent(r, lam), "", "q = lambda (1/r - 1) = -1/N", "0.0000"),
-    Scalar("theory_retraining_exponent", theory.retraining_exponent(_q), "", "q_retrain = q / (1 + |q|) (serial-step rule)", "0.0000"),
+    Scalar(
+        "theory_doublings_before_pace_doubles",
+        theory.doublings_before_pace_doubles(r, lam),
+        "doublings",
+        "N = r / (lambda (r - 1)); #N/A when r <= 1",
+        FIXED,
+    ),
+    Scalar(
+        "theory_doubling_time_exponent",
+        theory.doubling_time_exponent(r, lam),
+        "",
+        "q = lambda (1/r - 1) = -1/N",
+        "0.0000",
+    ),
+    Scalar(
+        "theory_retraining_exponent",
+        theory.retraining_exponent(_q),
+        "",
+        "q_retrain = q / (1 + |q|) (serial-step rule)",
+        "0.0000",
+    ),
     Scalar("theory_doublings_with_retraining", _N + 1, "doublings", "N_retrain = N + 1", FIXED),
-    Scalar("theory_retraining_slowdown", theory.retraining_slowdown(_N), "x", "(1 - 2^(-1/N)) / (1 - 2^(-1/(N+1))): about 1.19 for N = 5", "0.000"),
-    Scalar("theory_blow_up_days", theory.blow_up_days(r, T_R), "days", "Continuous time, no retraining: x' = x^r / T_R blows up at T_R / (r - 1)", FIXED),
-    Scalar("theory_blow_up_months", Name("theory_blow_up_days") / Name("days_per_month"), "months", "The same in months", FIXED),
-    Scalar("sheet_over_blow_up", Name("no_retraining_days_to_infinity") / Name("theory_blow_up_days"), "x", "Day-by-day sheet / continuous blow-up (the daily recursion reaches its cap a little later)", "0.000"),
-    Scalar("returns_above_threshold", if_(gt(r, Name("fast_returns_threshold")), 1, 0), "flag", "1 when r exceeds fast_returns_threshold"),
+    Scalar(
+        "theory_retraining_slowdown",
+        theory.retraining_slowdown(_N),
+        "x",
+        "(1 - 2^(-1/N)) / (1 - 2^(-1/(N+1))): about 1.19 for N = 5",
+        "0.000",
+    ),
+    Scalar(
+        "theory_blow_up_days",
+        theory.blow_up_days(r, T_R),
+        "days",
+        "Continuous time, no retraining: x' = x^r / T_R blows up at T_R / (r - 1)",
+        FIXED,
+    ),
+    Scalar(
+        "theory_blow_up_months",
+        Name("theory_blow_up_days") / Name("days_per_month"),
+        "months",
+        "The same in months",
+        FIXED,
+    ),
+    Scalar(
+        "sheet_over_blow_up",
+        Name("no_retraining_days_to_infinity") / Name("theory_blow_up_days"),
+        "x",
+        "Day-by-day sheet / continuous blow-up (the daily recursion reaches its cap a little later)",
+        "0.000",
+    ),
+    Scalar(
+        "returns_above_threshold",
+        if_(gt(r, Name("fast_returns_threshold")), 1, 0),
+        "flag",
+        "1 when r exceeds fast_returns_threshold",
+    ),
 )
 
 PRESETS = {
@@ -206,7 +492,12 @@ MODEL = Model(
         Chart(
             "Software and effective training FLOP (log scale)",
             "Chart",
-            (("no_retraining", "software"), ("continuous_retraining", "software"), ("continuous_retraining", "effective_flop"), ("from_scratch", "software")),
+            (
+                ("no_retraining", "software"),
+                ("continuous_retraining", "software"),
+                ("continuous_retraining", "effective_flop"),
+                ("from_scratch", "software"),
+            ),
             "Day",
             "Multiple of day 0 (software) / FLOP (effective FLOP)",
         ),
@@ -226,7 +517,9 @@ def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
         }
     variants["continuous_retraining"]["effective_flop"] = {str(d): v(f"effective_flop_day_{d}") for d in FLOP_DAYS}
     deployed = solution.column("from_scratch", "deployed", scenario)
-    variants["from_scratch"]["deployments"] = [int(d) for d in solution.column("from_scratch", "day", scenario)[deployed == 1]]
+    variants["from_scratch"]["deployments"] = [
+        int(d) for d in solution.column("from_scratch", "day", scenario)[deployed == 1]
+    ]
     return {
         "model": MODEL.name,
         "parameters": solution.parameter_values(scenario),
@@ -247,9 +540,18 @@ def key_results(result: dict[str, Any]) -> list[tuple[str, Any]]:
     rows += [
         ("retraining multiplier (continuous / none)", result["retraining_multiplier"]),
         ("N = r/(r-1), doublings before the pace doubles", result["doublings_before_pace_doubles"]),
-        ("measured doublings per pace doubling, none", result["variants"]["no_retraining"]["measured_doublings_per_pace_doubling"]),
-        ("measured doublings per pace doubling, continuous", result["variants"]["continuous_retraining"]["measured_doublings_per_pace_doubling"]),
+        (
+            "measured doublings per pace doubling, none",
+            result["variants"]["no_retraining"]["measured_doublings_per_pace_doubling"],
+        ),
+        (
+            "measured doublings per pace doubling, continuous",
+            result["variants"]["continuous_retraining"]["measured_doublings_per_pace_doubling"],
+        ),
     ]
-    rows += [(f"effective FLOP on day {d}", f) for d, f in result["variants"]["continuous_retraining"]["effective_flop"].items()]
+    rows += [
+        (f"effective FLOP on day {d}", f)
+        for d, f in result["variants"]["continuous_retraining"]["effective_flop"].items()
+    ]
     rows.append(("from-scratch deployments", len(result["variants"]["from_scratch"]["deployments"])))
     return rows

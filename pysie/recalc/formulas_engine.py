@@ -7,8 +7,9 @@ It is the reference for Excel semantics, and slow: loading a workbook of
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def recalculate_formulas(path: Path, sheet_names: list[str], changes: Mapping[tuple[str, str], float] | None = None) -> dict[tuple[str, str], Any]:
+def recalculate_formulas(
+    path: Path, sheet_names: list[str], changes: Mapping[tuple[str, str], float] | None = None
+) -> dict[tuple[str, str], Any]:
     """Values of every cell the ``formulas`` package computes, keyed
     ``(sheet, cell)`` with the workbook's own sheet-name spelling."""
     import formulas

@@ -52,12 +52,12 @@ import zipfile
 from pathlib import Path
 
 __all__ = [
-    "EngineUnavailable",
     "EngineFailed",
-    "find_soffice",
-    "find_pdftoppm",
-    "recalculate_libreoffice",
+    "EngineUnavailable",
     "export_pdf",
+    "find_pdftoppm",
+    "find_soffice",
+    "recalculate_libreoffice",
     "render_pngs",
 ]
 
@@ -78,10 +78,7 @@ _SOFFICE_INSTALL_HINT = (
     f"environment variable {SOFFICE_ENV} to the soffice binary."
 )
 
-_PDFTOPPM_INSTALL_HINT = (
-    "pdftoppm was not found. Install it with 'apt-get install poppler-utils' "
-    "(Debian/Ubuntu)."
-)
+_PDFTOPPM_INSTALL_HINT = "pdftoppm was not found. Install it with 'apt-get install poppler-utils' (Debian/Ubuntu)."
 
 #: Places where LibreOffice is commonly installed when it is not on PATH.
 _COMMON_SOFFICE_LOCATIONS: tuple[str, ...] = (
@@ -181,9 +178,7 @@ def _registry_xcu(recalc_mode: int) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
         'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-        + "\n".join(items)
-        + "\n</oor:items>\n"
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n' + "\n".join(items) + "\n</oor:items>\n"
     )
 
 
@@ -191,9 +186,7 @@ def _write_profile(profile_dir: Path, *, force: bool) -> None:
     """Create a fresh LibreOffice user profile that pins the recalc policy."""
     user = profile_dir / "user"
     user.mkdir(parents=True, exist_ok=True)
-    (user / "registrymodifications.xcu").write_text(
-        _registry_xcu(0 if force else 1), encoding="utf-8"
-    )
+    (user / "registrymodifications.xcu").write_text(_registry_xcu(0 if force else 1), encoding="utf-8")
 
 
 def _live_group_members(pgid: int) -> list[int] | None:
@@ -314,10 +307,7 @@ def _run_group(
         finally:
             _kill_group(pgid)
     if returncode != 0:
-        raise EngineFailed(
-            f"{what}: exited with status {returncode}."
-            + _format_stderr(_tail(err_path), program)
-        )
+        raise EngineFailed(f"{what}: exited with status {returncode}." + _format_stderr(_tail(err_path), program))
     return _tail(err_path)
 
 
@@ -397,18 +387,14 @@ def _soffice_convert(
         ]
         env = dict(os.environ)
         env.setdefault("HOME", str(tmp_path))  # soffice insists on a HOME
-        stderr_tail = _run_group(
-            cmd, timeout=timeout, logs_dir=tmp_path, what=what, env=env
-        )
+        stderr_tail = _run_group(cmd, timeout=timeout, logs_dir=tmp_path, what=what, env=env)
         produced = conv_dir / (stem + out_suffix)
         if not produced.is_file() or produced.stat().st_size == 0:
             raise EngineFailed(
                 f"{what}: soffice exited normally but wrote no {out_suffix} file."
                 + _format_stderr(stderr_tail, Path(soffice).name)
             )
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=".pysie-", suffix=out_suffix + ".part", dir=out_dir
-        )
+        fd, tmp_name = tempfile.mkstemp(prefix=".pysie-", suffix=out_suffix + ".part", dir=out_dir)
         os.close(fd)
         try:
             shutil.move(str(produced), tmp_name)
@@ -440,9 +426,7 @@ def _check_distinct(src: Path, dst: Path) -> None:
 # ---------------------------------------------------------------------------
 
 
-def recalculate_libreoffice(
-    src: Path, dst: Path, *, timeout: float = 180.0, force: bool = True
-) -> None:
+def recalculate_libreoffice(src: Path, dst: Path, *, timeout: float = 180.0, force: bool = True) -> None:
     """Recalculate every formula of *src* with LibreOffice and save to *dst*.
 
     The workbook is opened headlessly with a private profile that forces a
@@ -470,15 +454,10 @@ def recalculate_libreoffice(
     _check_distinct(src, dst)
     out_dir = dst.parent if str(dst.parent) else Path(".")
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp_file = _soffice_convert(
-        src, out_dir, XLSX_FILTER, ".xlsx", timeout=timeout, force=force
-    )
+    tmp_file = _soffice_convert(src, out_dir, XLSX_FILTER, ".xlsx", timeout=timeout, force=force)
     if not zipfile.is_zipfile(tmp_file):
         tmp_file.unlink(missing_ok=True)
-        raise EngineFailed(
-            f"LibreOffice recalculation of {src}: the converted file is not a "
-            "valid xlsx (zip) archive."
-        )
+        raise EngineFailed(f"LibreOffice recalculation of {src}: the converted file is not a valid xlsx (zip) archive.")
     _install_atomically(tmp_file, dst)
 
 
@@ -509,9 +488,7 @@ def export_pdf(src: Path, pdf: Path, *, timeout: float = 180.0) -> Path:
         magic = fh.read(5)
     if magic != b"%PDF-":
         tmp_file.unlink(missing_ok=True)
-        raise EngineFailed(
-            f"LibreOffice PDF export of {src}: the output is not a PDF file."
-        )
+        raise EngineFailed(f"LibreOffice PDF export of {src}: the output is not a PDF file.")
     _install_atomically(tmp_file, pdf)
     return pdf
 
@@ -522,9 +499,7 @@ def _page_number(path: Path) -> int:
     return int(m.group(1)) if m else 0
 
 
-def render_pngs(
-    src: Path, out_dir: Path, *, dpi: int = 110, timeout: float = 180.0
-) -> list[Path]:
+def render_pngs(src: Path, out_dir: Path, *, dpi: int = 110, timeout: float = 180.0) -> list[Path]:
     """Render every page of *src* as a PNG (one file per PDF page).
 
     The workbook is exported to ``out_dir/<stem>.pdf`` with

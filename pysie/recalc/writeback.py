@@ -14,7 +14,9 @@ from pysie.recalc import recalculate
 from pysie.spec import InputError
 
 
-def recalc_to_file(book: Path, output: Path | None, *, engine: str = "compiled", overwrite: bool = False, in_place: bool = False) -> Path:
+def recalc_to_file(
+    book: Path, output: Path | None, *, engine: str = "compiled", overwrite: bool = False, in_place: bool = False
+) -> Path:
     """Recalculate ``book`` and write it to ``output`` (or over ``book`` with ``in_place``)."""
     if in_place:
         if output is not None and Path(output).resolve() != Path(book).resolve():

@@ -18,20 +18,29 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 
+from pysie.expr import Call
 from pysie.primitives import PRIMITIVES
 from pysie.recalc.compiled.book import Cells, ColumnKey, read_cells
 from pysie.recalc.compiled.codegen import compile_plan
 from pysie.recalc.compiled.parse import Unsupported
 from pysie.recalc.compiled.plan import CircularReference, Plan, make_plan
-from pysie.expr import Call
 
-__all__ = ["CompiledWorkbook", "compile_workbook", "recalculate_compiled", "CompiledResult", "Unsupported", "CircularReference", "EngineFallback"]
+__all__ = [
+    "CircularReference",
+    "CompiledResult",
+    "CompiledWorkbook",
+    "EngineFallback",
+    "Unsupported",
+    "compile_workbook",
+    "recalculate_compiled",
+]
 
 CellKey = tuple[str, str]  # (sheet, "B7")
 Target = Union[str, CellKey]
@@ -49,7 +58,7 @@ class EngineFallback(UserWarning):
 
 def _split(cell: str) -> tuple[str, int]:
     letters = cell.rstrip("0123456789")
-    return letters.upper(), int(cell[len(letters):])
+    return letters.upper(), int(cell[len(letters) :])
 
 
 @dataclass
@@ -126,7 +135,9 @@ class CompiledWorkbook:
             raise ValueError(f"changed inputs have different numbers of scenarios: {sorted(lengths)}")
         return located, (lengths.pop() if lengths else 1)
 
-    def evaluate(self, changes: Mapping[Target, Any] | None = None, outputs: Sequence[Target] | None = None) -> dict[Target, np.ndarray]:
+    def evaluate(
+        self, changes: Mapping[Target, Any] | None = None, outputs: Sequence[Target] | None = None
+    ) -> dict[Target, np.ndarray]:
         """Evaluate the workbook for many input sets at once.
 
         ``changes`` maps a defined name or ``(sheet, cell)`` of an input cell to
@@ -160,7 +171,7 @@ class CompiledWorkbook:
         arrays = self._run(located, 1)
         out: dict[CellKey, Any] = {}
         for run in self.plan.runs:
-            column = arrays[self.columns[run.column]][run.start:run.end + 1, 0].tolist()
+            column = arrays[self.columns[run.column]][run.start : run.end + 1, 0].tolist()
             root = run.tree.op if isinstance(run.tree, Call) else None
             error = "#N/A" if any(isinstance(n, Call) and n.op in _LOOKUP_OPS for n in run.tree.walk()) else "#NUM!"
             boolean = root in _BOOLEAN_OPS
@@ -198,7 +209,11 @@ def recalculate_compiled(path: Path, sheet_names: list[str] | None = None) -> Co
         return CompiledResult(compile_workbook(path).values(), "compiled")
     except Unsupported as exc:
         reason = str(exc)
-    warnings.warn(f"{Path(path).name}: compiled engine cannot evaluate it ({reason}); using the formulas package", EngineFallback, stacklevel=2)
+    warnings.warn(
+        f"{Path(path).name}: compiled engine cannot evaluate it ({reason}); using the formulas package",
+        EngineFallback,
+        stacklevel=2,
+    )
     from pysie.recalc import formula_cells
     from pysie.recalc.formulas_engine import recalculate_formulas
 

@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 from pysie.excel.reader import WorkbookError, check_container
-from pysie.expr import Call, Const, Expr, Name
+from pysie.expr import Call, Expr, Name
 from pysie.recalc.compiled.parse import Area, Ref, Unsupported, parse_key, relative_key
 from pysie.recalc.compiled.xlsx import read_book_cells
 

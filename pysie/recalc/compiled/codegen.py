@@ -13,7 +13,8 @@ function of :data:`pysie.primitives.PRIMITIVES`, so semantics live there.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pysie.expr import Call, Const, Expr
 from pysie.recalc.compiled.book import ColumnKey, Run
@@ -100,7 +101,11 @@ def _segments(runs: list[Run], first: int, last: int) -> list[tuple[int, int, li
     """Rows first..last of a loop cut where a run starts or ends: (first, last,
     the runs covering those rows, in loop order). Each row still computes its
     runs in the same order; the generated loops just test no row bounds."""
-    cuts = sorted({first, last + 1} | {r.start for r in runs if first < r.start <= last} | {r.end + 1 for r in runs if first <= r.end < last})
+    cuts = sorted(
+        {first, last + 1}
+        | {r.start for r in runs if first < r.start <= last}
+        | {r.end + 1 for r in runs if first <= r.end < last}
+    )
     out = []
     for lo, hi in zip(cuts, cuts[1:]):
         active = [r for r in runs if r.start <= lo and hi - 1 <= r.end]

@@ -6,7 +6,7 @@ it too but costs a tenth of a second to import on every ``pysie check``.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def strong_components(n: int, edges: Iterable[tuple[int, int]]) -> list[int]:

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pysie.expr import Call, Const, Expr, Name
 from pysie.primitives import COUNTIF_CODES, PRIMITIVES
@@ -112,7 +112,7 @@ def tokens(key: str) -> list[Token]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise Unsupported(f"cannot read {text[pos:pos + 20]!r} in formula ={text}")
+            raise Unsupported(f"cannot read {text[pos : pos + 20]!r} in formula ={text}")
         pos = m.end()
         kind = m.lastgroup or ""
         if kind != "ws":
@@ -141,8 +141,18 @@ def _sheet(text: str) -> str:
 # --- the parser --------------------------------------------------------------------
 
 _BINARY = {
-    "=": ("eq", 1), "<>": ("ne", 1), "<": ("lt", 1), "<=": ("le", 1), ">": ("gt", 1), ">=": ("ge", 1),
-    "&": ("concat", 1.5), "+": ("add", 2), "-": ("sub", 2), "*": ("mul", 3), "/": ("div", 3), "^": ("pow", 4),
+    "=": ("eq", 1),
+    "<>": ("ne", 1),
+    "<": ("lt", 1),
+    "<=": ("le", 1),
+    ">": ("gt", 1),
+    ">=": ("ge", 1),
+    "&": ("concat", 1.5),
+    "+": ("add", 2),
+    "-": ("sub", 2),
+    "*": ("mul", 3),
+    "/": ("div", 3),
+    "^": ("pow", 4),
 }
 _PERCENT_BP = 5
 _PREFIX_BP = 6
@@ -180,7 +190,7 @@ class _Parser:
             kind, text = self.peek()
             if kind != "op":
                 return left
-            if text == "%" and _PERCENT_BP > rbp:
+            if text == "%" and rbp < _PERCENT_BP:
                 self.take()
                 left = Call("div", (left, Const(100.0)))
                 continue
@@ -262,7 +272,7 @@ class _Parser:
         upper = name.upper()
         for prefix in ("_XLFN.", "_XLWS."):
             if upper.startswith(prefix):
-                upper = upper[len(prefix):]
+                upper = upper[len(prefix) :]
         build = FUNCTIONS.get(upper)
         if build is None:
             raise Unsupported(f"function {upper}")
@@ -385,7 +395,16 @@ FUNCTIONS: dict[str, Builder] = {
 }
 
 #: Which argument of an operation over ranges is the range.
-RANGE_ARGUMENT = {"match": 1, "match_sorted": 1, "index": 0, "range_max": 0, "range_min": 0, "range_sum": 0, "countif": 0, "percentile": 0}
+RANGE_ARGUMENT = {
+    "match": 1,
+    "match_sorted": 1,
+    "index": 0,
+    "range_max": 0,
+    "range_min": 0,
+    "range_sum": 0,
+    "countif": 0,
+    "percentile": 0,
+}
 
 
 def _check_arguments(tree: Expr) -> None:

@@ -18,8 +18,8 @@ become steps:
 from __future__ import annotations
 
 import graphlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from pysie.expr import Call, Expr
 from pysie.recalc.compiled.book import Cells, ColumnKey, Run
@@ -128,7 +128,11 @@ def _validate(run: Run, read: Read, lo: int, hi: int, index: _Index) -> None:
     texts = index.cells.texts.get(read.column, set())
     if any(lo <= r <= hi for r in texts):
         raise Unsupported(f"{where}: reads text in {read.column[0]}!{read.column[1]}{lo}:{read.column[1]}{hi}")
-    if read.area_op is not None and read.area_op not in BLANK_IS_ZERO and index.filled(read.column, lo, hi) < hi - lo + 1:
+    if (
+        read.area_op is not None
+        and read.area_op not in BLANK_IS_ZERO
+        and index.filled(read.column, lo, hi) < hi - lo + 1
+    ):
         raise Unsupported(f"{where}: {read.area_op} over a range with empty cells")
 
 

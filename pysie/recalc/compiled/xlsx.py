@@ -71,7 +71,7 @@ def read_book_cells(path: Path) -> BookCells:
             names.append(sheet.name)
             if "chartsheet" in rel.Type:
                 continue
-            parser = _SheetParser(sheet.name, reader.shared_strings, wb._date_formats, wb._timedelta_formats, wb.epoch)  # noqa: SLF001
+            parser = _SheetParser(sheet.name, reader.shared_strings, wb._date_formats, wb._timedelta_formats, wb.epoch)
             _parse(parser, reader.archive.read(rel.target))
             rels_path = get_rels_path(rel.target)
             if rels_path in reader.valid_files:
@@ -100,7 +100,9 @@ def _parse(handler: Any, data: bytes) -> None:
 class _SheetParser:
     """expat handlers reproducing ``openpyxl.worksheet._reader.WorkSheetParser``."""
 
-    def __init__(self, title: str, shared_strings: list[str], date_formats: set[int], timedelta_formats: set[int], epoch: Any) -> None:
+    def __init__(
+        self, title: str, shared_strings: list[str], date_formats: set[int], timedelta_formats: set[int], epoch: Any
+    ) -> None:
         self.sheet = SheetCells(title)
         self.shared_strings = shared_strings
         self.date_formats = date_formats
