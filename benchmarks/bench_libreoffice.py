@@ -54,7 +54,7 @@ def main() -> None:
     print(f"{'workbook':<28} {'formula cells':>13} {'libreoffice s':>14} {'formulas s':>11} {'ratio':>7}", flush=True)
     with tempfile.TemporaryDirectory(prefix="pysie-bench-") as tmp:
         for template in all_templates(REPO / "templates"):
-            book = build_template(template, Path(tmp))[0]
+            book = build_template(template, Path(tmp)).path
             cells = len(formula_cells(book)[1])
             lo, lo_status = time_check(book, "libreoffice", args.runs)
             fo, fo_status = time_check(book, "formulas", args.formulas_runs)

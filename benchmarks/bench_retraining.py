@@ -27,7 +27,7 @@ CASES = {
     "solve 1 scenario": "solve(MODEL, values)",
     "solve 10,000 scenarios": "v = dict(values); v['research_returns'] = np.linspace(1.1, 3.0, 10_000); solve(MODEL, v)",
     "solve 10,000, results only": "from pysie.solver import solve_scalars; v = dict(values); v['research_returns'] = np.linspace(1.1, 3.0, 10_000); solve_scalars(MODEL, v)",
-    "build the workbook": "from pysie.excel.writer import build_workbook; build_workbook(MODEL, values, pathlib.Path(tempfile.mkdtemp()) / 'r.xlsx')",
+    "build the workbook": "from pysie.build import write_workbook; write_workbook(MODEL, values, pathlib.Path(tempfile.mkdtemp()) / 'r.xlsx')",
     "recalculate with formulas": "from pysie.recalc import recalculate; recalculate(pathlib.Path('workbooks/retraining.xlsx'), 'formulas')",
 }
 

@@ -1,38 +1,64 @@
-"""Build workbooks from templates (or straight from a model's presets)."""
+"""Build workbooks from templates (or straight from a model's presets).
+
+Building is three steps, each owned by one module: solve what the workbook
+shows (:func:`pysie.excel.plan.solve_workbook`), plan every cell
+(:func:`pysie.excel.plan.plan_workbook`) and write the plan
+(:func:`pysie.excel.writer.write_plan`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from pysie.excel.writer import build_workbook
-from pysie.models import REGISTRY, model_module
-from pysie.spec import InputError
+from pysie.excel.plan import WorkbookSolution, plan_workbook, solve_workbook
+from pysie.excel.writer import write_plan
+from pysie.importer import import_workbook, workbook_template
+from pysie.models import MODELS, get_model
+from pysie.report import report
+from pysie.spec import InputError, Model
 from pysie.templates import Template, all_templates, find_template
 
-Built = tuple[Path, ModuleType, dict[str, Any]]
+
+@dataclass(frozen=True)
+class Built:
+    """A workbook written: where, which model, and its report (``pysie run --json``)."""
+
+    path: Path
+    model: Model
+    result: dict[str, Any]
+
+
+def write_workbook(
+    model: Model,
+    values: Mapping[str, float],
+    path: Path,
+    *,
+    template: str = "",
+    template_version: int = 1,
+    overwrite: bool = False,
+) -> WorkbookSolution:
+    """Solve ``model`` for ``values`` and write its workbook to ``path``."""
+    solved = solve_workbook(model, values)
+    write_plan(
+        plan_workbook(model, solved, template=template, template_version=template_version), path, overwrite=overwrite
+    )
+    return solved
 
 
 def build_template(
     template: Template, folder: Path, *, overwrite: bool = False, values: Mapping[str, float] | None = None
 ) -> Built:
-    """Write one template's workbook into ``folder``; returns (path, model module, key results)."""
-    module = model_module(template.model)
+    """Write one template's workbook into ``folder``."""
+    model = get_model(template.model)
     inputs = dict(values) if values is not None else template.values()
     path = Path(folder) / template.filename
-    extra = tuple(getattr(module, "extra_sheets", lambda t: ())(template))
-    solution = build_workbook(
-        module.MODEL,
-        inputs,
-        path,
-        template=template.name,
-        template_version=template.version,
-        overwrite=overwrite,
-        extra_sheets=extra,
+    solved = write_workbook(
+        model, inputs, path, template=template.name, template_version=template.version, overwrite=overwrite
     )
-    return path, module, module.report(solution)
+    return Built(path, model, report(solved.solution))
 
 
 def build_target(
@@ -47,13 +73,13 @@ def build_target(
     """Build a template by name, or a model by name (its defaults or ``preset``)."""
     template = find_template(target, templates)
     if template is None:
-        if target not in REGISTRY:
+        if target not in MODELS:
             raise InputError(f"no template or model named {target!r}")
         template = Template(name=target, model=target, preset=preset)
     elif preset is not None:
-        template = Template(**{**template.__dict__, "preset": preset})
+        template = replace(template, preset=preset)
     if overrides:
-        template = Template(**{**template.__dict__, "overrides": {**template.overrides, **overrides}})
+        template = replace(template, overrides={**template.overrides, **overrides})
     folder.mkdir(parents=True, exist_ok=True)
     return build_template(template, folder, overwrite=overwrite)
 
@@ -73,18 +99,16 @@ def build_from(
     (edited formulas and cells or sheets added by hand, which stay in ``book``).
     The book itself is never replaced.
     """
-    from pysie.importer import import_workbook, workbook_template
-
     book = Path(book)
-    report = import_workbook(book, engine, recalc=True, edited_results=False)
-    template = workbook_template(report.model, report.template, report.template_version)
-    if target is not None and target not in (report.model, template.name):
-        raise InputError(f"{book}: holds model {report.model!r} (template {report.template!r}), not {target!r}")
+    imported = import_workbook(book, engine, recalc=True, edited_results=False)
+    template = workbook_template(imported.model, imported.template, imported.template_version)
+    if target is not None and target not in (imported.model, template.name):
+        raise InputError(f"{book}: holds model {imported.model!r} (template {imported.template!r}), not {target!r}")
     out = Path(folder) / template.filename
     if out.exists() and out.resolve() == book.resolve():
         raise InputError(f"{out}: is the workbook being read; choose another -o folder so the original is kept")
     Path(folder).mkdir(parents=True, exist_ok=True)
-    built = build_template(template, Path(folder), overwrite=overwrite, values=report.inputs)
-    left = [f"edited formula {e.sheet}!{e.cell}" for e in report.edited_formulas]
-    left += [f"added {a.sheet}" + (f"!{a.cell}" if a.cell else " (sheet)") for a in report.added]
+    built = build_template(template, Path(folder), overwrite=overwrite, values=imported.inputs)
+    left = [f"edited formula {e.sheet}!{e.cell}" for e in imported.edited_formulas]
+    left += [f"added {a.sheet}" + (f"!{a.cell}" if a.cell else " (sheet)") for a in imported.added]
     return built, left

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -16,9 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from pysie import __version__
-from pysie.models import model_module, model_names
+from pysie.build import Built, build_all, build_from, build_target
+from pysie.compare import check_workbook
+from pysie.excel.reader import WorkbookError
+from pysie.fileio import OutputExists
+from pysie.freshness import check_committed
+from pysie.importer import import_workbook
+from pysie.models import MODELS, get_model, model_names
 from pysie.recalc import ENGINES
-from pysie.spec import InputError
+from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
+from pysie.recalc.writeback import recalc_to_file
+from pysie.render import render_charts
+from pysie.report import format_rows, key_rows, report
+from pysie.solver import solve
+from pysie.spec import InputError, Model
+from pysie.sweep import parse_span, sweep, write_csv
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -38,27 +49,11 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "never / n.a."
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "n.a."
-        return f"{value:.4g}"
-    return str(value)
-
-
-def format_rows(title: str, rows: list[tuple[str, Any]]) -> str:
-    width = max((len(label) for label, _ in rows), default=0)
-    return "\n".join([title, "-" * len(title)] + [f"{label:<{width}}  {_fmt(value)}" for label, value in rows])
-
-
 # --- subcommands -------------------------------------------------------------------
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for name in model_names():
-        model = model_module(name).MODEL
+    for name, model in MODELS.items():
         print(f"{name}: {model.title}")
         print(f"  presets: {', '.join(model.presets) or '(none)'}")
         for p in model.parameters:
@@ -67,60 +62,68 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def sampling_overrides(model: Model, samples: str | None, seed: str | None) -> dict[str, str]:
+    """``--samples``/``--seed`` as parameter values of a model that samples;
+    a model with nothing to sample refuses them."""
+    given = {flag: value for flag, value in (("--samples", samples), ("--seed", seed)) if value is not None}
+    if not given:
+        return {}
+    if model.sampling is None:
+        raise UsageError(f"model {model.name!r} draws no random samples; drop {' and '.join(given)}")
+    names = {"--samples": model.sampling.samples, "--seed": model.sampling.seed}
+    return {names[flag]: value for flag, value in given.items()}
+
+
 def run_model(name: str, preset: str | None, overrides: dict[str, str]) -> dict[str, Any]:
     """Solve a model for one scenario and return its JSON report."""
-    from pysie.solver import solve
-
-    module = model_module(name)
-    values = module.MODEL.resolve(preset, overrides)
-    return module.report(solve(module.MODEL, values))
+    model = get_model(name)
+    return report(solve(model, model.resolve(preset, overrides)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    assignments = args.set + [
-        f"{name}={value}" for name in ("samples", "seed") if (value := getattr(args, name, None)) is not None
-    ]
-    result = run_model(args.model, args.preset, parse_assignments(assignments))
+    model = get_model(args.model)
+    overrides = parse_assignments(args.set)
+    sampled = sampling_overrides(model, args.samples, args.seed)
+    clash = sorted(set(overrides) & set(sampled))
+    if clash:
+        raise UsageError(f"{clash[0]} is given twice (--set and --samples/--seed); give it once")
+    result = run_model(args.model, args.preset, {**overrides, **sampled})
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:
-        module = model_module(args.model)
-        title = f"{module.MODEL.title} ({args.preset or 'defaults'})"
-        print(format_rows(title, module.key_results(result)))
+        given = [args.preset] if args.preset else []
+        given += [f"{k}={v}" for k, v in {**overrides, **sampled}.items()]
+        print(format_rows(f"{model.title} ({', '.join(given) or 'defaults'})", key_rows(model, result)))
     return EXIT_OK
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from pysie.build import build_all, build_target
+def _print_built(built: Built) -> None:
+    print(format_rows(built.model.title, key_rows(built.model, built.result)))
 
+
+def cmd_build(args: argparse.Namespace) -> int:
     if args.check:
         return cmd_build_check(args)
     if args.from_book is not None:
         return build_from_book(args)
+    folder = Path(args.output or "workbooks")
     if args.target is None:
-        results = build_all(Path(args.output or "workbooks"), overwrite=args.force, templates=args.templates)
+        results = build_all(folder, overwrite=args.force, templates=args.templates)
     else:
-        results = [
-            build_target(
-                args.target,
-                Path(args.output or "workbooks"),
-                overwrite=args.force,
-                templates=args.templates,
-                preset=args.preset,
-                overrides=parse_assignments(args.set),
-            )
-        ]
-    for path, module, result in results:
-        print(f"wrote {path}")
-        print(format_rows(f"{module.MODEL.title}", module.key_results(result)))
+        overrides = parse_assignments(args.set)
+        built = build_target(
+            args.target, folder, overwrite=args.force, templates=args.templates, preset=args.preset, overrides=overrides
+        )
+        results = [built]
+    for built in results:
+        print(f"wrote {built.path}")
+        _print_built(built)
         print()
     return EXIT_OK
 
 
 def cmd_build_check(args: argparse.Namespace) -> int:
     """``build --check``: exit 1 listing every cell where workbooks/ is stale."""
-    from pysie.freshness import check_committed
-
     if args.target is not None:
         raise UsageError("build --check compares every template; give no TARGET")
     folder = Path(args.output or "workbooks")
@@ -134,39 +137,33 @@ def cmd_build_check(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from pysie.render import render_charts
-
     for png in render_charts(Path(args.book), Path(args.output), dpi=args.dpi):
         print(f"wrote {png}")
     return EXIT_OK
 
 
 def build_from_book(args: argparse.Namespace) -> int:
-    from pysie.build import build_from
-
     if args.preset or args.set:
         raise UsageError("--from takes the inputs from BOOK; drop --preset/--set (edit BOOK instead)")
-    (path, module, result), left = build_from(
+    built, left = build_from(
         Path(args.from_book), Path(args.output or "workbooks"), target=args.target, overwrite=args.force
     )
-    print(f"wrote {path} with the inputs of {args.from_book}")
+    print(f"wrote {built.path} with the inputs of {args.from_book}")
     for item in left:
         print(f"not carried over (still in {args.from_book}): {item}")
-    print(format_rows(f"{module.MODEL.title}", module.key_results(result)))
+    _print_built(built)
     return EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from pysie.importer import import_workbook
-
-    report = import_workbook(Path(args.book), engine=args.engine)
-    print(json.dumps(report.as_json(), indent=2, allow_nan=False) if args.json else report.summary(limit=args.limit))
+    imported = import_workbook(Path(args.book), engine=args.engine)
+    print(
+        json.dumps(imported.as_json(), indent=2, allow_nan=False) if args.json else imported.summary(limit=args.limit)
+    )
     return EXIT_OK
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    from pysie.recalc.writeback import recalc_to_file
-
     out = recalc_to_file(
         Path(args.book),
         Path(args.output) if args.output else None,
@@ -179,16 +176,12 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from pysie.compare import check_workbook
-
-    report = check_workbook(Path(args.book), engine=args.engine, rtol=args.rtol, atol=args.atol)
-    print(report.summary(limit=args.limit))
-    return EXIT_OK if report.ok else EXIT_DIFFERENT
+    checked = check_workbook(Path(args.book), engine=args.engine, rtol=args.rtol, atol=args.atol)
+    print(checked.summary(limit=args.limit))
+    return EXIT_OK if checked.ok else EXIT_DIFFERENT
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from pysie.sweep import parse_span, sweep, write_csv
-
     spans = {name: parse_span(value) for name, value in parse_assignments(args.set).items()}
     if not spans:
         raise UsageError("sweep needs at least one --set NAME=LO:HI:COUNT")
@@ -297,10 +290,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pysie.excel.reader import WorkbookError
-    from pysie.fileio import OutputExists
-    from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -18,10 +18,12 @@ from typing import Any
 
 from pysie.excel.cache import ERROR_CODES
 from pysie.excel.layout import COMPARE, Layout
-from pysie.excel.reader import open_workbook, read_inputs, read_metadata
-from pysie.models import model_module
-from pysie.solver import Solution, row_order, solve, solve_presets
-from pysie.spec import InputError
+from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
+from pysie.excel.reader import Metadata, open_workbook, read_inputs, read_metadata
+from pysie.models import get_model
+from pysie.recalc import recalculate
+from pysie.solver import row_order
+from pysie.spec import InputError, Model
 
 DEFAULT_RTOL = 1e-9
 
@@ -50,6 +52,8 @@ class CheckReport:
     compared: int
     differences: list[Difference] = field(default_factory=list)
     missing_formulas: list[str] = field(default_factory=list)
+    #: cells of stored solver values (snapshots) that no formula recomputes
+    not_compared: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -57,6 +61,9 @@ class CheckReport:
 
     def summary(self, limit: int = 20) -> str:
         head = f"{self.book}: {self.compared} formula cells compared with the solver ({self.engine} engine)"
+        if self.not_compared:
+            sheets = ", ".join(dict.fromkeys(c.split("!")[0] for c in self.not_compared))
+            head += f"; {len(self.not_compared)} snapshot cells not compared ({sheets})"
         if self.ok:
             return head + ": all agree"
         lines = [head + f": {len(self.differences)} differ; first diverging first:"]
@@ -94,23 +101,13 @@ def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL, atol: float =
     return abs(found - expected) <= rtol * max(abs(found), abs(expected)) + atol or found == expected
 
 
-def expected_values(
-    layout: Layout, solution: Solution, scenario: int = 0, presets: Solution | None = None
-) -> dict[tuple[str, str], tuple[str, int | None, float]]:
-    """(sheet, cell) -> (variable, row, solver value) for every formula cell;
-    the cells of compared presets take their values from ``presets`` (scenario
-    i = preset i of ``Model.comparison``, see :func:`pysie.solver.solve_presets`)."""
+def expected_values(plan: WorkbookPlan) -> dict[tuple[str, str], tuple[str, int | None, float]]:
+    """(sheet, cell) -> (variable, row, solver value) for every formula cell of ``plan``."""
     out: dict[tuple[str, str], tuple[str, int | None, float]] = {}
-    order = {name: i for i, name in enumerate(layout.model.comparison)}
-    for fc in layout.formula_cells():
-        source, k = (solution, scenario) if fc.preset is None else (presets, order[fc.preset])
-        if source is None:
-            raise ValueError(f"{fc.sheet}!{fc.cell} belongs to preset {fc.preset!r}: pass the presets' solution")
-        if fc.table is not None:
-            value = source.tables[fc.table][fc.variable][fc.row, k]
-        else:
-            value = source.values[fc.variable][k]
-        out[(fc.sheet, fc.cell)] = (fc.variable, fc.row, float(value))
+    for cell in plan.formula_cells():
+        fc = cell.computes
+        assert fc is not None
+        out[(cell.sheet, cell.cell)] = (fc.variable, fc.row, cell.expected)
     return out
 
 
@@ -163,39 +160,37 @@ def read_preset_inputs(path: Path, layout: Layout) -> dict[str, dict[str, float]
         book.close()
 
 
-def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
-    """(model module, validated inputs, metadata) of a pysie workbook.
+def load_model_inputs(path: Path) -> tuple[Model, dict[str, float], Metadata]:
+    """(model, validated inputs, metadata) of a pysie workbook.
 
     The book is opened read-only: only the cells of the inputs and the
     metadata are parsed, not the thousands of formula cells."""
     book = open_workbook(path, read_only=True)
     try:
         meta = read_metadata(book, path)
-        module = model_module(meta.model)
-        values, _ = read_inputs(book, module.MODEL, path)
-        return module, values, meta
+        model = get_model(meta.model)
+        values, _ = read_inputs(book, model, path)
+        return model, values, meta
     finally:
         book.close()
 
 
-def workbook_expectations(path: Path) -> tuple[Layout, dict[tuple[str, str], tuple[str, int | None, float]]]:
-    """The layout of a pysie workbook and the solver's value of every formula
-    cell, for the inputs (and compared presets' inputs) the workbook holds."""
-    module, values, _ = load_model_inputs(path)
-    model = module.MODEL
+def workbook_plan(path: Path) -> WorkbookPlan:
+    """The plan of a pysie workbook for the inputs (and compared presets'
+    inputs) it holds: every formula cell with the solver's value."""
+    model, values, meta = load_model_inputs(path)
     layout = Layout.of(model, values)
-    presets = solve_presets(model, values, read_preset_inputs(path, layout)) if model.comparison else None
-    return layout, expected_values(layout, solve(model, values), presets=presets)
+    solved = solve_workbook(model, values, read_preset_inputs(path, layout))
+    return plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
 
 
 def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> CheckReport:
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
-    from pysie.recalc import recalculate
-
     path = Path(path)
-    layout, expected = workbook_expectations(path)
-    model = layout.model
+    plan = workbook_plan(path)
+    layout, model = plan.layout, plan.model
+    expected = expected_values(plan)
     found = recalculate(path, engine)
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
@@ -207,4 +202,5 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
         len(expected),
         compare_values(expected, found, rtol, atol, evaluation_order(layout)),
         missing,
+        [f"{c.sheet}!{c.cell}" for c in plan.snapshot_cells()],
     )

@@ -260,6 +260,12 @@ def column_sum(column: Range) -> Expr:
     return Call("range_sum", (column,))
 
 
+def count_equal(column: Range, value: float) -> Expr:
+    """``COUNTIF(column, value)``: error cells never count, so the count stays a
+    number after a table reaches its cap."""
+    return Call("countif", (column, Const(value)))
+
+
 def references(expr: Expr) -> set[str]:
     """Defined names an expression reads."""
     return {node.name for node in expr.walk() if isinstance(node, Name)}

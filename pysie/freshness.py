@@ -1,22 +1,28 @@
 """Are the committed workbooks what the templates build today?
 
-``pysie build --check`` regenerates every template into a temporary folder and
-compares each result with the committed workbook cell by cell: the sheet list,
+``pysie build --check`` plans every template (:mod:`pysie.excel.plan`) and
+compares each plan with the committed workbook cell by cell: the sheet list,
 every cell's content (formula text, or constant) and every cached value
-(numbers within a relative tolerance, everything else exactly). Bytes are not
-compared, so a rebuilt file that differs only in zip timestamps or ordering
-is still current.
+(numbers within a relative tolerance, everything else exactly). Nothing is
+written and bytes are not compared, so a file that differs only in zip
+timestamps or ordering is still current.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils.datetime import to_excel
+
+from pysie.excel.cache import read_cached_values
+from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
 from pysie.excel.reader import open_workbook
+from pysie.models import get_model
+from pysie.templates import all_templates
 
 DEFAULT_RTOL = 1e-9
 
@@ -35,15 +41,34 @@ class Stale:
         return f"{self.book} {self.where}: {self.what}" if self.where else f"{self.book}: {self.what}"
 
 
-def _cells(path: Path, *, data_only: bool) -> tuple[list[str], Cells]:
-    book = open_workbook(path, data_only=data_only)
+def _cells(path: Path) -> tuple[list[str], Cells]:
+    """Sheet names and every non-empty cell's content (formula text or constant)."""
+    book = open_workbook(path)
     cells: Cells = {}
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for c in row:
                 if c.value is not None:
-                    cells[(ws.title, c.coordinate)] = c.value
+                    value = c.value
+                    if isinstance(value, datetime.datetime | datetime.date):
+                        value = to_excel(value)  # a date-formatted number: compare the serial
+                    cells[(ws.title, c.coordinate)] = value
     return book.sheetnames, cells
+
+
+def _planned(plan: WorkbookPlan) -> tuple[Cells, Cells]:
+    """(contents of every non-empty cell, cached value of every formula cell) of
+    ``plan``, as a workbook written from it holds them."""
+    contents: Cells = {}
+    values: Cells = {}
+    for cell in plan.cells():
+        if cell.content in ("", None):
+            continue
+        key = (cell.sheet, cell.cell)
+        contents[key] = cell.content
+        if cell.kind == "formula":
+            values[key] = cell.cached
+    return contents, values
 
 
 def _same_value(a: Any, b: Any, rtol: float) -> bool:
@@ -64,33 +89,31 @@ def _differences(name: str, kind: str, old: Cells, new: Cells, rtol: float) -> l
     return out
 
 
-def compare_books(committed: Path, fresh: Path, rtol: float = DEFAULT_RTOL) -> list[Stale]:
-    """How ``committed`` differs from ``fresh``: sheets, cell contents
-    (formulas and constants) and cached values; [] when they agree."""
+def compare_with_plan(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT_RTOL) -> list[Stale]:
+    """How ``committed`` differs from what ``plan`` writes: sheets, cell
+    contents (formulas and constants) and cached values; [] when they agree."""
     name = Path(committed).name
-    sheets_old, contents_old = _cells(committed, data_only=False)
-    sheets_new, contents_new = _cells(fresh, data_only=False)
-    if sheets_old != sheets_new:
-        return [Stale(name, "", f"sheets committed {sheets_old}, fresh build {sheets_new}")]
-    out = _differences(name, "content", contents_old, contents_new, rtol)
-    out += _differences(
-        name, "cached value", _cells(committed, data_only=True)[1], _cells(fresh, data_only=True)[1], rtol
-    )
+    sheets, contents = _cells(committed)
+    if sheets != plan.sheet_names():
+        return [Stale(name, "", f"sheets committed {sheets}, fresh build {plan.sheet_names()}")]
+    planned_contents, planned_values = _planned(plan)
+    out = _differences(name, "content", contents, planned_contents, rtol)
+    out += _differences(name, "cached value", dict(read_cached_values(committed)), planned_values, rtol)
     return out
 
 
 def check_committed(folder: Path, templates: Path | None = None, rtol: float = DEFAULT_RTOL) -> list[Stale]:
-    """Build every template into a temporary folder and compare each workbook
-    with its committed copy in ``folder``; [] when all are current."""
-    from pysie.build import build_all
-
+    """Plan every template and compare each plan with its committed workbook
+    in ``folder``; [] when all are current. Nothing is written."""
     folder = Path(folder)
     out: list[Stale] = []
-    with tempfile.TemporaryDirectory(prefix="pysie-check-") as tmp:
-        for path, _, _ in build_all(Path(tmp), templates=templates):
-            committed = folder / path.name
-            if not committed.exists():
-                out.append(Stale(path.name, "", f"missing from {folder}; run pysie build --force"))
-                continue
-            out += compare_books(committed, path, rtol)
+    for template in all_templates(templates):
+        committed = folder / template.filename
+        if not committed.exists():
+            out.append(Stale(template.filename, "", f"missing from {folder}; run pysie build --force"))
+            continue
+        model = get_model(template.model)
+        solved = solve_workbook(model, template.values())
+        plan = plan_workbook(model, solved, template=template.name, template_version=template.version)
+        out += compare_with_plan(committed, plan, rtol)
     return out

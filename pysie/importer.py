@@ -24,7 +24,6 @@ computes. Circular references are refused before any engine runs.
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,19 +31,21 @@ from typing import Any
 
 import numpy as np
 
+from pysie.excel.cache import read_cached_values
 from pysie.excel.cycles import Key, describe, find_cycle
-from pysie.excel.layout import Layout
-from pysie.excel.printer import cell_formula
+from pysie.excel.layout import TABLE_HEADER_ROWS, Layout
+from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook, stored_number
 from pysie.excel.reader import (
     defined_name_target,
     formula_text,
     normalise_formula,
-    open_workbook,
+    read_book,
     read_inputs,
     read_metadata,
 )
-from pysie.excel.writer import stored_number
-from pysie.models import model_module
+from pysie.models import get_model
+from pysie.recalc import UnknownEngine, recalculate
+from pysie.report import key_rows, report
 from pysie.solver import Solution, solve
 from pysie.spec import InputError, Model
 from pysie.templates import Template, find_template
@@ -182,28 +183,31 @@ def import_workbook(
     :class:`~pysie.spec.InputError` with a one-line reason for bad input.
     """
     path = Path(path)
-    book = open_workbook(path)
+    book = read_book(path)
     meta = read_metadata(book, path)
     try:
-        module = model_module(meta.model)
+        model = get_model(meta.model)
     except InputError as exc:
         raise InputError(f"{path}: Docs pysie_model: {exc}") from None
-    model: Model = module.MODEL
     names = _single_cell_names(book)
     formulas_at = _formula_texts(book)
     evaluate = _InputEvaluator(path, engine, recalc, formulas_at, names, book.sheetnames)
     inputs, cells = read_inputs(book, model, path, evaluate_formula=evaluate)
     as_built, structural = sheet_structure(book, model, inputs, path)
-    layout = Layout.of(model, as_built)
     template = workbook_template(meta.model, meta.template, meta.template_version)
     if template.version != meta.template_version:
         structural.append(
-            f"built from template {meta.template} version {meta.template_version}; the current template is version {template.version}: rebuild with pysie build {model.name} --from {path.name} -o DIR"
+            f"built from template {meta.template} version {meta.template_version}; the current template is version "
+            f"{template.version}: rebuild with pysie build {model.name} --from {path.name} -o DIR"
         )
     defaults = _defaults(template, model)
-    results = module.report(solve(model, inputs))
-    default_results = module.report(solve(model, defaults))
-    report = ImportReport(
+    solutions = _Solutions(model)
+    solved = solve_workbook(model, as_built)
+    solutions.remember(as_built, solved.solution)
+    plan = plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
+    results = report(solutions.of(inputs))
+    default_results = report(solutions.of(defaults))
+    imported = ImportReport(
         book=path,
         model=model.name,
         template=meta.template,
@@ -213,24 +217,42 @@ def import_workbook(
         input_cells={n: f"{c.sheet}!{c.cell}" for n, c in cells.items()},
         results=results,
         default_results=default_results,
-        key_rows=_pair_rows(module, default_results, results),
+        key_rows=_pair_rows(model, default_results, results),
         structural=structural,
     )
-    located = _located(book, layout, names)
-    report.edited_formulas = edited_formulas(book, layout, located)
+    located = _located(book, plan.layout, names)
+    imported.edited_formulas = edited_formulas(book, plan, located)
     if reference:
-        report.added = added_content(
-            book, template, as_built, set(located.values()) | {(c.sheet, c.cell) for c in cells.values()}
-        )
-    if report.edited_formulas and recalc and edited_results:
-        edited_keys = [(e.sheet.upper(), e.cell) for e in report.edited_formulas]
+        generated = set(located.values()) | {(c.sheet, c.cell) for c in cells.values()}
+        imported.added = added_content(book, plan, generated)
+    if imported.edited_formulas and recalc and edited_results:
+        edited_keys = [(e.sheet.upper(), e.cell) for e in imported.edited_formulas]
         _refuse_cycle(path, edited_keys, formulas_at, names, book.sheetnames)
         values = _recalculate(path, engine)
-        declared = module.report(solve(model, as_built))
-        report.engine = engine
-        report.results_as_edited = module.report(solution_from_cells(model, layout, located, values, as_built))
-        report.edited_key_rows = _pair_rows(module, declared, report.results_as_edited)
-    return report
+        declared = report(solved.solution)
+        imported.engine = engine
+        imported.results_as_edited = report(solution_from_cells(model, plan.layout, located, values, as_built))
+        imported.edited_key_rows = _pair_rows(model, declared, imported.results_as_edited)
+    return imported
+
+
+class _Solutions:
+    """Solutions by input values, so identical inputs are solved once."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.known: list[tuple[dict[str, float], Solution]] = []
+
+    def remember(self, values: Mapping[str, float], solution: Solution) -> None:
+        self.known.append((dict(values), solution))
+
+    def of(self, values: Mapping[str, float]) -> Solution:
+        for known, solution in self.known:
+            if all(known[p.name] == values[p.name] for p in self.model.parameters):
+                return solution
+        solution = solve(self.model, values)
+        self.remember(values, solution)
+        return solution
 
 
 def sheet_structure(
@@ -263,8 +285,6 @@ def sheet_structure(
 
 def _formula_rows(ws: Any) -> int:
     """How many consecutive rows of a table sheet hold formulas in column A."""
-    from pysie.excel.layout import TABLE_HEADER_ROWS
-
     rows = 0
     for (value,) in ws.iter_rows(min_row=TABLE_HEADER_ROWS + 1, max_col=1, values_only=True):
         if formula_text(value) is None:
@@ -288,73 +308,47 @@ def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[
 
 
 def edited_formulas(
-    book: Any, layout: Layout, located: Mapping[tuple[str, str], tuple[str, str]]
+    book: Any, plan: WorkbookPlan, located: Mapping[tuple[str, str], tuple[str, str]]
 ) -> list[EditedFormula]:
-    """Every formula cell of ``layout`` whose text differs from the declaration's."""
+    """Every formula cell of ``plan`` whose text differs from the declaration's."""
     out: list[EditedFormula] = []
-    for fc in layout.formula_cells():
-        expected = cell_formula(layout, fc)
+    for planned in plan.formula_cells():
+        fc = planned.computes
+        assert fc is not None
+        expected = str(planned.content)
         sheet, cell = located[(fc.sheet, fc.cell)]
         value = book[sheet][cell].value if sheet in book.sheetnames else None
         found = formula_text(value)
         if found is None:
-            out.append(
-                EditedFormula(
-                    sheet, cell, fc.variable, expected, "(empty)" if value is None else f"the value {value!r}"
-                )
-            )
-        elif normalise_formula(found) != normalise_formula(expected):
+            shown = "(empty)" if value is None else f"the value {value!r}"
+            out.append(EditedFormula(sheet, cell, fc.variable, expected, shown))
+        elif found != expected and normalise_formula(found) != normalise_formula(expected):
             out.append(EditedFormula(sheet, cell, fc.variable, expected, found))
     return out
 
 
-def added_content(
-    book: Any, template: Template, as_built: Mapping[str, float], generated: set[tuple[str, str]]
-) -> list[Added]:
-    """Sheets and non-empty cells of ``book`` that a fresh build does not have.
-
-    The fresh build is the template's workbook for the same inputs, written to
-    a temporary folder; ``generated`` are cells known to be the model's
-    wherever they now sit (named inputs and results)."""
-    import openpyxl
-
-    from pysie.build import build_template
-
-    with tempfile.TemporaryDirectory(prefix="pysie-import-") as tmp:
-        path, _, _ = build_template(template, Path(tmp), values=as_built)
-        ref = openpyxl.load_workbook(path, read_only=True)
-        ref_cells = {
-            (ws.title, c.coordinate)
-            for ws in ref.worksheets
-            if hasattr(ws, "iter_rows")
-            for row in ws.iter_rows()
-            for c in row
-            if getattr(c, "value", None) is not None
-        }
-        ref_sheets = set(ref.sheetnames)
-        ref.close()
+def added_content(book: Any, plan: WorkbookPlan, generated: set[tuple[str, str]]) -> list[Added]:
+    """Sheets and non-empty cells of ``book`` that are not in the workbook
+    ``plan``; ``generated`` are cells known to be the model's wherever they now
+    sit (named inputs and results found through their defined names)."""
+    owned = {key for key, planned in plan.owned().items() if planned.content not in ("", None)}
+    planned_sheets = set(plan.sheet_names())
     added: list[Added] = []
     for name in book.sheetnames:
         ws = book[name]
-        if name not in ref_sheets:
-            count = (
-                sum(1 for row in ws.iter_rows() for c in row if c.value is not None) if hasattr(ws, "iter_rows") else 0
-            )
+        is_worksheet = hasattr(ws, "iter_rows")
+        if name not in planned_sheets:
+            count = sum(1 for row in ws.iter_rows() for c in row if c.value is not None) if is_worksheet else 0
             added.append(
-                Added(
-                    name, None, f"a sheet with {count} non-empty cells" if hasattr(ws, "iter_rows") else "a chart sheet"
-                )
+                Added(name, None, f"a sheet with {count} non-empty cells" if is_worksheet else "a chart sheet")
             )
             continue
-        if not hasattr(ws, "iter_rows"):
+        if not is_worksheet:
             continue
         for row in ws.iter_rows():
             for c in row:
-                if (
-                    c.value is not None
-                    and (name, c.coordinate) not in ref_cells
-                    and (name, c.coordinate) not in generated
-                ):
+                key = (name, c.coordinate)
+                if c.value is not None and key not in owned and key not in generated:
                     added.append(Added(name, c.coordinate, _content(c.value)))
     return added
 
@@ -367,7 +361,7 @@ def solution_from_cells(
     inputs: Mapping[str, float],
 ) -> Solution:
     """A :class:`Solution` holding a recalculated workbook's values (errors as
-    NaN), so each model's own ``report`` turns it into key results."""
+    NaN), so :func:`pysie.report.report` turns it into key results."""
     named: dict[str, np.ndarray] = {p.name: np.array([float(inputs[p.name])]) for p in model.parameters}
     tables: dict[str, dict[str, np.ndarray]] = {}
     for fc in layout.formula_cells():
@@ -405,8 +399,8 @@ class _InputEvaluator:
     def __call__(self, sheet: str, cell: str) -> Any:
         _refuse_cycle(self.path, [(sheet.upper(), cell)], self.formulas_at, self.names, self.sheetnames)
         if self._cached is None:
-            self._cached = open_workbook(self.path, data_only=True)
-        value = self._cached[sheet][cell].value
+            self._cached = read_cached_values(self.path)
+        value = self._cached.get((sheet, cell))
         if value is not None:
             return value
         if not self.recalc:
@@ -419,8 +413,6 @@ class _InputEvaluator:
 
 
 def _recalculate(path: Path, engine: str) -> Mapping[tuple[str, str], Any]:
-    from pysie.recalc import UnknownEngine, recalculate
-
     try:
         return recalculate(path, engine)
     except (InputError, UnknownEngine, OSError):
@@ -483,8 +475,9 @@ def _defaults(template: Template, model: Model) -> dict[str, float]:
         return model.defaults()
 
 
-def _pair_rows(module: Any, left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    return [(label, a, b) for (label, a), (_, b) in zip(module.key_results(left), module.key_results(right))]
+def _pair_rows(model: Model, left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    rows = zip(key_rows(model, left), key_rows(model, right), strict=False)
+    return [(label, a, b) for (label, a), (_, b) in rows]
 
 
 def _table(title: str, heads: tuple[str, str], rows: list[tuple[str, Any, Any]]) -> list[str]:

@@ -91,13 +91,35 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Scalar:
-    """A single named cell computed from inputs, other scalars or whole columns."""
+    """A single named cell computed from inputs, other scalars or whole columns.
+
+    Outputs (the Summary sheet) also say how reports show them: ``label`` (words
+    for the terminal table; an output with a label is a headline result),
+    ``group`` (the heading it is listed under), ``kind`` (how a value is shown:
+    see :data:`OUTPUT_KINDS`), ``report_as`` (its place in the nested JSON
+    shape of ``pysie run --json``, besides the flat ``"outputs"`` object) and
+    ``never`` (what an error value means, e.g. "no takeoff within the horizon").
+    """
 
     name: str
     expr: Expr
     unit: str
     description: str
     number_format: str = "General"
+    label: str = ""
+    group: str = ""
+    kind: str = "number"
+    report_as: tuple[str, ...] = ()
+    never: str = ""
+
+
+#: How a report shows an output's value (an error value is always ``None``):
+#: ``number`` as it is; ``integer`` as an int; ``year`` with one decimal in
+#: tables; ``date`` an Excel date serial as an ISO date (``after 9999-12-31``
+#: past Excel's last date); ``years_from_origin`` a span of years shown as
+#: ``after 9999-12-31`` when it would end past Excel's last date counted from
+#: the model's :attr:`Model.date_origin`.
+OUTPUT_KINDS = ("number", "integer", "year", "date", "years_from_origin")
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,8 @@ class Table:
     rows_from: str | int
     step_from: str | None = None
     extra_rows: int = 1
+    #: what one row is, for sheet notes and docs ("day", "step", "sample")
+    row_noun: str = "step"
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -204,6 +228,51 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """A model with a Monte Carlo: which parameters count the samples and seed them."""
+
+    samples: str = "samples"
+    seed: str = "seed"
+
+
+@dataclass(frozen=True)
+class RowListing:
+    """The ``value`` column on the rows of ``table`` where ``flag`` is 1 (e.g.
+    the days a run is deployed), reported as a list under ``report_as``."""
+
+    name: str
+    table: str
+    flag: str
+    value: str
+    description: str
+    report_as: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A sheet of solver values: one row per labelled change of the inputs,
+    one column per named output. The workbook cannot recompute these rows, so
+    the sheet says it is a snapshot (with the command that remakes it) and
+    ``pysie check`` lists its cells as not compared."""
+
+    sheet: str
+    title: str
+    rows: tuple[tuple[str, Mapping[str, float]], ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportGrid:
+    """A table of outputs at the defaults (for README): ``rows`` are (label,
+    output names), one name per entry of ``columns``."""
+
+    name: str
+    corner: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
 class Model:
     """A whole model: what one workbook holds."""
 
@@ -222,6 +291,16 @@ class Model:
     check_values: Callable[[Mapping[str, float]], None] | None = None  # cross-parameter checks; raises InputError
     #: presets shown side by side on a Compare sheet, each with its own live table
     comparison: tuple[str, ...] = ()
+    #: the model draws random samples: the parameters behind ``--samples``/``--seed``
+    sampling: Sampling | None = None
+    #: rows of a table listed in reports (e.g. the days a run is deployed)
+    listings: tuple[RowListing, ...] = ()
+    #: sheets of solver values for labelled parameter changes (marked as snapshots)
+    snapshots: tuple[Snapshot, ...] = ()
+    #: (start date serial, days per year) parameters that ``years_from_origin`` outputs count from
+    date_origin: tuple[str, str] | None = None
+    #: tables of outputs for README (:func:`pysie.report.grid_table`)
+    grids: tuple[ReportGrid, ...] = ()
 
     # --- look-ups -----------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -316,11 +395,42 @@ class Model:
                     raise ValueError(f"{table.name}.{column.name}: row 0 cannot read a previous row")
         for scalar in self.scalars:
             self._check_refs(scalar.expr, seen, set(), scalar.name)
+        self._validate_reporting(seen)
         for preset, values in self.presets.items():
             for key in values:
                 self.parameter(key)
             self.resolve(preset)
         return self
+
+    def _validate_reporting(self, names: set[str]) -> None:
+        """Output kinds, sampling, listings, snapshots and the date origin name what exists."""
+        for scalar in self.scalars:
+            if scalar.kind not in OUTPUT_KINDS:
+                raise ValueError(f"{scalar.name}: kind {scalar.kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
+            if scalar.kind == "years_from_origin" and self.date_origin is None:
+                raise ValueError(f"{scalar.name}: kind 'years_from_origin' needs Model.date_origin")
+        parameters = {p.name for p in self.parameters}
+        wanted = [*(self.date_origin or ())]
+        if self.sampling is not None:
+            wanted += [self.sampling.samples, self.sampling.seed]
+        for name in wanted:
+            if name not in parameters:
+                raise ValueError(f"model {self.name!r}: {name!r} is not a parameter")
+        for listing in self.listings:
+            table = self.table(listing.table)
+            table.column(listing.flag)
+            table.column(listing.value)
+        for grid in self.grids:
+            unknown = {n for _, row in grid.rows for n in row} - {o.name for o in self.outputs}
+            if unknown or any(len(row) != len(grid.columns) for _, row in grid.rows):
+                raise ValueError(f"grid {grid.name!r}: rows must name one output per column; unknown {sorted(unknown)}")
+        for snapshot in self.snapshots:
+            for _, change in snapshot.rows:
+                for key in change:
+                    self.parameter(key)
+            unknown = set(snapshot.columns) - names
+            if unknown:
+                raise ValueError(f"snapshot {snapshot.sheet!r}: unknown columns {sorted(unknown)}")
 
     def _check_refs(self, expr: Expr, names: set[str], cols: set[str], where: str) -> None:
         for node in expr.walk():

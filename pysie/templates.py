@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pysie.models import model_module
+from pysie.models import get_model
 from pysie.spec import InputError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,6 @@ class Template:
     workbook: str = ""
     description: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
-    compare_presets: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -43,7 +42,7 @@ class Template:
 
     def values(self) -> dict[str, float]:
         """Validated inputs: model defaults, then the preset, then ``[set]``."""
-        return model_module(self.model).MODEL.resolve(self.preset, self.overrides)
+        return get_model(self.model).resolve(self.preset, self.overrides)
 
 
 def templates_dir(explicit: Path | None = None) -> Path:
@@ -61,7 +60,7 @@ def load_template(path: Path) -> Template:
         raise InputError(f"{path}: cannot read template ({exc})") from None
     if "model" not in data:
         raise InputError(f'{path}: a template needs `model = "..."`')
-    known = {"model", "version", "preset", "workbook", "description", "set", "compare_presets"}
+    known = {"model", "version", "preset", "workbook", "description", "set"}
     unknown = set(data) - known
     if unknown:
         raise InputError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
@@ -73,7 +72,6 @@ def load_template(path: Path) -> Template:
         workbook=str(data.get("workbook", "")),
         description=str(data.get("description", "")),
         overrides=dict(data.get("set", {})),
-        compare_presets=tuple(data.get("compare_presets", ())),
     )
     try:
         template.values()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pysie.excel.writer import build_workbook
+from pysie.build import write_workbook
 from pysie.models.retraining import MODEL as RETRAINING
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ needs_soffice = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def short_retraining_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("books") / "retraining-short.xlsx"
-    build_workbook(RETRAINING, RETRAINING.resolve("note-default", SHORT), path, template="retraining")
+    write_workbook(RETRAINING, RETRAINING.resolve("note-default", SHORT), path, template="retraining")
     return path
 
 
@@ -49,4 +49,4 @@ def template_books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from pysie.templates import all_templates
 
     folder = tmp_path_factory.mktemp("templates")
-    return {t.name: build_template(t, folder)[0] for t in all_templates(REPO / "templates")}
+    return {t.name: build_template(t, folder).path for t in all_templates(REPO / "templates")}

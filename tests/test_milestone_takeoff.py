@@ -16,9 +16,12 @@ from scipy.stats import pearsonr, spearmanr
 
 from pysie.cli import main
 from pysie.compare import check_workbook
-from pysie.excel.writer import build_workbook
+from pysie.build import write_workbook
 from pysie.models import milestone_takeoff as mt
-from pysie.models.milestone_takeoff import MODEL, report
+from pysie.dates import AFTER_LAST_DATE
+from pysie.excel.plan import solve_workbook
+from pysie.models.milestone_takeoff import MODEL
+from pysie.report import iso_date, report
 from pysie.solver import solve
 
 DAYS = 365.25
@@ -93,7 +96,7 @@ def test_same_seed_same_numbers_and_the_workbook_stores_them(tmp_path: Path) -> 
     expected = np.random.default_rng(11).integers(1, 10**15, size=(300, 8))[:, 0]
     assert np.array_equal(a.tables["samples"]["u_amr_sar"][:, 0], expected / 1e15)
     path = tmp_path / "seeded.xlsx"
-    build_workbook(MODEL, MODEL.resolve(None, {"samples": 300, "seed": 11, "path_days": 30}), path)
+    write_workbook(MODEL, MODEL.resolve(None, {"samples": 300, "seed": 11, "path_days": 30}), path)
     ws = openpyxl.load_workbook(path)["Samples"]
     column = [c.value for c in next(ws.iter_cols(min_col=2, max_col=2, min_row=3))]
     assert ws["B1"].value == "u_amr_sar" and all(isinstance(v, float) for v in column)  # values, not formulas
@@ -132,9 +135,9 @@ def test_percentile_and_norm_s_inv_primitives() -> None:
 def test_huge_exponent_is_beyond_9999_not_inf() -> None:
     result, s = run(asi_exponent_low=500, asi_exponent_high=500, samples=20)
     assert np.isfinite(s.tables["samples"]["asi_date"]).all()
-    assert result["point"]["ASI"] == mt.AFTER_LAST_DATE
-    assert result["percentiles"]["ASI"]["p50"] == mt.AFTER_LAST_DATE
-    assert result["phase_years"]["SIAR->ASI"]["p50"] == mt.AFTER_LAST_DATE
+    assert result["point"]["ASI"] == AFTER_LAST_DATE
+    assert result["percentiles"]["ASI"]["p50"] == AFTER_LAST_DATE
+    assert result["phase_years"]["SIAR->ASI"]["p50"] == AFTER_LAST_DATE
     assert "inf" not in json.dumps(result, allow_nan=False).lower()
 
 
@@ -161,19 +164,22 @@ def test_bad_interval_names_the_parameter() -> None:
 
 
 def test_sensitivity_moves_the_dates_the_right_way() -> None:
-    rows = {r["variant"]: r for r in mt.sensitivity(MODEL.resolve())}
-    base = rows["published setting"]
-    assert rows["SC multiplier 3 (instead of 5)"]["phase_years"]["SC->SAR"] == pytest.approx(
+    (snapshot,) = MODEL.snapshots
+    solution = solve_workbook(MODEL, MODEL.resolve()).snapshots[snapshot.sheet]
+    row = {label: i for i, (label, _) in enumerate(snapshot.rows)}
+    value = lambda name, label: solution.value(name, row[label])  # noqa: E731
+    assert value("point_sc_sar_years", "SC multiplier 3 (instead of 5)") == pytest.approx(
         closed_form_years(math.sqrt(15), 3, 25), rel=1e-12
     )
-    assert rows["SC->SAR gap at its 90th percentile (10 y)"]["gaps"]["SC->SAR"] == pytest.approx(10)
-    assert rows["J at its 90th percentile (7.5)"]["dates"]["ASI"] > base["dates"]["ASI"]
+    assert value("point_sc_sar_gap", "SC->SAR gap at its 90th percentile (10 y)") == pytest.approx(10)
+    later = iso_date(value("point_asi_date", "J at its 90th percentile (7.5)"))
+    assert later is not None and later > str(iso_date(value("point_asi_date", "published setting")))
 
 
 @pytest.fixture(scope="module")
 def small_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("milestone") / "milestone-small.xlsx"
-    build_workbook(MODEL, MODEL.resolve(None, SMALL), path, template="milestone-takeoff")
+    write_workbook(MODEL, MODEL.resolve(None, SMALL), path, template="milestone-takeoff")
     return path
 
 

@@ -17,13 +17,13 @@ import pytest
 from pysie.cli import main, run_model
 from pysie.compare import check_workbook
 from pysie.excel.layout import COMPARE, Layout
-from pysie.excel.writer import build_workbook
+from pysie.build import write_workbook
 from pysie.models.overhang import MODEL, PRESETS
 from pysie.solver import solve
 from pysie.spec import InputError
 from tests.conftest import REPO
 
-#: Published (the post) and reconstructed (shared/models/overhang.md) figures,
+#: Published (the post) and reconstructed (pysie/models/overhang.py docstring) figures,
 #: with the tolerances the spec states.
 PUBLISHED = {"baseline": 25.53, "invest-x3": 27.97}
 TAKEOFF_YEAR = 2039.7
@@ -31,7 +31,7 @@ SPEED_TOL, YEAR_TOL = 0.3, 0.2
 
 
 def post_rules(mult: float, asymmetry: int, horizon: float = 40, step: float = 0.1) -> dict[str, list[float]]:
-    """The post's rules typed out as a plain loop (shared/models/overhang.md),
+    """The post's rules typed out as a plain loop (from the module docstring's equations),
     with the default parameters: an oracle independent of the declaration."""
     P, delay = [4.0, 9.0, 12.0], [10.0, 10.0, 1.0]
     c0, c1, c2, threshold, start, index0 = 0.0037, 0.37, 1 / 33, 36.0, 24.0, 4.0
@@ -164,7 +164,7 @@ COARSE = {"step_years": 0.5, "horizon_years": 20}
 @pytest.fixture(scope="module")
 def coarse_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("overhang") / "overhang-coarse.xlsx"
-    build_workbook(MODEL, MODEL.resolve("baseline", COARSE), path, template="overhang")
+    write_workbook(MODEL, MODEL.resolve("baseline", COARSE), path, template="overhang")
     return path
 
 

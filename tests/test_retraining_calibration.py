@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from pysie import theory
-from pysie.models.retraining import MODEL, report
+from pysie.models.retraining import MODEL
+from pysie.report import report
 from pysie.solver import solve
 
 # Published: Davidson, Forethought (March 2025), months to infinity without /

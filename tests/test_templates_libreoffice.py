@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pysie.compare import check_workbook, workbook_expectations
+from pysie.compare import check_workbook, expected_values, workbook_plan
 from pysie.excel.compat import describe, formula_problems, unexpected_errors, workbook_path_problems
 from pysie.recalc import recalculate
 from tests.conftest import needs_soffice, template_names
@@ -23,7 +23,7 @@ ATOL = 1e-15
 
 
 def _solver_values(path: Path) -> dict[tuple[str, str], float]:
-    _, expected = workbook_expectations(path)
+    expected = expected_values(workbook_plan(path))
     return {key: value for key, (_, _, value) in expected.items()}
 
 

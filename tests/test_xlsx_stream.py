@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pysie.recalc.compiled.xlsx import read_book_cells
+from pysie.excel.xlsx import read_book_cells
 
 # shared formulas, inline and shared strings, booleans, errors, a cell without
 # a reference, an array formula, a date-formatted number, a merged range below the data

@@ -46,7 +46,11 @@ def docs_lines(layout: Layout) -> Iterator[Line]:
             later = formula(column.next, Where(layout, table.name, 1))
             yield (
                 "pair",
-                (column.name, f"{column.description} [{column.unit}]. Row of day 0: {first}   Row of day 1: {later}"),
+                (
+                    column.name,
+                    f"{column.description} [{column.unit}]. First {table.row_noun} (0): {first}   "
+                    f"every later {table.row_noun} (shown for 1): {later}",
+                ),
             )
     yield "heading", "Results (Summary sheet)"
     for s in m.outputs:

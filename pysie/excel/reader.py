@@ -1,9 +1,10 @@
 """Read a workbook back: which model it holds, its inputs by defined name, and
 every cell's formula and cached value.
 
-Opening goes through :func:`open_workbook`, which turns every way a file can
-be unreadable into :class:`WorkbookError` with a one-line reason naming the
-file. openpyxl parses with defusedxml when it is installed (it is a
+Opening goes through :func:`open_workbook` (openpyxl) or :func:`read_book`
+(one streamed parse of the sheet XML, read through the same API), which turn
+every way a file can be unreadable into :class:`WorkbookError` with a
+one-line reason naming the file. openpyxl parses with defusedxml when it is installed (it is a
 dependency), so XML entity expansion never runs.
 """
 
@@ -13,14 +14,17 @@ import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+from pysie.excel.xlsx import BookCells, SheetCells, read_book_cells
 from pysie.spec import InputError, Model
 
 
@@ -221,3 +225,85 @@ def normalise_formula(text: str) -> str:
         part = re.sub(r"\s+", "", part).upper()
         out.append(_NUMBER.sub(lambda m: repr(float(m.group(1))).upper(), part))
     return "".join(out)
+
+
+# --- one parse of the sheet XML, read like an openpyxl workbook ---------------------------
+
+
+class ParsedCell:
+    """A cell of a :class:`ParsedBook`: its value as openpyxl gives it
+    (formula text for formulas) and its coordinate."""
+
+    __slots__ = ("coordinate", "value")
+
+    def __init__(self, coordinate: str, value: Any) -> None:
+        self.coordinate, self.value = coordinate, value
+
+
+class ParsedSheet:
+    """A worksheet of a :class:`ParsedBook` (the parts of openpyxl's API pysie uses)."""
+
+    def __init__(self, cells: SheetCells) -> None:
+        self.title = cells.title
+        self.max_row = cells.max_row
+        self._cells = cells.cells
+        self.max_column = max((c for _, c in self._cells), default=1)
+
+    def __getitem__(self, cell: str) -> ParsedCell:
+        row, col = coordinate_to_tuple(cell.replace("$", ""))
+        return ParsedCell(cell, self._cells.get((row, col), (None, "n"))[0])
+
+    def iter_rows(
+        self, min_row: int = 1, max_col: int | None = None, values_only: bool = False
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows from ``min_row`` to the last, each a tuple of cells (or values)."""
+        last_col = max_col or self.max_column
+        for row in range(min_row, self.max_row + 1):
+            values = [self._cells.get((row, col), (None, "n"))[0] for col in range(1, last_col + 1)]
+            if values_only:
+                yield tuple(values)
+            else:
+                yield tuple(
+                    ParsedCell(f"{get_column_letter(col)}{row}", value) for col, value in enumerate(values, start=1)
+                )
+
+
+class ParsedChartSheet:
+    """A chart sheet: a name and no cells."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+
+class ParsedBook:
+    """A workbook parsed once from its sheet XML (:func:`pysie.excel.xlsx.read_book_cells`),
+    read through the parts of openpyxl's API pysie uses (``sheetnames``,
+    ``defined_names``, ``book[sheet][cell].value``, ``iter_rows``). ``cells`` is
+    the parse itself, which the compiled engine compiles without reading again."""
+
+    def __init__(self, cells: BookCells) -> None:
+        self.cells = cells
+        self.sheetnames = list(cells.sheetnames)
+        self.defined_names = cells.defined_names
+        self.worksheets = [ParsedSheet(ws) for ws in cells.worksheets]
+        by_name = {ws.title: ws for ws in self.worksheets}
+        self._sheets: dict[str, ParsedSheet | ParsedChartSheet] = {
+            name: by_name.get(name) or ParsedChartSheet(name) for name in self.sheetnames
+        }
+
+    def __getitem__(self, sheet: str) -> ParsedSheet | ParsedChartSheet:
+        return self._sheets[sheet]
+
+    def close(self) -> None:
+        pass
+
+
+def read_book(path: Path) -> ParsedBook:
+    """Parse ``path`` once (every worksheet cell, names and sheet list), or
+    :class:`WorkbookError` with the reason."""
+    check_container(path)
+    try:
+        return ParsedBook(read_book_cells(path))
+    except Exception as exc:  # broken parts fail in many ways
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {first})") from None

@@ -1,27 +1,32 @@
-"""The models pysie knows, by name. Each module defines ``MODEL`` (its
-declaration) and ``report(solution, scenario)`` (its key results as JSON)."""
+"""The models pysie knows, by name: each is one :class:`pysie.spec.Model`.
+
+A model module declares ``MODEL`` and nothing that writes cells or reports:
+workbooks come from :mod:`pysie.excel.plan`, reports from :mod:`pysie.report`.
+"""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+import difflib
 
-from pysie.spec import InputError
+from pysie.models import milestone_takeoff, overhang, retraining
+from pysie.spec import InputError, Model
 
-#: model name -> module holding its declaration
-REGISTRY: dict[str, str] = {
-    "retraining": "pysie.models.retraining",
-    "milestone-takeoff": "pysie.models.milestone_takeoff",
-    "overhang": "pysie.models.overhang",
-}
+#: model name -> declaration, in the order ``pysie list`` shows them
+MODELS: dict[str, Model] = {m.name: m for m in (retraining.MODEL, milestone_takeoff.MODEL, overhang.MODEL)}
 
 
-def model_module(name: str) -> ModuleType:
-    """The module of model ``name``; :class:`InputError` naming the known ones."""
-    if name not in REGISTRY:
-        raise InputError(f"unknown model {name!r}; known models: {', '.join(REGISTRY)}")
-    return importlib.import_module(REGISTRY[name])
+def nearest(name: str, known: list[str]) -> str:
+    """``"; did you mean X?"`` for the closest of ``known``, else ``""``."""
+    close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def get_model(name: str) -> Model:
+    """The model called ``name``; :class:`InputError` naming the nearest known ones."""
+    if name not in MODELS:
+        raise InputError(f"unknown model {name!r}{nearest(name, list(MODELS))} (known: {', '.join(MODELS)})")
+    return MODELS[name]
 
 
 def model_names() -> list[str]:
-    return list(REGISTRY)
+    return list(MODELS)

@@ -1,7 +1,7 @@
 """Milestone takeoff: AI R&D progress multipliers from SC to SAR, SIAR and ASI.
 
-Source: the AI 2027 "takeoff forecast" (AI Futures Project, April 2025), as
-summarised in ``shared/models/ai2027_takeoff.md``. From a superhuman coder
+Source: the AI 2027 "takeoff forecast" (AI Futures Project, April 2025); the
+equations below are pysie's statement of its method. From a superhuman coder
 (SC, multiplier 5) AI speeds up AI software research through a superhuman AI
 researcher (SAR, 25), a superintelligent AI researcher (SIAR, 250) to
 artificial superintelligence (ASI, 2000).
@@ -40,14 +40,13 @@ Dates are Excel date serials (days since 1899-12-30; 46477 is 2027-03-31).
 
 from __future__ import annotations
 
-import datetime
-import math
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from pysie.dates import LAST_EXCEL_DATE
 from pysie.expr import (
     Col,
     Const,
@@ -68,19 +67,29 @@ from pysie.expr import (
     percentile,
     sqrt,
 )
-from pysie.spec import Chart, Column, DataSource, InputError, Model, Parameter, Scalar, Table, data_column
+from pysie.spec import (
+    Chart,
+    Column,
+    DataSource,
+    InputError,
+    Model,
+    Parameter,
+    ReportGrid,
+    Sampling,
+    Scalar,
+    Snapshot,
+    Table,
+    data_column,
+)
 
 SOURCE = 'AI Futures Project, "AI 2027" takeoff forecast (April 2025)'
 EXTENSION = "extension listed as missing by the forecast's authors; off by default"
-SPEC = "pysie model spec shared/models/ai2027_takeoff.md"
+SPEC = "pysie's statement of the forecast's method (this workbook's Docs sheet)"
 
 #: Normal quantile of 0.9 as the forecast writes it: sigma = ln(U/L) / (2 * 1.2816).
 Z80 = 1.2816
 #: Cap of ln(gap) for SIAR->ASI: exp(690) ~ 1e299 years; any such date is beyond 9999.
 LOG_GAP_CAP = 690.0
-#: The latest date Excel can show (9999-12-31) as a date serial.
-LAST_EXCEL_DATE = 2958465
-EXCEL_EPOCH = datetime.date(1899, 12, 30)
 MILESTONES = ("SAR", "SIAR", "ASI")
 PHASES = ("SC->SAR", "SAR->SIAR", "SIAR->ASI")
 QUANTILES = (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))
@@ -129,7 +138,7 @@ PARAMETERS = (
     _p(
         "gap_correlation",
         0.8,
-        "",
+        "correlation",
         "Correlation of the normal scores of SC->SAR and AMR->SAR (Gaussian copula)",
         lower=-1,
         upper=1,
@@ -142,9 +151,16 @@ PARAMETERS = (
         upper=1e4,
         **POSITIVE,
     ),
-    _p("sar_siar_exponent", 2, "", "SAR->SIAR gap = x (x / gap_offset)^exponent - x", lower=0, upper=100),
-    _p("asi_exponent_low", 0.3, "", "J of the SIAR->ASI gap x (x / s0)^J - x, 10th percentile", upper=1e3, **POSITIVE),
-    _p("asi_exponent_high", 7.5, "", "J, 90th percentile", upper=1e3, **POSITIVE),
+    _p("sar_siar_exponent", 2, "exponent", "SAR->SIAR gap = x (x / gap_offset)^exponent - x", lower=0, upper=100),
+    _p(
+        "asi_exponent_low",
+        0.3,
+        "exponent",
+        "J of the SIAR->ASI gap x (x / s0)^J - x, 10th percentile",
+        upper=1e3,
+        **POSITIVE,
+    ),
+    _p("asi_exponent_high", 7.5, "exponent", "J, 90th percentile", upper=1e3, **POSITIVE),
     _p(
         "sc_date",
         46477,
@@ -210,7 +226,7 @@ PARAMETERS = (
     _p(
         "seed",
         2027,
-        "",
+        "seed",
         "Seed of numpy's default_rng for the stored uniforms",
         SPEC,
         lower=0,
@@ -443,6 +459,7 @@ PATH = Table(
         ),
     ),
     rows_from="path_days",
+    row_noun="day",
 )
 
 # --- Monte Carlo samples -----------------------------------------------------------
@@ -639,6 +656,7 @@ SAMPLES = Table(
         ),
     ),
     rows_from="samples",
+    row_noun="sample",
     extra_rows=0,
 )
 
@@ -661,6 +679,7 @@ DISTRIBUTION = Table(
         ),
     ),
     rows_from=99,
+    row_noun="percentile",
 )
 
 # --- results -------------------------------------------------------------------------
@@ -679,6 +698,10 @@ def _percentile_outputs() -> tuple[Scalar, ...]:
                     "date",
                     f"{m} date, {q} of the samples",
                     DATE,
+                    label=f"{m} date, {q}",
+                    group="samples",
+                    kind="date",
+                    report_as=("percentiles", m, q),
                 )
             )
     for phase, col in PHASE_COLUMNS.items():
@@ -690,6 +713,10 @@ def _percentile_outputs() -> tuple[Scalar, ...]:
                     "years",
                     f"{phase} calendar years, {q} of the samples",
                     "0.0000",
+                    label=f"{phase} years, {q}",
+                    group="samples",
+                    kind="years_from_origin",
+                    report_as=("phase_years", phase, q),
                 )
             )
     return tuple(out)
@@ -711,13 +738,16 @@ POINT_YEARS = {
 _base_point = tuple(phase_years(POINT_GAPS[k], N[MULTIPLIERS[k]], N[MULTIPLIERS[k + 1]]) for k in range(3))
 
 OUTPUTS = (
-    *_percentile_outputs(),
     Scalar(
         "point_sar_date",
         N["sc_date"] + D * POINT_YEARS["SC->SAR"],
         "date",
         "Point estimate: SAR date (closed form)",
         DATE,
+        label="SAR date",
+        group="point estimate",
+        kind="date",
+        report_as=("point", "SAR"),
     ),
     Scalar(
         "point_siar_date",
@@ -725,6 +755,10 @@ OUTPUTS = (
         "date",
         "Point estimate: SIAR date",
         DATE,
+        label="SIAR date",
+        group="point estimate",
+        kind="date",
+        report_as=("point", "SIAR"),
     ),
     Scalar(
         "point_asi_date",
@@ -732,7 +766,12 @@ OUTPUTS = (
         "date",
         "Point estimate: ASI date",
         DATE,
+        label="ASI date",
+        group="point estimate",
+        kind="date",
+        report_as=("point", "ASI"),
     ),
+    *_percentile_outputs(),
     *(
         Scalar(
             f"path_{m.lower()}_day",
@@ -740,6 +779,7 @@ OUTPUTS = (
             "days",
             f"Point path: day {m} is reached (#N/A: not within path_days)",
             "0.00",
+            report_as=("path_days", m),
         )
         for m, b in zip(MILESTONES, BOUNDARIES)
     ),
@@ -752,6 +792,8 @@ CHECKS = (
         "years",
         "Closed form: G (1/v_A - 1/v_B) / LN(v_B/v_A), warped by LN(1 + g T)/g",
         "0.0000",
+        kind="years_from_origin",
+        report_as=("point_phase_years", "SC->SAR"),
     ),
     Scalar(
         "point_sar_siar_years",
@@ -759,6 +801,8 @@ CHECKS = (
         "years",
         "Closed form, SAR->SIAR",
         "0.0000",
+        kind="years_from_origin",
+        report_as=("point_phase_years", "SAR->SIAR"),
     ),
     Scalar(
         "point_siar_asi_years",
@@ -767,6 +811,8 @@ CHECKS = (
         "years",
         "Closed form, SIAR->ASI",
         "0.0000",
+        kind="years_from_origin",
+        report_as=("point_phase_years", "SIAR->ASI"),
     ),
     Scalar(
         "path_sc_sar_error_days",
@@ -797,6 +843,20 @@ PRESETS = {
     "extensions": {"multiplier_uncertainty": 1, "compute_growth": 1},
 }
 
+#: One-at-a-time changes of the point estimate for the Sensitivity snapshot.
+#: Setting an interval's low and high to one value puts the point (median) gap there.
+SENSITIVITY: tuple[tuple[str, dict[str, float]], ...] = (
+    ("published setting", {}),
+    ("SC multiplier 3 (instead of 5)", {"sc_multiplier": 3}),
+    ("SC->SAR gap at its 10th percentile (1.5 y)", {"sc_sar_gap_high": 1.5}),
+    ("SC->SAR gap at its 90th percentile (10 y)", {"sc_sar_gap_low": 10}),
+    ("AMR->SAR at its 10th percentile (1 y): SAR->SIAR and SIAR->ASI gaps", {"amr_sar_gap_high": 1}),
+    ("AMR->SAR at its 90th percentile (25 y)", {"amr_sar_gap_low": 25}),
+    ("J at its 10th percentile (0.3): SIAR->ASI gap", {"asi_exponent_high": 0.3}),
+    ("J at its 90th percentile (7.5)", {"asi_exponent_low": 7.5}),
+)
+
+
 MODEL = Model(
     name="milestone-takeoff",
     title="Milestone takeoff: AI R&D multipliers from SC to SAR, SIAR and ASI",
@@ -821,160 +881,32 @@ MODEL = Model(
     ),
     notes=(
         "Dates are Excel date serials shown as yyyy-mm-dd; #### means after 9999-12-31 (the SIAR->ASI gap is capped at e^690 years instead of overflowing).",
-        "The Sensitivity sheet holds values computed by the Python solver for the listed parameter changes, not formulas.",
     ),
     check_values=check_intervals,
+    sampling=Sampling(samples="samples", seed="seed"),
+    date_origin=("sc_date", "days_per_year"),
+    snapshots=(
+        Snapshot(
+            "Sensitivity",
+            "Sensitivity of the point estimate",
+            SENSITIVITY,
+            (
+                "point_sc_sar_gap",
+                "point_sar_siar_gap",
+                "point_siar_asi_gap",
+                *(name.name for name in POINT_YEARS.values()),
+                *(f"point_{m.lower()}_date" for m in MILESTONES),
+            ),
+        ),
+    ),
+    grids=(
+        ReportGrid(
+            "dates",
+            "milestone",
+            ("point", *(q for q, _ in QUANTILES)),
+            tuple(
+                (m, (f"point_{m.lower()}_date", *(f"{m.lower()}_date_{q}" for q, _ in QUANTILES))) for m in MILESTONES
+            ),
+        ),
+    ),
 ).validate()
-
-
-# --- reporting -----------------------------------------------------------------------
-
-AFTER_LAST_DATE = "after 9999-12-31"
-
-
-def iso_date(serial: float) -> str | None:
-    """An Excel date serial as an ISO date; None when undefined (never reached),
-    ``"after 9999-12-31"`` past Excel's last date."""
-    if serial is None or not math.isfinite(serial):
-        return None
-    if serial >= LAST_EXCEL_DATE + 1:
-        return AFTER_LAST_DATE
-    return (EXCEL_EPOCH + datetime.timedelta(days=math.floor(serial))).isoformat()
-
-
-def _years(value: float, end_serial: float) -> float | str | None:
-    """Phase years, or the markers of :func:`iso_date` when a phase of that
-    length starting at SC would end after 9999-12-31 (or is undefined)."""
-    marker = iso_date(end_serial)
-    if marker is None or marker == AFTER_LAST_DATE:
-        return marker
-    return float(value)
-
-
-def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
-    """Point dates, p10/p50/p90 of each milestone date and phase length (JSON-ready)."""
-    v = lambda name: solution.value(name, scenario)  # noqa: E731
-    percentiles = {m: {q: iso_date(v(f"{m.lower()}_date_{q}")) for q, _ in QUANTILES} for m in MILESTONES}
-    span = lambda years: v("sc_date") + v("days_per_year") * years  # noqa: E731
-    phase_years_ = {
-        phase: {q: _years(v(f"{col}_{q}"), span(v(f"{col}_{q}"))) for q, _ in QUANTILES}
-        for phase, col in PHASE_COLUMNS.items()
-    }
-    return {
-        "model": MODEL.name,
-        "parameters": {p.name: (int if p.integer else float)(v(p.name)) for p in MODEL.parameters},
-        "samples": int(v("samples")),
-        "seed": int(v("seed")),
-        "point": {m: iso_date(v(f"point_{m.lower()}_date")) for m in MILESTONES},
-        "point_phase_years": {phase: _years(v(name.name), span(v(name.name))) for phase, name in POINT_YEARS.items()},
-        "path_days": {
-            m: (None if not math.isfinite(v(f"path_{m.lower()}_day")) else v(f"path_{m.lower()}_day"))
-            for m in MILESTONES
-        },
-        "percentiles": percentiles,
-        "phase_years": phase_years_,
-    }
-
-
-def key_results(result: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(label, value) rows for the terminal."""
-    rows: list[tuple[str, Any]] = [(f"point estimate: {m}", d) for m, d in result["point"].items()]
-    for m, qs in result["percentiles"].items():
-        rows.append((f"{m} date p10 / p50 / p90", " / ".join(str(qs[q]) for q, _ in QUANTILES)))
-    for phase, qs in result["phase_years"].items():
-        rows.append((f"{phase} years p10 / p50 / p90", " / ".join(_short(qs[q]) for q, _ in QUANTILES)))
-    rows.append(("samples / seed", f"{result['samples']} / {result['seed']}"))
-    return rows
-
-
-def _short(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-# --- sensitivity sheet ------------------------------------------------------------------
-
-SENSITIVITY: tuple[tuple[str, dict[str, float]], ...] = (
-    ("published setting", {}),
-    ("SC multiplier 3 (instead of 5)", {"sc_multiplier": 3}),
-    ("SC->SAR gap at its 10th percentile (1.5 y)", {"sc_sar_gap_high": 1.5}),
-    ("SC->SAR gap at its 90th percentile (10 y)", {"sc_sar_gap_low": 10}),
-    ("AMR->SAR at its 10th percentile (1 y): SAR->SIAR and SIAR->ASI gaps", {"amr_sar_gap_high": 1}),
-    ("AMR->SAR at its 90th percentile (25 y)", {"amr_sar_gap_low": 25}),
-    ("J at its 10th percentile (0.3): SIAR->ASI gap", {"asi_exponent_high": 0.3}),
-    ("J at its 90th percentile (7.5)", {"asi_exponent_low": 7.5}),
-)
-
-
-def sensitivity(values: Mapping[str, float]) -> list[dict[str, Any]]:
-    """The point estimate for each row of :data:`SENSITIVITY`, solved as
-    scenarios of one run. Setting an interval's low and high to one value puts
-    the point (median) gap there."""
-    from pysie.solver import solve
-
-    rows = [{**values, **change} for _, change in SENSITIVITY]
-    for row in rows:
-        MODEL.resolve(None, row)
-    solution = solve(MODEL, {p.name: np.array([row[p.name] for row in rows]) for p in MODEL.parameters})
-    out = []
-    for i, (label, change) in enumerate(SENSITIVITY):
-        gaps = {
-            phase: solution.value(f"point_{k}", i)
-            for phase, k in zip(PHASES, ("sc_sar_gap", "sar_siar_gap", "siar_asi_gap"))
-        }
-        out.append(
-            {
-                "variant": label,
-                "change": change,
-                "gaps": gaps,
-                "phase_years": {phase: solution.value(name.name, i) for phase, name in POINT_YEARS.items()},
-                "dates": {m: iso_date(solution.value(f"point_{m.lower()}_date", i)) for m in MILESTONES},
-            }
-        )
-    return out
-
-
-def extra_sheets(template: Any) -> tuple[Callable[[Any, dict[str, Any], Any], None], ...]:
-    """A Sensitivity sheet of labelled values (see :func:`sensitivity`)."""
-
-    def add(book: Any, formats: dict[str, Any], layout: Any) -> None:
-        values = template.values()
-        ws = book.add_worksheet("Sensitivity")
-        ws.write(
-            0,
-            0,
-            "Sensitivity of the point estimate (values computed by the Python solver, not formulas)",
-            formats["title"],
-        )
-        ws.write(
-            1,
-            0,
-            "Each row changes the listed inputs of this workbook's template and solves again (pysie run milestone-takeoff --set ...).",
-            formats["note"],
-        )
-        header = [
-            "variant",
-            "change",
-            *(f"{p} gap (years)" for p in PHASES),
-            *(f"{p} (calendar years)" for p in PHASES),
-            *(f"{m} date" for m in MILESTONES),
-        ]
-        for c, title in enumerate(header):
-            ws.write(3, c, title, formats["header"])
-        for r, row in enumerate(sensitivity(values), start=4):
-            cells = [row["variant"], ", ".join(f"{k}={v:g}" for k, v in row["change"].items()) or "-"]
-            cells += (
-                [row["gaps"][p] for p in PHASES]
-                + [row["phase_years"][p] for p in PHASES]
-                + [row["dates"][m] for m in MILESTONES]
-            )
-            for c, value in enumerate(cells):
-                if isinstance(value, float):
-                    ws.write_number(r, c, value, formats["number"]("0.000"))
-                else:
-                    ws.write_string(r, c, str(value))
-        ws.set_column(0, 0, 60)
-        ws.set_column(1, 1, 28)
-        ws.set_column(2, len(header), 16)
-        ws.freeze_panes(4, 1)
-
-    return (add,)

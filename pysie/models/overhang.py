@@ -2,8 +2,8 @@
 
 Source: "An illustrative model of backfire risks from pausing AI research",
 LessWrong, November 2023. The post's spreadsheet is not recoverable; these
-rules are the reconstruction of ``shared/models/overhang.md``, which gives the
-post's published numbers (maximum takeoff speed 25.5 OOM/year in the baseline,
+rules are pysie's reconstruction, stated below, which reproduces the post's
+published numbers (maximum takeoff speed 25.5 OOM/year in the baseline,
 28 when investment is consumed 3x faster before takeoff; takeoff near 2040).
 
 Capability (log10 effective compute) is the start value plus the orders of
@@ -31,13 +31,11 @@ equals the post's rules exactly.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pysie.expr import Col, Const, Expr, Name, column_max, eq, ge, if_, index, log10, match, min_, or_
 from pysie.spec import Chart, Column, Model, Parameter, Scalar, Table
 
 SOURCE = '"An illustrative model of backfire risks from pausing AI research", LessWrong, November 2023'
-RECONSTRUCTION = "reconstruction in shared/models/overhang.md, fitted to the post's results"
+RECONSTRUCTION = "pysie's reconstruction of the post's model, fitted to its published results"
 COMMENTS = f"{SOURCE}, comments (the dollar overhang grows as spending on AI chips grows)"
 
 POOLS = ("investment", "hardware", "software")
@@ -129,7 +127,7 @@ PARAMETERS = (
     Parameter(
         "asymmetry_scale",
         1 / 33,
-        "",
+        "x",
         "c2: scale of the training/inference asymmetry effect on the software rate",
         SOURCE,
         lower=0,
@@ -363,6 +361,8 @@ OUTPUTS = (
         "OOM/year",
         "Maximum over the rows of the takeoff speed",
         "0.00",
+        label="max takeoff speed (OOM/year)",
+        report_as=("max_takeoff_speed",),
     ),
     Scalar(
         "max_speed_year",
@@ -370,12 +370,16 @@ OUTPUTS = (
         "year",
         "Year of the first row with the maximum speed",
         "0.0",
+        label="year of max speed",
+        kind="year",
+        report_as=("max_speed_year",),
     ),
     Scalar(
         "takeoff_row",
         match(1, TABLE.range("takeoff")),
         "row",
         "1-based row of the first step with takeoff (#N/A: no takeoff within horizon_years)",
+        kind="integer",
     ),
     Scalar(
         "takeoff_year",
@@ -383,6 +387,10 @@ OUTPUTS = (
         "year",
         "First year with takeoff (#N/A: none within horizon_years)",
         "0.0",
+        label="takeoff year",
+        kind="year",
+        report_as=("takeoff_year",),
+        never="no takeoff within horizon_years = {horizon_years:g}: capability stays below takeoff_threshold_oom",
     ),
     *(
         Scalar(
@@ -391,6 +399,19 @@ OUTPUTS = (
             "share",
             f"R_{pool} in the first takeoff row" + (" (share of the starting pool)" if pool == "investment" else ""),
             SHARE,
+            label=f"{pool} pool remaining at takeoff (share)",
+            report_as=("remaining_at_takeoff", pool),
+        )
+        for pool in POOLS
+    ),
+    *(
+        Scalar(
+            f"{pool}_remaining_oom_at_takeoff",
+            Name(f"{pool}_remaining_at_takeoff") * P[pool],
+            "OOM",
+            f"The {pool} pool left at takeoff in orders of magnitude: R_{pool} x {pool}_pool_oom",
+            "0.00",
+            report_as=("remaining_oom_at_takeoff", pool),
         )
         for pool in POOLS
     ),
@@ -440,39 +461,3 @@ MODEL = Model(
         "Front-loading investment (invest-x3) uses up the investment overhang before takeoff, which comes earlier and, with hardware and software pools still full, faster.",
     ),
 ).validate()
-
-
-def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
-    """Key results of one scenario as a JSON-ready dict; None (null) and a
-    message when takeoff does not happen within the horizon."""
-    v = lambda name: solution.json_value(name, scenario)  # noqa: E731
-    remaining = {pool: v(f"{pool}_remaining_at_takeoff") for pool in POOLS}
-    sizes = {pool: solution.value(f"{pool}_pool_oom", scenario) for pool in POOLS}
-    result: dict[str, Any] = {
-        "model": MODEL.name,
-        "parameters": solution.parameter_values(scenario),
-        "max_takeoff_speed": v("max_takeoff_speed"),
-        "max_speed_year": v("max_speed_year"),
-        "takeoff_year": v("takeoff_year"),
-        "remaining_at_takeoff": remaining,
-        "remaining_oom_at_takeoff": {pool: None if r is None else r * sizes[pool] for pool, r in remaining.items()},
-    }
-    if result["takeoff_year"] is None:
-        result["message"] = (
-            f"no takeoff within horizon_years = {result['parameters']['horizon_years']:g}: capability stays below takeoff_threshold_oom"
-        )
-    return result
-
-
-def key_results(result: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(label, value) rows of the headline results, for the terminal."""
-    year = lambda y: None if y is None else f"{y:.1f}"  # noqa: E731  (4 significant digits would round 2039.7 to 2040)
-    rows: list[tuple[str, Any]] = [
-        ("max takeoff speed (OOM/year)", result["max_takeoff_speed"]),
-        ("year of max speed", year(result["max_speed_year"])),
-        ("takeoff year", year(result["takeoff_year"])),
-    ]
-    rows += [(f"{pool} pool remaining at takeoff (share)", r) for pool, r in result["remaining_at_takeoff"].items()]
-    if "message" in result:
-        rows.append(("note", result["message"]))
-    return rows

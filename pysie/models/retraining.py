@@ -2,9 +2,8 @@
 
 Source: Tom Davidson, "Will the need to retrain AI models from scratch block a
 software intelligence explosion?", Forethought research note, March 2025. The
-note's sheets are not public in a readable form; these equations are the
-reconstruction of ``shared/models/retraining.md``, which reproduces the note's
-published table (months to infinity 8/27, 5/16, 3/10, 1.3/4.6 for N = 4.3, 3,
+note's sheets are not public in a readable form; these equations are pysie's
+reconstruction, which reproduces the note's published table (months to infinity 8/27, 5/16, 3/10, 1.3/4.6 for N = 4.3, 3,
 2, 1.5 without/with retraining; effective FLOP about 1.6e29 at day 60 and
 2.5e29 at day 100).
 
@@ -25,7 +24,7 @@ All quantities are normalised to day 0; row t+1 is computed from row t:
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from pysie import theory
 from pysie.expr import (
@@ -34,7 +33,7 @@ from pysie.expr import (
     Const,
     Expr,
     Name,
-    column_sum,
+    count_equal,
     ge,
     gt,
     if_,
@@ -46,7 +45,7 @@ from pysie.expr import (
     match,
     max_,
 )
-from pysie.spec import Chart, Column, Model, Parameter, Scalar, Table
+from pysie.spec import Chart, Column, Model, Parameter, RowListing, Scalar, Table
 
 SOURCE = (
     'Tom Davidson, "Will the need to retrain AI models from scratch block a software '
@@ -55,7 +54,7 @@ SOURCE = (
 THEORY_SOURCE = (
     'Davidson and Houlden, "How quick and big would a software intelligence explosion be?", Forethought, 2025'
 )
-RECONSTRUCTION = "reconstruction in shared/models/retraining.md, calibrated to the note's table"
+RECONSTRUCTION = "pysie's reconstruction of the note's sheets, calibrated to its published table"
 
 FLOP = "0.00E+00"
 FIXED = "0.00"
@@ -151,7 +150,7 @@ PARAMETERS = (
     Parameter(
         "parallelisation_exponent",
         1,
-        "",
+        "exponent",
         "lambda of the law of motion, used by the Theory sheet only (the day-by-day sheets use 1)",
         THEORY_SOURCE,
         lower=0,
@@ -341,6 +340,8 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
             match(1, table.range("reached_infinity")) - 1,
             "days",
             f"{table.sheet}: first day with S >= infinity_cap (#N/A: not within horizon_days)",
+            kind="integer",
+            report_as=("variants", v, "days_to_infinity"),
         ),
         Scalar(
             f"{v}_months_to_infinity",
@@ -348,6 +349,8 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
             "months",
             f"{table.sheet}: months to infinity",
             FIXED,
+            label=f"{table.sheet.lower()}: months to infinity",
+            report_as=("variants", v, "months_to_infinity"),
         ),
         Scalar(
             f"{v}_measured_doublings_per_pace_doubling",
@@ -355,6 +358,8 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
             "doublings",
             f"{table.sheet}: software doublings while the pace goes from 2x to 4x its day-1 value",
             FIXED,
+            label=f"measured doublings per pace doubling, {table.sheet.lower()}" if v != "from_scratch" else "",
+            report_as=("variants", v, "measured_doublings_per_pace_doubling"),
         ),
     )
 
@@ -368,6 +373,8 @@ def _flop_outputs() -> tuple[Scalar, ...]:
             "FLOP",
             f"Continuous retraining: cumulative effective training FLOP on day {d}",
             FLOP,
+            label=f"effective FLOP on day {d}",
+            report_as=("variants", "continuous_retraining", "effective_flop", str(d)),
         )
         for d in FLOP_DAYS
     )
@@ -383,6 +390,8 @@ OUTPUTS = (
         "x",
         "Months to infinity with continuous retraining / without",
         FIXED,
+        label="retraining multiplier (continuous / none)",
+        report_as=("retraining_multiplier",),
     ),
     Scalar(
         "from_scratch_multiplier",
@@ -390,6 +399,7 @@ OUTPUTS = (
         "x",
         "Months to infinity retraining from scratch / without",
         FIXED,
+        report_as=("from_scratch_multiplier",),
     ),
     Scalar(
         "doublings_before_pace_doubles",
@@ -397,13 +407,17 @@ OUTPUTS = (
         "doublings",
         "N = r / (r - 1): software doublings before the pace doubles (lambda = 1)",
         FIXED,
+        label="N = r/(r-1), doublings before the pace doubles",
+        report_as=("doublings_before_pace_doubles",),
     ),
     *_flop_outputs(),
     Scalar(
         "deployments",
-        column_sum(TABLES[2].range("deployed")),
+        count_equal(TABLES[2].range("deployed"), 1),
         "count",
         "From scratch: runs deployed within the horizon",
+        kind="integer",
+        label="from-scratch deployments",
     ),
 )
 
@@ -469,6 +483,8 @@ CHECKS = (
     ),
 )
 
+CHECKS = tuple(replace(c, report_as=("theory", c.name)) for c in CHECKS)
+
 PRESETS = {
     "note-default": {"research_returns": 1.5, "initial_doubling_days": 35, "initial_training_days": 100},
     "N4.3": {"research_returns": 1.3, "initial_doubling_days": 42, "initial_training_days": 100},
@@ -488,6 +504,16 @@ MODEL = Model(
     outputs=OUTPUTS,
     checks=CHECKS,
     presets=PRESETS,
+    listings=(
+        RowListing(
+            "deployment_days",
+            "from_scratch",
+            "deployed",
+            "day",
+            "From scratch: the days a run is deployed",
+            report_as=("variants", "from_scratch", "deployments"),
+        ),
+    ),
     charts=(
         Chart(
             "Software and effective training FLOP (log scale)",
@@ -503,55 +529,3 @@ MODEL = Model(
         ),
     ),
 ).validate()
-
-
-def report(solution: Any, scenario: int = 0) -> dict[str, Any]:
-    """The key results of one scenario as a JSON-ready dict (None = never)."""
-    v = lambda name: solution.json_value(name, scenario)  # noqa: E731
-    variants: dict[str, dict[str, Any]] = {}
-    for name in VARIANTS:
-        variants[name] = {
-            "days_to_infinity": None if v(f"{name}_days_to_infinity") is None else int(v(f"{name}_days_to_infinity")),
-            "months_to_infinity": v(f"{name}_months_to_infinity"),
-            "measured_doublings_per_pace_doubling": v(f"{name}_measured_doublings_per_pace_doubling"),
-        }
-    variants["continuous_retraining"]["effective_flop"] = {str(d): v(f"effective_flop_day_{d}") for d in FLOP_DAYS}
-    deployed = solution.column("from_scratch", "deployed", scenario)
-    variants["from_scratch"]["deployments"] = [
-        int(d) for d in solution.column("from_scratch", "day", scenario)[deployed == 1]
-    ]
-    return {
-        "model": MODEL.name,
-        "parameters": solution.parameter_values(scenario),
-        "variants": variants,
-        "retraining_multiplier": v("retraining_multiplier"),
-        "from_scratch_multiplier": v("from_scratch_multiplier"),
-        "doublings_before_pace_doubles": v("doublings_before_pace_doubles"),
-        "theory": {s.name: v(s.name) for s in CHECKS},
-    }
-
-
-def key_results(result: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(label, value) rows of the headline results, for the terminal."""
-    rows: list[tuple[str, Any]] = []
-    for name, v in result["variants"].items():
-        label = name.replace("_", " ")
-        rows.append((f"{label}: months to infinity", v["months_to_infinity"]))
-    rows += [
-        ("retraining multiplier (continuous / none)", result["retraining_multiplier"]),
-        ("N = r/(r-1), doublings before the pace doubles", result["doublings_before_pace_doubles"]),
-        (
-            "measured doublings per pace doubling, none",
-            result["variants"]["no_retraining"]["measured_doublings_per_pace_doubling"],
-        ),
-        (
-            "measured doublings per pace doubling, continuous",
-            result["variants"]["continuous_retraining"]["measured_doublings_per_pace_doubling"],
-        ),
-    ]
-    rows += [
-        (f"effective FLOP on day {d}", f)
-        for d, f in result["variants"]["continuous_retraining"]["effective_flop"].items()
-    ]
-    rows.append(("from-scratch deployments", len(result["variants"]["from_scratch"]["deployments"])))
-    return rows

@@ -18,7 +18,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from pysie.excel.reader import WorkbookError, check_container
 from pysie.expr import Call, Expr, Name
 from pysie.recalc.compiled.parse import Area, Ref, Unsupported, parse_key, relative_key
-from pysie.recalc.compiled.xlsx import read_book_cells
+from pysie.excel.xlsx import read_book_cells
 
 ColumnKey = tuple[str, str]  # (sheet, column letter)
 

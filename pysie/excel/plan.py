@@ -1,0 +1,585 @@
+"""The workbook plan: every cell pysie owns, with its content and format.
+
+:func:`plan_workbook` turns a model, its solution and a template's name into a
+:class:`WorkbookPlan`: for each sheet the cells (sheet, cell, kind, content,
+style and number format, and for formulas the cached value and the variable
+they compute), column widths, frozen panes, comments, data validation and,
+for chart sheets, the chart. Everything else reads this one plan:
+
+* :mod:`pysie.excel.writer` writes exactly the plan;
+* :mod:`pysie.importer` diffs a file against it (edited formulas, added cells)
+  without building a workbook;
+* :mod:`pysie.compare` and :mod:`pysie.freshness` take the formula cells and
+  their expected values from it.
+
+Kinds: ``input`` (a yellow cell bound to a defined name), ``formula``,
+``value`` (a stored number, e.g. seeded random draws, or a snapshot value)
+and ``label`` (text: titles, headers, units, docs).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from openpyxl.utils import get_column_letter
+
+from pysie import __version__
+from pysie.excel.docs import docs_lines
+from pysie.excel.layout import (
+    COMPARE,
+    COMPARE_HEADER_ROW,
+    DOCS,
+    HOWTO_ROWS,
+    INPUT_COLUMNS,
+    INPUTS,
+    SCALAR_COLUMNS,
+    SCALAR_HEADER_ROWS,
+    SUMMARY,
+    TABLE_HEADER_ROWS,
+    THEORY,
+    FormulaCell,
+    Layout,
+    absolute,
+    quote_sheet,
+)
+from pysie.excel.printer import Where, formula
+from pysie.expr import Call, Col, Expr
+from pysie.solver import Solution, solve, solve_presets
+from pysie.spec import Chart, Model, Parameter, Scalar, Snapshot
+
+#: Cell styles (XlsxWriter format properties); a number format is added per cell.
+STYLES: dict[str, dict[str, Any]] = {
+    "": {},
+    "title": {"bold": True, "font_size": 14},
+    "header": {"bold": True, "bottom": 1, "bg_color": "#DDEBF7"},
+    "unit": {"italic": True, "font_color": "#595959"},
+    "input": {"bg_color": "#FFF2CC", "border": 1},
+    "wrap": {"text_wrap": True, "valign": "top"},
+    "note": {"italic": True, "font_color": "#595959"},
+    "bold": {"bold": True},
+    "snapshot": {"bg_color": "#EDEDED"},
+}
+METADATA_NAMES = ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version")
+SNAPSHOT_HEADER_ROW = 3  # title, note, command, header
+
+
+@dataclass(frozen=True)
+class PlannedCell:
+    """One cell pysie writes. ``row`` and ``col`` are 0-based."""
+
+    sheet: str
+    row: int
+    col: int
+    kind: str  # "input" | "formula" | "value" | "label"
+    content: Any  # formula text ("=..."), a number, or text
+    style: str = ""
+    number_format: str = ""
+    cached: float | str | None = None  # formulas: the value stored beside the formula
+    computes: FormulaCell | None = None  # formulas: the variable (and row) it computes
+    expected: float = math.nan  # formulas: the solver's value (NaN: an error)
+
+    @property
+    def cell(self) -> str:
+        return f"{get_column_letter(self.col + 1)}{self.row + 1}"
+
+
+@dataclass(frozen=True)
+class ColumnFormat:
+    """Width (and a number format for every cell) of columns ``first..last`` (0-based)."""
+
+    first: int
+    last: int
+    width: float
+    number_format: str = ""
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How a sheet prints: one page wide (as many pages tall as it needs),
+    landscape when wide, the header rows repeated on every page, and the model
+    and sheet named in the page header and footer."""
+
+    landscape: bool
+    repeat_rows: int  # header rows printed atop every page (0: none)
+    header: str
+    footer: str = "&L&A&RPage &P of &N"
+
+
+@dataclass
+class SheetPlan:
+    name: str
+    cells: list[PlannedCell] = field(default_factory=list)
+    columns: list[ColumnFormat] = field(default_factory=list)
+    freeze: tuple[int, int] | None = None
+    comments: list[tuple[int, int, str]] = field(default_factory=list)
+    validations: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    active: bool = False
+    chart: dict[str, Any] | None = None  # a chart sheet: series and axes as XlsxWriter options
+    page: PageSetup | None = None
+
+    def add(self, row: int, col: int, kind: str, content: Any, style: str = "", number_format: str = "") -> None:
+        self.cells.append(PlannedCell(self.name, row, col, kind, content, style, number_format))
+
+    def label(self, row: int, col: int, text: Any, style: str = "") -> None:
+        if text != "" or style:
+            self.add(row, col, "label", text, style)
+
+
+@dataclass
+class WorkbookPlan:
+    """Every sheet and cell of a model's workbook (see the module docstring)."""
+
+    model: Model
+    layout: Layout
+    sheets: list[SheetPlan]
+    names: dict[str, str]  # defined name -> "='Sheet'!$B$7"
+    properties: dict[str, Any]
+
+    def cells(self) -> Iterator[PlannedCell]:
+        for sheet in self.sheets:
+            yield from sheet.cells
+
+    def owned(self) -> dict[tuple[str, str], PlannedCell]:
+        """(sheet, cell) -> the planned cell, for every cell pysie writes."""
+        return {(c.sheet, c.cell): c for c in self.cells()}
+
+    def formula_cells(self) -> list[PlannedCell]:
+        return [c for c in self.cells() if c.kind == "formula"]
+
+    def snapshot_cells(self) -> list[PlannedCell]:
+        """Stored solver values that no formula recomputes (not compared by check)."""
+        snapshots = {s.sheet for s in self.model.snapshots}
+        return [c for c in self.cells() if c.sheet in snapshots and c.kind == "value"]
+
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.sheets]
+
+
+@dataclass(frozen=True)
+class WorkbookSolution:
+    """What a workbook shows: the solution of its inputs, of each compared
+    preset (scenario i = preset i of ``Model.comparison``) and of each snapshot's rows."""
+
+    solution: Solution
+    presets: Solution | None
+    snapshots: Mapping[str, Solution]
+
+
+def solve_workbook(
+    model: Model, values: Mapping[str, float], preset_inputs: Mapping[str, Mapping[str, float]] | None = None
+) -> WorkbookSolution:
+    """Solve everything a workbook of ``values`` holds."""
+    presets = solve_presets(model, values, preset_inputs) if model.comparison else None
+    snapshots = {s.sheet: _solve_snapshot(model, s, values) for s in model.snapshots}
+    return WorkbookSolution(solve(model, values), presets, snapshots)
+
+
+def _solve_snapshot(model: Model, snapshot: Snapshot, values: Mapping[str, float]) -> Solution:
+    rows = [model.resolve(None, {**values, **change}) for _, change in snapshot.rows]
+    return solve(model, {p.name: np.array([row[p.name] for row in rows]) for p in model.parameters})
+
+
+# --- the plan ------------------------------------------------------------------------
+
+
+def plan_workbook(
+    model: Model, solved: WorkbookSolution, *, template: str = "", template_version: int = 1
+) -> WorkbookPlan:
+    """Every cell of the workbook of ``solved`` (see the module docstring)."""
+    solution = solved.solution
+    values = {p.name: float(solution.values[p.name][0]) for p in model.parameters}
+    layout = Layout.of(model, values)
+    sheets = [_inputs_sheet(layout, solution)]
+    sheets += [_table_sheet(layout, solution, t.name) for t in model.tables]
+    if solved.presets is not None:
+        sheets.append(_compare_sheet(layout, solved.presets))
+        for i, preset in enumerate(model.comparison):
+            sheets += [_table_sheet(layout, solved.presets, t.name, preset, i) for t in model.tables]
+    sheets.append(_scalar_sheet(layout, solution, SUMMARY, f"Results (formulas over the {_row_sheets(model)})"))
+    if model.checks:
+        sheets.append(_scalar_sheet(layout, solution, THEORY, "Closed-form check cells (theory)"))
+    sheets += [_snapshot_sheet(model, s, solved.snapshots[s.sheet], values) for s in model.snapshots]
+    sheets.append(_docs_sheet(layout, template or model.name, template_version))
+    sheets += [_chart_sheet(layout, chart) for chart in model.charts]
+    for sheet in sheets:
+        if sheet.chart is None:
+            sheet.page = _page_setup(model, sheet)
+    names = {name: f"={quote_sheet(sheet)}!{absolute(cell)}" for name, (sheet, cell) in layout.named.items()}
+    names.update({name: f"={quote_sheet(DOCS)}!$B${2 + i}" for i, name in enumerate(METADATA_NAMES)})
+    properties = {"title": model.title, "subject": f"pysie model {model.name}", "keywords": f"pysie,{model.name}"}
+    return WorkbookPlan(model, layout, sheets, names, properties)
+
+
+def _page_setup(model: Model, sheet: SheetPlan) -> PageSetup:
+    width = sum((c.last - c.first + 1) * c.width for c in sheet.columns)
+    repeat = sheet.freeze[0] if sheet.freeze else 0
+    header = f"&L{model.title.replace('&', '&&')}&R&A"
+    return PageSetup(landscape=width > 100, repeat_rows=repeat, header=header[:255])
+
+
+def _row_sheets(model: Model) -> str:
+    """``day-by-day sheets``, ``step-by-step sheets`` ...: what the model's rows are."""
+    nouns = list(dict.fromkeys(t.row_noun for t in model.tables))
+    return " and ".join(f"{n}-by-{n} sheets" for n in nouns)
+
+
+def cached(value: float, expr: Expr | None = None, looks_up: bool | None = None) -> float | str:
+    """The cached value written beside a formula; an error is ``#N/A`` when the
+    formula looks something up (``looks_up``, else found from ``expr``), else
+    ``#NUM!`` (both read as "is an error")."""
+    if value is None or not math.isfinite(value):
+        if looks_up is None:
+            looks_up = expr is not None and _looks_up(expr)
+        return "#N/A" if looks_up else "#NUM!"
+    return float(value)
+
+
+def _looks_up(expr: Expr) -> bool:
+    return any(isinstance(n, Call) and n.op in {"match", "na"} for n in expr.walk())
+
+
+def stored_number(value: float) -> float:
+    """A number as a workbook holds it after writing: XlsxWriter keeps 16
+    significant digits (1/33 comes back as 0.0303030303030303)."""
+    return float(f"{float(value):.16G}")
+
+
+def _formula_cell(
+    sheet: SheetPlan, row: int, col: int, expr: Expr, where: Where, value: float, fmt: str, computes: FormulaCell
+) -> None:
+    text = formula(expr, where)
+    sheet.cells.append(
+        PlannedCell(sheet.name, row, col, "formula", text, "", fmt, cached(value, expr), computes, float(value))
+    )
+
+
+def param_format(p: Parameter) -> str:
+    if p.integer:
+        return "0"
+    if p.default != 0 and (abs(p.default) >= 1e6 or abs(p.default) < 1e-3):
+        return "0.00E+00"
+    return "General"
+
+
+def validation(p: Parameter) -> dict[str, Any]:
+    """The data-validation rule of an input cell: exactly its bounds."""
+    kind = "integer" if p.integer else "decimal"
+    message = f"{p.name}: a {'whole ' if p.integer else ''}number in {p.bounds_text()} {p.unit}".strip()
+    rule: dict[str, Any] = {
+        "validate": kind,
+        "error_title": p.name[:32],
+        "error_message": message[:255],
+        "input_message": p.description[:255],
+        "input_title": p.name[:32],
+    }
+    if p.lower is not None and p.upper is not None and not (p.lower_open or p.upper_open):
+        rule.update({"criteria": "between", "minimum": p.lower, "maximum": p.upper})
+    elif p.lower is not None:
+        rule.update({"criteria": ">" if p.lower_open else ">=", "value": p.lower})
+    elif p.upper is not None:
+        rule.update({"criteria": "<" if p.upper_open else "<=", "value": p.upper})
+    else:
+        rule.update({"criteria": "between", "minimum": -1e308, "maximum": 1e308})
+    return rule
+
+
+def _inputs_sheet(layout: Layout, solution: Solution) -> SheetPlan:
+    model = layout.model
+    ws = SheetPlan(INPUTS, active=True)
+    ws.label(0, 0, model.title, "title")
+    howto = (
+        "How to use: change the yellow values in column B; every other sheet recalculates from them.",
+        "Each value is a workbook name (e.g. =research_returns), so formulas still work if rows move.",
+        "Values outside the bounds in column E are refused by data validation.",
+        "Check a saved copy against the Python solver: pysie check BOOK.xlsx ; re-import edits: pysie import BOOK.xlsx",
+        "Inputs marked 'structural' set the number of rows: after changing one, rebuild with pysie build MODEL --from BOOK.xlsx",
+    )
+    for i, line in enumerate(howto[: HOWTO_ROWS - 1]):
+        ws.label(1 + i, 0, line, "note")
+    header = HOWTO_ROWS + 1
+    for col, title in enumerate(INPUT_COLUMNS):
+        ws.label(header, col, title, "header")
+    for p in model.parameters:
+        r = layout.input_rows[p.name] - 1
+        ws.label(r, 0, p.name, "bold")
+        ws.add(r, 1, "input", float(solution.values[p.name][0]), "input", param_format(p))
+        ws.label(r, 2, p.unit)
+        ws.label(r, 3, p.description + (" (structural)" if p.structural else ""))
+        ws.label(r, 4, p.bounds_text())
+        ws.label(r, 5, p.source)
+        ws.validations.append((r, 1, validation(p)))
+    ws.label(layout.derived_header_row - 1, 0, "Derived inputs (formulas)", "header")
+    for col in range(1, len(SCALAR_COLUMNS)):
+        ws.label(layout.derived_header_row - 1, col, "", "header")
+    for s in model.derived:
+        _scalar_row(ws, layout, solution, s, layout.input_rows[s.name] - 1)
+    ws.columns += [
+        ColumnFormat(0, 0, 30),
+        ColumnFormat(1, 1, 14),
+        ColumnFormat(2, 2, 20),
+        ColumnFormat(3, 3, 70),
+        ColumnFormat(4, 4, 14),
+        ColumnFormat(5, 5, 60),
+    ]
+    ws.freeze = (header + 1, 1)
+    return ws
+
+
+def _scalar_row(ws: SheetPlan, layout: Layout, solution: Solution, s: Scalar, row: int) -> None:
+    sheet, cell = layout.named[s.name]
+    ws.label(row, 0, s.name, "bold")
+    computes = FormulaCell(sheet, cell, s.name, None)
+    _formula_cell(ws, row, 1, s.expr, Where(layout), solution.values[s.name][0], s.number_format, computes)
+    ws.label(row, 2, s.unit)
+    ws.label(row, 3, s.description)
+
+
+def _scalar_sheet(layout: Layout, solution: Solution, sheet: str, title: str) -> SheetPlan:
+    ws = SheetPlan(sheet)
+    ws.label(0, 0, title, "title")
+    for col, name in enumerate(SCALAR_COLUMNS):
+        ws.label(SCALAR_HEADER_ROWS - 1, col, name, "header")
+    scalars = layout.scalars_on(sheet)
+    for i, s in enumerate(scalars):
+        _scalar_row(ws, layout, solution, s, SCALAR_HEADER_ROWS + i)
+    ws.label(
+        SCALAR_HEADER_ROWS + len(scalars) + 1,
+        0,
+        "#N/A or #NUM! means: not reached within the horizon, or undefined (e.g. N for r <= 1).",
+        "note",
+    )
+    ws.columns += [ColumnFormat(0, 0, 44), ColumnFormat(1, 1, 16), ColumnFormat(2, 2, 16), ColumnFormat(3, 3, 90)]
+    ws.freeze = (SCALAR_HEADER_ROWS, 1)
+    return ws
+
+
+def _table_sheet(
+    layout: Layout, solution: Solution, table_name: str, preset: str | None = None, scenario: int = 0
+) -> SheetPlan:
+    """A row-by-row sheet; for a compared ``preset``, its copy (which reads
+    the preset's cells on Compare) with the values of ``scenario``."""
+    table = layout.model.table(table_name)
+    name = table.sheet if preset is None else layout.preset_sheets[(preset, table_name)]
+    ws = SheetPlan(name)
+    columns = table.columns
+    for c, column in enumerate(columns):
+        ws.label(0, c, column.name, "header")
+        ws.label(1, c, column.unit, "unit")
+        ws.comments.append((0, c, column.description))
+        ws.columns.append(ColumnFormat(c, c, max(12, len(column.name) + 2), column.number_format))
+    values = {c.name: solution.tables[table_name][c.name][:, scenario].tolist() for c in columns}
+    letters = layout.table_letters[table_name]
+
+    def where(step: int) -> Where:
+        return Where(layout, table_name, step) if preset is None else Where.preset(layout, preset, table_name, step)
+
+    later = {c.name: _RowTemplate(c.next, where) for c in columns if not c.is_data}
+    for step in range(layout.table_rows[table_name]):
+        r = TABLE_HEADER_ROWS + step
+        for c, column in enumerate(columns):
+            value = values[column.name][step]
+            if column.is_data:
+                ws.add(r, c, "value", float(value), "", column.number_format)
+                continue
+            if step == 0:
+                text, stored = formula(column.first, where(0)), cached(value, column.first)
+            else:
+                template = later[column.name]
+                text, stored = template.text(step), cached(value, looks_up=template.looks_up)
+            computes = FormulaCell(name, f"{letters[column.name]}{r + 1}", column.name, step, table_name, preset)
+            cell = PlannedCell(name, r, c, "formula", text, "", column.number_format, stored, computes, value)
+            ws.cells.append(cell)
+    ws.freeze = (TABLE_HEADER_ROWS, 1)
+    return ws
+
+
+class _RowTemplate:
+    """The formula of one column for any row, printed once.
+
+    A column's ``next`` equation reads the same columns at fixed lags on
+    every row, so its text differs between rows only in the row numbers of
+    those relative references. It is printed for a probe row far below any
+    table (row numbers 10,000,000 and up) and each probe row number becomes a
+    slot filled with the real row; ranges and absolute cells do not move.
+    Rows too early for the equation's lags are printed directly (the printer
+    refuses a reference above the first row).
+    """
+
+    PROBE = 10_000_000
+
+    def __init__(self, expr: Expr, where: Callable[[int], Where]) -> None:
+        self.expr, self.where = expr, where
+        self.max_lag = max((n.lag for n in expr.walk() if isinstance(n, Col)), default=0)
+        probe_text = formula(expr, where(self.PROBE))
+        first = TABLE_HEADER_ROWS + 1 + self.PROBE  # worksheet row of the probe step
+        self.pieces: list[str] = []
+        self.offsets: list[int] = []  # each slot's row relative to the step's own row
+        at = 0
+        for match in _PROBE_ROW.finditer(probe_text):
+            self.pieces.append(probe_text[at : match.start()])
+            self.offsets.append(int(match.group()) - first)
+            at = match.end()
+        self.pieces.append(probe_text[at:])
+        self.template = "%d".join(piece.replace("%", "%%") for piece in self.pieces)
+        self.looks_up = _looks_up(expr)
+
+    def text(self, step: int) -> str:
+        if step < self.max_lag:
+            return formula(self.expr, self.where(step))
+        row = TABLE_HEADER_ROWS + 1 + step
+        return self.template % tuple(row + offset for offset in self.offsets)
+
+
+#: A row number of the probe row of :class:`_RowTemplate` (after a column's letters).
+_PROBE_ROW = re.compile(r"(?<=[A-Z])1[0-9]{7}(?![0-9])")
+
+
+def _compare_sheet(layout: Layout, presets: Solution) -> SheetPlan:
+    """The compared presets side by side: their varying inputs (editable), then
+    every result as a formula over that preset's own tables."""
+    model = layout.model
+    ws = SheetPlan(COMPARE)
+    ws.label(0, 0, "Presets side by side", "title")
+    ws.label(
+        1,
+        0,
+        "Yellow cells: the inputs that differ between the presets (edit them here); every other input is read from "
+        "the Inputs sheet. Each preset has its own sheet of rows.",
+        "note",
+    )
+    header = COMPARE_HEADER_ROW - 1
+    titles = ("name", *model.comparison, "unit", "description")
+    for col, title in enumerate(titles):
+        ws.label(header, col, title, "header")
+    after = 1 + len(model.comparison)
+    for j, name in enumerate(model.varying_parameters()):
+        p = model.parameter(name)
+        row = header + 1 + j
+        ws.label(row, 0, name, "bold")
+        for i, _ in enumerate(model.comparison):
+            ws.add(row, 1 + i, "input", float(presets.values[name][i]), "input", param_format(p))
+            ws.validations.append((row, 1 + i, validation(p)))
+        ws.label(row, after, p.unit)
+        ws.label(row, after + 1, p.description)
+    ws.label(layout.compare_results_row - 1, 0, "Results (formulas over each preset's sheet)", "header")
+    for j, s in enumerate(model.outputs):
+        row = layout.compare_results_row + j
+        ws.label(row, 0, s.name, "bold")
+        for i, preset in enumerate(model.comparison):
+            computes = FormulaCell(COMPARE, layout.compare_outputs[(preset, s.name)], s.name, None, None, preset)
+            where = Where.preset(layout, preset)
+            _formula_cell(ws, row, 1 + i, s.expr, where, presets.values[s.name][i], s.number_format, computes)
+        ws.label(row, after, s.unit)
+        ws.label(row, after + 1, s.description)
+    ws.columns += [
+        ColumnFormat(0, 0, 40),
+        ColumnFormat(1, len(model.comparison), 20),
+        ColumnFormat(after + 1, after + 1, 80),
+    ]
+    ws.freeze = (COMPARE_HEADER_ROW, 1)
+    return ws
+
+
+def _snapshot_sheet(model: Model, snapshot: Snapshot, solution: Solution, values: Mapping[str, float]) -> SheetPlan:
+    """A labelled snapshot of solver values (see :class:`pysie.spec.Snapshot`)."""
+    ws = SheetPlan(snapshot.sheet)
+    ws.label(0, 0, f"{snapshot.title} (a snapshot of solver values, not formulas)", "title")
+    ws.label(
+        1,
+        0,
+        "These rows do not recalculate when Inputs change, and pysie check does not compare them. Each row changes the "
+        "listed inputs of the values this workbook was built with.",
+        "note",
+    )
+    ws.label(2, 0, f"Made by: pysie build {model.name} (rebuild with --from BOOK to refresh them)", "note")
+    units = {s.name: s.unit for s in model.scalars}
+    header = ["variant", "change", *(f"{name} ({units[name]})" for name in snapshot.columns)]
+    for c, title in enumerate(header):
+        ws.label(SNAPSHOT_HEADER_ROW, c, title, "header")
+    formats = {s.name: s.number_format for s in model.scalars}
+    for i, (label, change) in enumerate(snapshot.rows):
+        r = SNAPSHOT_HEADER_ROW + 1 + i
+        ws.label(r, 0, label)
+        ws.label(r, 1, ", ".join(f"{k}={v:g}" for k, v in change.items()) or "-")
+        for c, name in enumerate(snapshot.columns, start=2):
+            value = float(solution.values[name][i])
+            if math.isfinite(value):
+                ws.add(r, c, "value", value, "snapshot", formats[name])
+            else:
+                ws.label(r, c, "never / n.a.", "snapshot")
+    ws.columns += [ColumnFormat(0, 0, 60), ColumnFormat(1, 1, 28), ColumnFormat(2, len(header), 18)]
+    ws.freeze = (SNAPSHOT_HEADER_ROW + 1, 1)
+    return ws
+
+
+def _docs_sheet(layout: Layout, template: str, template_version: int) -> SheetPlan:
+    model = layout.model
+    ws = SheetPlan(DOCS)
+    ws.columns += [ColumnFormat(0, 0, 28), ColumnFormat(1, 1, 120, style="wrap")]
+    meta = (model.name, template, template_version, __version__)
+    ws.label(0, 0, model.title, "title")
+    for i, (name, value) in enumerate(zip(METADATA_NAMES, meta, strict=True)):
+        ws.label(1 + i, 0, name, "bold")
+        ws.label(1 + i, 1, value)
+    row = 2 + len(meta)
+    for kind, text in docs_lines(layout):
+        if kind == "heading":
+            row += 1
+            ws.label(row, 0, text, "header")
+            ws.label(row, 1, "", "header")
+        elif kind == "pair":
+            name, body = text  # type: ignore[misc]
+            ws.label(row, 0, name, "bold")
+            ws.label(row, 1, body)
+        else:
+            ws.label(row, 1, text)
+        row += 1
+    return ws
+
+
+def _chart_sheet(layout: Layout, chart: Chart) -> SheetPlan:
+    """A chart sheet: a scatter chart of table columns against the table's first column."""
+    model = layout.model
+    if chart.per_preset:
+        series_of = [(p, t, c) for t, c in chart.series for p in model.comparison]
+    else:
+        series_of = [(None, t, c) for t, c in chart.series]
+    series = []
+    for preset, table, column in series_of:
+        sheet = layout.sheet_of(table) if preset is None else layout.preset_sheets[(preset, table)]
+        rows = layout.table_rows[table]
+        first_col = model.table(table).columns[0].name
+        x_letter = layout.table_letters[table][first_col]
+        y_letter = layout.table_letters[table][column]
+        top, bottom = TABLE_HEADER_ROWS + 1, TABLE_HEADER_ROWS + rows
+        series.append(
+            {
+                "name": f"{sheet}: {column}" if preset is None else f"{preset}: {column}",
+                "categories": f"={quote_sheet(sheet)}!${x_letter}${top}:${x_letter}${bottom}",
+                "values": f"={quote_sheet(sheet)}!${y_letter}${top}:${y_letter}${bottom}",
+                "line": {"width": 1.5},
+            }
+        )
+    gridlines = {"visible": True, "line": {"color": "#E0E0E0"}}
+    y_axis: dict[str, Any] = {
+        "name": chart.y_title,
+        "major_gridlines": gridlines,
+        "num_format": "0E+0" if chart.log_y else "General",
+    }
+    if chart.log_y:
+        y_axis.update({"log_base": 10, "min": chart.y_min})
+    y_axis.update(chart.y_axis)
+    options = {
+        "title": {"name": chart.title},
+        "series": series,
+        "x_axis": {"name": chart.x_title, "major_gridlines": gridlines},
+        "y_axis": y_axis,
+        "legend": {"position": "bottom"},
+    }
+    return SheetPlan(chart.sheet, chart=options)

@@ -1,0 +1,98 @@
+"""House rules every registered model keeps, checked over the whole registry.
+
+A new model is held to the same rules as soon as it is registered: its
+parameters carry unit, description, source and bounds; its outputs are
+declared and land on the Summary sheet of its workbook plan; every formula
+cell of every committed workbook is a cell the plan owns; README's tables are
+what the solver computes today.
+"""
+
+from __future__ import annotations
+
+import math
+
+import openpyxl
+import pytest
+
+from pysie.excel.layout import SUMMARY
+from pysie.excel.plan import plan_workbook, solve_workbook
+from pysie.excel.reader import formula_text
+from pysie.models import MODELS
+from pysie.report import refresh_markdown, report
+from pysie.solver import solve
+from pysie.spec import OUTPUT_KINDS
+from pysie.templates import all_templates
+from tests.conftest import REPO
+
+MODEL_NAMES = list(MODELS)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_parameter_has_unit_description_source_and_bounds(name: str) -> None:
+    for p in MODELS[name].parameters:
+        assert p.unit.strip(), f"{name}.{p.name}: no unit"
+        assert p.description.strip(), f"{name}.{p.name}: no description"
+        assert p.source.strip(), f"{name}.{p.name}: no source"
+        assert p.lower is not None and p.upper is not None, f"{name}.{p.name}: bounds {p.bounds_text()}"
+        assert p.validate(p.default) == p.default, f"{name}.{p.name}: default outside its bounds"
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_output_is_declared_and_lands_on_the_summary(name: str) -> None:
+    model = MODELS[name]
+    plan = plan_workbook(model, solve_workbook(model, model.resolve()))
+    on_summary = {c.computes.variable for c in plan.formula_cells() if c.sheet == SUMMARY and c.computes}
+    for s in model.outputs:
+        assert s.unit.strip() and s.description.strip(), f"{name}.{s.name}: unit and description are needed"
+        assert s.kind in OUTPUT_KINDS
+        assert s.name in on_summary, f"{name}.{s.name} is not a formula on the Summary sheet"
+    result = report(solve(model, model.resolve()))
+    assert list(result["outputs"]) == [s.name for s in model.outputs]
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_no_output_is_a_number_where_the_workbook_shows_an_error(name: str) -> None:
+    """A report's None is exactly the solver's error (NaN): never a number for an error."""
+    model = MODELS[name]
+    solution = solve(model, model.resolve())
+    outputs = report(solution)["outputs"]
+    for s in model.outputs:
+        assert (outputs[s.name] is None) == (not math.isfinite(solution.value(s.name))), s.name
+
+
+@pytest.mark.parametrize("template", all_templates(REPO / "templates"), ids=lambda t: t.name)
+def test_every_formula_cell_of_a_committed_workbook_is_in_the_plan(template: object) -> None:
+    model = MODELS[template.model]  # type: ignore[attr-defined]
+    solved = solve_workbook(model, template.values())  # type: ignore[attr-defined]
+    owned = plan_workbook(model, solved, template=template.name).owned()  # type: ignore[attr-defined]
+    book = openpyxl.load_workbook(REPO / "workbooks" / template.filename, read_only=True)  # type: ignore[attr-defined]
+    try:
+        stray = []
+        for ws in book.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if formula_text(getattr(c, "value", None)) is None:
+                        continue
+                    planned = owned.get((ws.title, c.coordinate))
+                    if planned is None or planned.kind != "formula":
+                        stray.append(f"{ws.title}!{c.coordinate}")
+        assert not stray, f"formula cells the plan does not own: {stray[:5]}"
+    finally:
+        book.close()
+
+
+def test_readme_tables_are_what_the_solver_computes() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "<!-- table:" in readme
+    assert refresh_markdown(readme, MODELS) == readme, "README tables are stale: python -m pysie.report README.md"
+
+
+def test_a_changed_readme_number_is_caught() -> None:
+    """The README comparison can fail: a table with one number changed is stale."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- table:")
+    row = readme.index("\n|", readme.index("|---", start)) + 1
+    cells = readme[row : readme.index("\n", row)].split("|")
+    cells[2] = " 999.99 "
+    broken = readme[:row] + "|".join(cells) + readme[readme.index("\n", row) :]
+    assert refresh_markdown(broken, MODELS) != broken
