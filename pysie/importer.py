@@ -270,7 +270,7 @@ def sheet_structure(
             )
         rows = _formula_rows(book[table.sheet])
         step = float(inputs[table.step_from]) if table.step_from else 1.0
-        if rows and table.rows(inputs) != rows:
+        if rows and table.rows(inputs) != rows and isinstance(table.rows_from, str):
             as_built[table.rows_from] = (rows - 1) * step
             mismatched.setdefault(table.rows_from, []).append(
                 f"{table.sheet!r} has {rows} rows (up to {_fmt((rows - 1) * step)})"

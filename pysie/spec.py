@@ -444,7 +444,7 @@ class Model:
 
 def check_whole_steps(table: Table, values: Mapping[str, float]) -> None:
     """A table stepped by ``step_from`` must fit a whole number of steps in ``rows_from``."""
-    if table.step_from is None:
+    if table.step_from is None or isinstance(table.rows_from, int):
         return
     span, step = float(values[table.rows_from]), float(values[table.step_from])
     count = span / step

@@ -96,3 +96,55 @@ def test_a_changed_readme_number_is_caught() -> None:
     cells[2] = " 999.99 "
     broken = readme[:row] + "|".join(cells) + readme[readme.index("\n", row) :]
     assert refresh_markdown(broken, MODELS) != broken
+
+
+def _rule_accepts(rule: object, cell: str, value: float) -> bool:
+    """Does a data-validation rule accept ``value``? Custom rules are evaluated
+    by the formulas package (an engine pysie did not write); the built-in
+    comparisons by Excel's documented meaning of each operator."""
+    import formulas
+
+    kind = rule.type  # type: ignore[attr-defined]
+    if kind == "custom":
+        function = formulas.Parser().ast("=" + rule.formula1.lstrip("="))[1].compile()  # type: ignore[attr-defined]
+        assert [k.replace("$", "") for k in function.inputs] == [cell], function.inputs
+        return bool(function(value))
+    if kind == "whole" and value != int(value):
+        return False
+    low, high = float(rule.formula1), float(rule.formula2) if rule.formula2 is not None else None  # type: ignore[attr-defined]
+    operator = rule.operator or "between"  # type: ignore[attr-defined]
+    tests = {
+        "between": lambda v: low <= v <= high,  # type: ignore[operator]
+        "greaterThan": lambda v: v > low,
+        "greaterThanOrEqual": lambda v: v >= low,
+        "lessThan": lambda v: v < low,
+        "lessThanOrEqual": lambda v: v <= low,
+    }
+    return bool(tests[operator](value))
+
+
+@pytest.mark.parametrize("template", all_templates(REPO / "templates"), ids=lambda t: t.name)
+def test_input_validation_enforces_exactly_the_stated_bounds(template: object) -> None:
+    """Every input's data-validation rule accepts a value iff the parameter's
+    bounds (the ones its message states) do, at and around each bound."""
+    model = MODELS[template.model]  # type: ignore[attr-defined]
+    book = openpyxl.load_workbook(REPO / "workbooks" / template.filename)  # type: ignore[attr-defined]
+    ws = book["Inputs"]
+    for p in model.parameters:
+        ((sheet, ref),) = book.defined_names[p.name].destinations
+        cell = ref.replace("$", "")
+        (rule,) = [dv for dv in ws.data_validations.dataValidation if cell in dv.sqref]
+        probes = [p.default]
+        for bound in (p.lower, p.upper):
+            if bound is not None:
+                step = max(abs(bound) * 1e-6, 1e-9 if not p.integer else 1.0)
+                probes += [bound, bound - step, bound + step]
+        if p.integer:
+            probes.append(p.default + 0.5)
+        for value in probes:
+            try:
+                p.validate(value)
+                allowed = True
+            except ValueError:
+                allowed = False
+            assert _rule_accepts(rule, cell, value) == allowed, f"{p.name} ({cell}) = {value!r}: rule {rule.type}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pysie.excel.layout import Layout
@@ -18,12 +19,29 @@ HOW_TO = (
 )
 
 
+def readable_lines(text: str) -> Iterator[str]:
+    """A docstring as rows a person reads: one paragraph, bullet or equation
+    per row, without reStructuredText markup (````x```` becomes ``x``)."""
+    for paragraph in text.strip().split("\n\n"):
+        lines = [line.rstrip() for line in paragraph.splitlines() if line.strip()]
+        items: list[list[str]] = []
+        for line in lines:
+            stripped = line.strip()
+            starts_item = stripped.startswith(("* ", "- ")) or line.startswith("    ") and not items
+            if starts_item or not items or (line.startswith("    ") and not line.startswith("      ")):
+                items.append([stripped])
+            else:
+                items[-1].append(stripped)
+        for item in items:
+            yield re.sub(r"``([^`]*)``", r"\1", " ".join(item)).replace("::", ":")
+
+
 def docs_lines(layout: Layout) -> Iterator[Line]:
     """(kind, text) lines: kind is 'heading', 'pair' (name, text) or 'text'."""
     m = layout.model
     yield "heading", "What this workbook is"
-    for paragraph in m.summary.strip().split("\n\n"):
-        yield "text", " ".join(line.strip() for line in paragraph.splitlines())
+    for line in readable_lines(m.summary):
+        yield "text", line
     yield "heading", "Sources"
     for source in m.sources:
         yield "text", source
@@ -33,7 +51,7 @@ def docs_lines(layout: Layout) -> Iterator[Line]:
     for table in m.tables:
         yield "heading", f"Sheet '{table.sheet}': {table.description}"
         for column in table.columns:
-            if column.is_data:
+            if column.data is not None:
                 yield (
                     "pair",
                     (

@@ -47,7 +47,7 @@ from pysie.excel.layout import (
     absolute,
     quote_sheet,
 )
-from pysie.excel.printer import Where, formula
+from pysie.excel.printer import Where, formula, number
 from pysie.expr import Call, Col, Expr
 from pysie.solver import Solution, solve, solve_presets
 from pysie.spec import Chart, Model, Parameter, Scalar, Snapshot
@@ -267,8 +267,11 @@ def param_format(p: Parameter) -> str:
     return "General"
 
 
-def validation(p: Parameter) -> dict[str, Any]:
-    """The data-validation rule of an input cell: exactly its bounds."""
+def validation(p: Parameter, cell: str) -> dict[str, Any]:
+    """The data-validation rule of input ``cell``: exactly the bounds its message
+    states. Closed or one-sided bounds use Excel's own comparisons; a bound
+    open at one end and closed at the other (``(0, 1e+06]``) needs a custom
+    rule, ``=AND(B9>0,B9<=1000000)``."""
     kind = "integer" if p.integer else "decimal"
     message = f"{p.name}: a {'whole ' if p.integer else ''}number in {p.bounds_text()} {p.unit}".strip()
     rule: dict[str, Any] = {
@@ -278,7 +281,13 @@ def validation(p: Parameter) -> dict[str, Any]:
         "input_message": p.description[:255],
         "input_title": p.name[:32],
     }
-    if p.lower is not None and p.upper is not None and not (p.lower_open or p.upper_open):
+    if p.lower is not None and p.upper is not None and (p.lower_open or p.upper_open):
+        tests = [f"ISNUMBER({cell})", f"{cell}{'>' if p.lower_open else '>='}{number(p.lower)}"]
+        tests.append(f"{cell}{'<' if p.upper_open else '<='}{number(p.upper)}")
+        if p.integer:
+            tests.append(f"{cell}=INT({cell})")
+        rule.update({"validate": "custom", "value": f"=AND({','.join(tests)})"})
+    elif p.lower is not None and p.upper is not None:
         rule.update({"criteria": "between", "minimum": p.lower, "maximum": p.upper})
     elif p.lower is not None:
         rule.update({"criteria": ">" if p.lower_open else ">=", "value": p.lower})
@@ -313,7 +322,7 @@ def _inputs_sheet(layout: Layout, solution: Solution) -> SheetPlan:
         ws.label(r, 3, p.description + (" (structural)" if p.structural else ""))
         ws.label(r, 4, p.bounds_text())
         ws.label(r, 5, p.source)
-        ws.validations.append((r, 1, validation(p)))
+        ws.validations.append((r, 1, validation(p, f"B{r + 1}")))
     ws.label(layout.derived_header_row - 1, 0, "Derived inputs (formulas)", "header")
     for col in range(1, len(SCALAR_COLUMNS)):
         ws.label(layout.derived_header_row - 1, col, "", "header")
@@ -464,7 +473,7 @@ def _compare_sheet(layout: Layout, presets: Solution) -> SheetPlan:
         ws.label(row, 0, name, "bold")
         for i, _ in enumerate(model.comparison):
             ws.add(row, 1 + i, "input", float(presets.values[name][i]), "input", param_format(p))
-            ws.validations.append((row, 1 + i, validation(p)))
+            ws.validations.append((row, 1 + i, validation(p, f"{get_column_letter(2 + i)}{row + 1}")))
         ws.label(row, after, p.unit)
         ws.label(row, after + 1, p.description)
     ws.label(layout.compare_results_row - 1, 0, "Results (formulas over each preset's sheet)", "header")
@@ -534,7 +543,8 @@ def _docs_sheet(layout: Layout, template: str, template_version: int) -> SheetPl
             ws.label(row, 0, text, "header")
             ws.label(row, 1, "", "header")
         elif kind == "pair":
-            name, body = text  # type: ignore[misc]
+            assert isinstance(text, tuple)
+            name, body = text
             ws.label(row, 0, name, "bold")
             ws.label(row, 1, body)
         else:
@@ -546,6 +556,7 @@ def _docs_sheet(layout: Layout, template: str, template_version: int) -> SheetPl
 def _chart_sheet(layout: Layout, chart: Chart) -> SheetPlan:
     """A chart sheet: a scatter chart of table columns against the table's first column."""
     model = layout.model
+    series_of: list[tuple[str | None, str, str]]
     if chart.per_preset:
         series_of = [(p, t, c) for t, c in chart.series for p in model.comparison]
     else:

@@ -201,7 +201,7 @@ class _SheetParser:
         if kind == "array":
             return ArrayFormula(ref=formula.get("ref"), text=value)
         if kind == "shared":
-            idx = formula.get("si")
+            idx = formula.get("si", "")
             if idx in self.shared:
                 return self.shared[idx].translate_formula(coordinate)
             if value != "=":

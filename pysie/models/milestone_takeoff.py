@@ -101,8 +101,8 @@ def _p(name: str, default: float, unit: str, description: str, source: str = SOU
     return Parameter(name, default, unit, description, source, **kw)
 
 
-POSITIVE = {"lower": 0, "lower_open": True}
-SWITCH = {"lower": 0, "upper": 1, "integer": True}
+POSITIVE: dict[str, Any] = {"lower": 0, "lower_open": True}
+SWITCH: dict[str, Any] = {"lower": 0, "upper": 1, "integer": True}
 
 PARAMETERS = (
     _p(

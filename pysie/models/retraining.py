@@ -424,7 +424,7 @@ OUTPUTS = (
 lam = Name("parallelisation_exponent")
 _q = Name("theory_doubling_time_exponent")
 _N = Name("theory_doublings_before_pace_doubles")
-CHECKS = (
+CHECKS: tuple[Scalar, ...] = (
     Scalar(
         "theory_doublings_before_pace_doubles",
         theory.doublings_before_pace_doubles(r, lam),
@@ -485,7 +485,7 @@ CHECKS = (
 
 CHECKS = tuple(replace(c, report_as=("theory", c.name)) for c in CHECKS)
 
-PRESETS = {
+PRESETS: dict[str, dict[str, float]] = {
     "note-default": {"research_returns": 1.5, "initial_doubling_days": 35, "initial_training_days": 100},
     "N4.3": {"research_returns": 1.3, "initial_doubling_days": 42, "initial_training_days": 100},
     "N3": {"research_returns": 1.5, "initial_doubling_days": 36, "initial_training_days": 100},
