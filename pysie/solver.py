@@ -17,8 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie import fastpath
+from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
 from pysie.spec import Model, Scalar, Table, broadcast_parameters
 
