@@ -42,7 +42,7 @@ import numpy as np
 
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
-from pysie.spec import Table
+from pysie.spec import Model, Table
 
 _NAN = math.nan
 _INF = math.inf
@@ -186,6 +186,14 @@ class _Gen:
         self.memo: dict[Expr, str] = {}
         self.row = "0"
         self.checked: set[str] = set()
+        self.mask: str | None = None  # arrays: the scenarios a branch is computed for
+        self.ring: frozenset[str] = frozenset()  # columns kept for two rows only (t and t-1)
+
+    def index(self, name: str, lag: int) -> str:
+        """The row index of column ``name``, ``lag`` rows back, in this phase."""
+        if name in self.ring and self.row != "0":
+            return "cur" if lag == 0 else "prv"
+        return f"{self.row}-{lag}" if lag else self.row
 
     def temp(self) -> str:
         self.counter[0] += 1
@@ -197,12 +205,20 @@ class _Gen:
             return repr(float(expr.value))
         if isinstance(expr, Name):
             return f"n_{_ident(expr.name)}"
+        if isinstance(expr, (Col, Cell)) and not self.scalar and expr in self.memo:
+            return self.memo[expr]
         if isinstance(expr, Col):
-            ref = f"c_{_ident(expr.name)}[{row}-{expr.lag}]" if expr.lag else f"c_{_ident(expr.name)}[{row}]"
-            return ref if self.scalar else self.bind(ref)
+            ref = f"c_{_ident(expr.name)}[{self.index(expr.name, expr.lag)}]"
+            if self.scalar:
+                return ref
+            self.memo[expr] = self.bind(ref)
+            return self.memo[expr]
         if isinstance(expr, Cell):
             ref = f"c_{_ident(expr.name)}[{expr.row}]"
-            return ref if self.scalar else self.bind(ref)
+            if self.scalar:
+                return ref
+            self.memo[expr] = self.bind(ref)
+            return self.memo[expr]
         if isinstance(expr, Range):
             return f"r_{_ident(expr.table)}__{_ident(expr.name)}"
         return None
@@ -321,6 +337,25 @@ class _Gen:
         v = self.value(expr)
         return self.bind(f"np.not_equal({v}, 0.0)"), [v]
 
+    def lazy(self, expr: Expr, mask: str, taken: bool) -> str:
+        """A branch of IF computed only for the scenarios that take it, where it
+        holds an expensive operation (LN, EXP, ^): those run with numpy's
+        ``where=``; the other scenarios hold garbage that IF never picks, so
+        nothing computed inside is reused outside the branch."""
+        if expr in self.memo or self.leaf_or_none(expr) or not _costly(expr):
+            return self.value(expr)
+        branch = mask if taken else self.bind(f"np.logical_not({mask})")
+        if self.mask is not None:
+            branch = self.bind(f"np.logical_and({self.mask}, {branch})")
+        saved_memo, saved_mask = dict(self.memo), self.mask
+        self.mask = branch
+        name = self.value(expr)
+        self.memo, self.mask = saved_memo, saved_mask
+        return name
+
+    def leaf_or_none(self, expr: Expr) -> bool:
+        return isinstance(expr, (Const, Name, Range)) or _invariant(expr)
+
     def vector_call(self, expr: Call) -> str:
         op, args = expr.op, expr.args
         if op == "if":
@@ -332,7 +367,8 @@ class _Gen:
                     else self.value(args[0])
                 )
             mask, operands = self.condition(args[0])
-            name = self.bind(f"np.where({mask}, {self.value(then)}, {self.value(otherwise)})")
+            picked = self.lazy(then, mask, True), self.lazy(otherwise, mask, False)
+            name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
             self.guard(name, operands)
             return name
         if op in _NP_COMPARISONS or op == "isnumber":
@@ -341,6 +377,13 @@ class _Gen:
             self.guard(name, operands)
             return name
         a = [self.value(x) for x in args]
+        if self.mask is not None and op in _MASKED:
+            name = self.bind(f"_masked({_MASKED[op]}, {self.mask}, {', '.join(a)})")
+            if op == "exp":
+                self.guard(name, [a[0]])
+            elif op == "pow":
+                self.pow_guard(name, a)
+            return name
         simple = {
             "add": "np.add({0}, {1})",
             "sub": "np.subtract({0}, {1})",
@@ -368,21 +411,40 @@ class _Gen:
             return name
         if op == "pow":
             name = self.bind(f"np.power({a[0]}, {a[1]})")
-            self.guard(name, a)
-            if not any(_is_literal(x) and float(x) != 0 for x in a):  # 0^0 is an error
-                constant = [x for x in a if x.startswith(("n_", "h"))]
-                check = f"{name} = _zero_to_zero({name}, {a[0]}, {a[1]})"
-                if constant:  # a constant exponent or base that is never 0: no 0^0 in any row
-                    flag = f"z_{constant[0]}"
-                    if flag not in self.checked:
-                        self.prologue.append(f"{flag} = bool(np.any(np.equal({constant[0]}, 0)))")
-                        self.checked.add(flag)
-                    check = f"if {flag}: {check}"
-                self.body.append(check)
+            self.pow_guard(name, a)
             return name
         if op == "iferror":
             return self.bind(f"np.where(np.isfinite({a[0]}), {a[0]}, {a[1]})")
         return self.bind(f"f_{op}({', '.join(a)})")  # the numpy primitive
+
+    def pow_guard(self, name: str, a: list[str]) -> None:
+        """``a^b`` is an error where a or b is, and at 0^0."""
+        self.guard(name, a)
+        if not any(_is_literal(x) and float(x) != 0 for x in a):  # 0^0 is an error
+            constant = [x for x in a if x.startswith(("n_", "h"))]
+            check = f"{name} = _zero_to_zero({name}, {a[0]}, {a[1]})"
+            if constant:  # a constant exponent or base that is never 0: no 0^0 in any row
+                flag = f"z_{constant[0]}"
+                if flag not in self.checked:
+                    self.prologue.append(f"{flag} = bool(np.any(np.equal({constant[0]}, 0)))")
+                    self.checked.add(flag)
+                check = f"if {flag}: {check}"
+            self.body.append(check)
+
+
+#: operations worth computing only where an IF branch needs them
+_MASKED = {"ln": "np.log", "log10": "np.log10", "exp": "np.exp", "pow": "np.power"}
+
+
+def _costly(expr: Expr) -> bool:
+    return any(isinstance(n, Call) and n.op in _MASKED and not _invariant(n) for n in expr.walk())
+
+
+def _masked(fn: Callable[..., Any], mask: np.ndarray, *args: Any) -> np.ndarray:
+    """``fn(*args)`` where ``mask`` is True; anything elsewhere."""
+    out = np.empty(mask.shape)
+    fn(*args, out=out, where=mask)
+    return out
 
 
 def _is_literal(code: str) -> bool:
@@ -409,8 +471,10 @@ def _to_float(value: Any) -> float:
 
 
 @lru_cache(maxsize=128)
-def _compiled(table: Table, scalar: bool) -> tuple[Callable[..., None], str]:
-    """Generate and compile the fast row loop of ``table`` once per mode."""
+def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str]:
+    """Generate and compile the fast row loop of ``table`` once per mode;
+    columns in ``ring`` are stored for the current and previous row only
+    (arrays of two rows, row t at index t & 1)."""
     from pysie.solver import row_order
 
     exprs = [e for c in table.columns for e in (c.first, c.next)]
@@ -429,15 +493,19 @@ def _compiled(table: Table, scalar: bool) -> tuple[Callable[..., None], str]:
 
     def phase(first: bool, row: str) -> list[str]:
         gen = _Gen(scalar, prologue, hoisted, counter)
-        gen.row = row
+        gen.row, gen.ring = row, ring
         for name in row_order(table, first=first):
             column = table.column(name)
-            gen.body.append(f"c_{_ident(name)}[{row}] = {gen.value(column.first if first else column.next)}")
+            value = gen.value(column.first if first else column.next)
+            gen.body.append(f"c_{_ident(name)}[{gen.index(name, 0)}] = {value}")
+            if not scalar and not _is_literal(value):
+                gen.memo[Col(name)] = value  # later cells of this row read it without indexing
         return gen.body
 
     row0, row_t = phase(True, "0"), phase(False, "t")
     lines = head + [f"    {line}" for line in prologue] + [f"    {line}" for line in row0]
     lines.append("    for t in range(1, rows):")
+    lines += ["        cur = t & 1", "        prv = cur ^ 1"] if ring else []
     lines += [f"        {line}" for line in row_t]
     source = "\n".join(lines)
     namespace: dict[str, object] = {
@@ -446,6 +514,7 @@ def _compiled(table: Table, scalar: bool) -> tuple[Callable[..., None], str]:
         "_via_numpy": _via_numpy,
         "_to_float": _to_float,
         "_zero_to_zero": _zero_to_zero,
+        "_masked": _masked,
         **{f"s_{op}": fn for op, fn in _SCALAR.items()},
         **{f"f_{op}": p.numpy for op, p in PRIMITIVES.items()},
     }
@@ -458,6 +527,38 @@ def table_source(table: Table, scalar: bool = False) -> str:
     return _compiled(table, scalar)[1]
 
 
+def read_columns(model: Model) -> dict[str, frozenset[str]]:
+    """Per table, the columns whose every row may be read after the row
+    loop (by a result, a check or a later table through a whole-column
+    reference) or inside it (a fixed cell, or a reference more than one row
+    back); the others are needed only for the row being computed and the one
+    before it."""
+    exprs = [s.expr for s in model.scalars] + [e for t in model.tables for c in t.columns for e in (c.first, c.next)]
+    ranges = {(n.table, n.name) for e in exprs for n in e.walk() if isinstance(n, Range)}
+    read = {}
+    for table in model.tables:
+        own = [e for c in table.columns for e in (c.first, c.next)]
+        cells = {n.name for e in own for n in e.walk() if isinstance(n, Cell) or (isinstance(n, Col) and n.lag > 1)}
+        stored = {c.name for c in table.columns if c.is_data}
+        read[table.name] = frozenset({c for t, c in ranges if t == table.name} | cells | stored)
+    return read
+
+
+class Buffers:
+    """Column arrays kept from one chunk of scenarios to the next: fresh memory
+    costs a page fault per 4 KiB on first write, as much as the arithmetic.
+    ``get`` returns a (rows, n) view of an array of at least n columns."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, table: str, column: str, rows: int, n: int) -> np.ndarray:
+        array = self.arrays.get((table, column))
+        if array is None or array.shape[0] != rows or array.shape[1] < n:
+            array = self.arrays[(table, column)] = np.empty((rows, n))
+        return array[:, :n]
+
+
 def solve_table(
     table: Table,
     names: Mapping[str, np.ndarray],
@@ -465,10 +566,16 @@ def solve_table(
     structural: Mapping[str, float],
     n: int,
     keep_tables: bool = True,
+    keep: frozenset[str] | None = None,
+    buffers: Buffers | None = None,
 ) -> dict[str, np.ndarray]:
     """Fill stored-value columns, then run the fast row loop (floats for one
     scenario, arrays for many; tables whose rows are independent are computed
-    whole columns at a time by the reference loop)."""
+    whole columns at a time by the reference loop).
+
+    With ``keep`` (a set of column names), the other columns are stored for
+    two rows only and hold no trajectory; with ``buffers`` the arrays are
+    reused from the last call (and overwritten by the next)."""
     from pysie import solver
 
     if table.independent_rows:
@@ -484,12 +591,15 @@ def solve_table(
         solve_rows(names, lists, rows, functions, tables)
         columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
     else:
-        solve_rows, _ = _compiled(table, False)
-        columns = {c.name: np.empty((rows, n)) for c in table.columns}
+        ring = frozenset() if keep is None else frozenset(c.name for c in table.columns if c.name not in keep)
+        solve_rows, _ = _compiled(table, False, ring)
+        pool = buffers or Buffers()
+        columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
         for c in table.columns:
             if c.data is not None:
                 columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
         solve_rows(names, columns, rows, functions, tables)
+        columns = {name: values for name, values in columns.items() if name not in ring}
     if keep_tables:
         for values in columns.values():
             np.copyto(values, np.nan, where=~np.isfinite(values))

@@ -66,12 +66,21 @@ def solve(model: Model, parameters: Mapping[str, object], reference: bool = Fals
     return _solve(model, parameters, "reference" if reference else "fast", keep_tables=True)
 
 
-def _solve(model: Model, parameters: Mapping[str, object], engine: str, keep_tables: bool) -> Solution:
-    """``engine`` is "reference" or "fast". Without ``keep_tables`` the
-    trajectories are left as computed (errors may be inf or NaN, which every
-    primitive treats alike): the results are the same, without a pass over them."""
+def _solve(
+    model: Model,
+    parameters: Mapping[str, object],
+    engine: str,
+    keep_tables: bool,
+    buffers: fastpath.Buffers | None = None,
+) -> Solution:
+    """``engine`` is "reference" or "fast". Without ``keep_tables`` only the
+    columns that results read keep their trajectories, left as computed
+    (errors may be inf or NaN, which every primitive treats alike): the results
+    are the same, without the memory or a pass over it. ``buffers`` reuses the
+    arrays of an earlier call (see :class:`pysie.fastpath.Buffers`)."""
     values, n = broadcast_parameters(model, parameters)
     structural = {p.name: float(values[p.name][0]) for p in model.parameters if p.structural}
+    keep = None if keep_tables or engine == "reference" else fastpath.read_columns(model)
     with np.errstate(all="ignore"):
         for scalar in _ordered(model.derived):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, {}), n)
@@ -80,7 +89,16 @@ def _solve(model: Model, parameters: Mapping[str, object], engine: str, keep_tab
             if engine == "reference":
                 tables[table.name] = _solve_table(table, values, tables, structural, n)
             else:
-                tables[table.name] = fastpath.solve_table(table, values, tables, structural, n, keep_tables)
+                tables[table.name] = fastpath.solve_table(
+                    table,
+                    values,
+                    tables,
+                    structural,
+                    n,
+                    keep_tables,
+                    None if keep is None else keep[table.name],
+                    buffers,
+                )
         for scalar in _ordered(model.outputs + model.checks):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, tables), n)
     return Solution(model, values, tables, n)
@@ -225,23 +243,31 @@ def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 1
     """Parameters, derived inputs and results (no trajectories) for many
     scenarios, solved ``chunk`` scenarios at a time so that memory stays
     bounded (a full solution of 10,000 retraining scenarios holds ~2.5 GB of
-    trajectories; this keeps a few hundred MB)."""
+    trajectories; this keeps only the columns results read, in arrays reused
+    from chunk to chunk: about 100 MB for chunks of 1,000)."""
     values, n = broadcast_parameters(model, parameters)
+    buffers = fastpath.Buffers()
     parts: list[dict[str, np.ndarray]] = []
     for start in range(0, n, chunk):
         piece = {name: array[start : start + chunk] for name, array in values.items()}
-        parts.append(_solve(model, piece, "fast", keep_tables=False).values)
+        parts.append(_solve(model, piece, "fast", keep_tables=False, buffers=buffers).values)
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
-def iter_solutions(model: Model, parameters: Mapping[str, object], chunk: int = 1000) -> Iterator[Solution]:
+def iter_solutions(
+    model: Model, parameters: Mapping[str, object], chunk: int = 1000, reuse: bool = False
+) -> Iterator[Solution]:
     """Full solutions (trajectories included) of ``chunk`` scenarios at a time,
     in order: scenario i of the whole is scenario i - k chunk of the k-th
     piece. Memory stays at one piece (about 0.26 GB per 1,000 retraining
-    scenarios) however many scenarios there are."""
+    scenarios) however many scenarios there are. With ``reuse`` every piece's
+    trajectories live in the same arrays, overwritten by the next piece (copy
+    what you keep): no fresh memory after the first piece."""
     values, n = broadcast_parameters(model, parameters)
+    buffers = fastpath.Buffers() if reuse else None
     for start in range(0, n, chunk):
-        yield solve(model, {name: array[start : start + chunk] for name, array in values.items()})
+        piece = {name: array[start : start + chunk] for name, array in values.items()}
+        yield _solve(model, piece, "fast", keep_tables=True, buffers=buffers)
 
 
 def solve_presets(

@@ -135,6 +135,11 @@ def test_results_only_and_streamed_solutions_same_as_reference() -> None:
     for table, columns in reference.tables.items():
         joined = {c: np.concatenate([p.tables[table][c] for p in pieces], axis=1) for c in columns}
         assert mismatches(joined, columns, f"{table}.") == []
+    # reused arrays: each piece is right while it is the current one
+    for k, piece in enumerate(iter_solutions(model, values, chunk=16, reuse=True)):
+        part = slice(16 * k, 16 * k + piece.scenarios)
+        for table, columns in reference.tables.items():
+            assert mismatches(piece.tables[table], {c: v[:, part] for c, v in columns.items()}, f"{table}.") == []
 
 
 def test_trajectories_store_errors_as_nan() -> None:
