@@ -275,11 +275,12 @@ class _Gen:
         if op == "abs":
             return self.bind(f"abs({a[0]})")
         if op in _COMPARISONS:
-            return self.bind(
-                f"(_NAN if {a[0]} - {a[0]} != 0 or {a[1]} - {a[1]} != 0 else float({a[0]} {_COMPARISONS[op]} {a[1]}))"
-            )
+            test = f"{a[0]} {_COMPARISONS[op]} {a[1]}"
+            return self.bind(f"(_NAN if {a[0]} - {a[0]} != 0 or {a[1]} - {a[1]} != 0 else (1.0 if {test} else 0.0))")
         if op == "isnumber":
             return self.bind(f"(1.0 if {a[0]} - {a[0]} == 0 else 0.0)")
+        if op == "iserror":
+            return self.bind(f"(0.0 if {a[0]} - {a[0]} == 0 else 1.0)")
         if op == "na":
             return "_NAN"
         if op in _SCALAR:
@@ -592,13 +593,16 @@ def solve_table(
         columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
     else:
         ring = frozenset() if keep is None else frozenset(c.name for c in table.columns if c.name not in keep)
-        solve_rows, _ = _compiled(table, False, ring)
         pool = buffers or Buffers()
         columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
         for c in table.columns:
             if c.data is not None:
                 columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
-        solve_rows(names, columns, rows, functions, tables)
+        from pysie import jit
+
+        if not (jit.enabled() and jit.solve_rows(table, ring, names, columns, rows, n)):
+            solve_rows, _ = _compiled(table, False, ring)
+            solve_rows(names, columns, rows, functions, tables)
         columns = {name: values for name, values in columns.items() if name not in ring}
     if keep_tables:
         for values in columns.values():

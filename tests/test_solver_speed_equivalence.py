@@ -229,3 +229,34 @@ def test_every_operation_on_special_values(p_value: float) -> None:
     assert compare(solve(model, one), solve(model, one, reference=True)) == []  # floats
     many = {"p": np.array([p_value, 2.0, math.nan])}
     assert compare(solve(model, many), solve(model, many, reference=True)) == []  # arrays
+
+
+# --- the optional compiled loop (numba), where it is installed ---------------------
+
+
+@pytest.fixture
+def jit_on(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    pytest.importorskip("numba")
+    monkeypatch.setenv("PYSIE_JIT", "1")
+    monkeypatch.setenv("PYSIE_JIT_CACHE", str(tmp_path_factory.getbasetemp() / "jit"))
+
+
+@pytest.mark.usefixtures("jit_on")
+@pytest.mark.parametrize("model_name", list(MODELS))
+def test_compiled_loop_same_as_reference(model_name: str) -> None:
+    model = MODELS[model_name]
+    scenarios = list(_random_scenarios(model, 16, seed=1 + len(model_name)))
+    scenarios += [model.resolve(q) for q in model.presets]
+    stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+    assert compare(solve(model, stacked), solve(model, stacked, reference=True)) == []
+    assert mismatches(solve_scalars(model, stacked, chunk=7), solve(model, stacked, reference=True).values, "") == []
+
+
+@pytest.mark.usefixtures("jit_on")
+def test_compiled_loop_on_special_values() -> None:
+    from pysie import jit
+
+    model = _special_model()
+    assert jit.compiled(model.tables[0]) is not None  # every operation of the table compiles
+    many = {"p": np.array([2.0, 0.0, -1.0, 1e308, math.inf, math.nan])}
+    assert compare(solve(model, many), solve(model, many, reference=True)) == []
