@@ -8,16 +8,25 @@ warm-up call (which generates and compiles the row loops; its time is the
 "first call" column). The machine's load (``uptime``) is printed before and
 after: CPU seconds are the steadier figure on a shared machine.
 
-    python benchmarks/bench_solver.py [--repeat 5] [--scenarios 10000]
+    python benchmarks/bench_solver.py [--repeat 5] [--scenarios 10000] [--no-jit]
+
+Solvers: "old" is the reference loop (``solve(..., reference=True)``; for
+results only the previous ``solve_scalars``: it, 1,000 scenarios at a time);
+"new" the fast numpy / Python-float loops; "jit" the same with numba
+(``PYSIE_JIT=1``, where numba is installed), timed with its compiled code
+cached (the compile time is printed first, measured into an empty cache).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 SETUP = """
@@ -81,10 +90,11 @@ print(json.dumps({{"seconds": walls[len(walls) // 2], "cpu": cpus[len(cpus) // 2
 """
 
 
-def run_case(statement: str, scenarios: int, in_process: bool) -> dict[str, float]:
+def run_case(statement: str, scenarios: int, in_process: bool, env: dict[str, str] | None = None) -> dict[str, float]:
     code = SETUP.format(scenarios=scenarios) + textwrap.dedent(TIMER.format(statement=statement, in_process=in_process))
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    environment = {**os.environ, **(env or {})}
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=environment)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def baseline_mb(scenarios: int) -> float:
@@ -100,18 +110,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per case (default 5)")
     parser.add_argument("--scenarios", type=int, default=10_000)
+    parser.add_argument("--no-jit", action="store_true", help="skip the numba rows even where numba is installed")
     args = parser.parse_args()
+    variants: dict[str, dict[str, str] | None] = {"old": None, "new": None}
+    if not args.no_jit and importlib.util.find_spec("numba") is not None:
+        variants["jit"] = {"PYSIE_JIT": "1", "PYSIE_JIT_CACHE": tempfile.mkdtemp(prefix="pysie-jit-")}
     print(f"load before: {uptime()}")
     print(f"peak MB of a process that only imports and sets up: {baseline_mb(args.scenarios):.0f}")
-    print(
-        f"{'case':<44} {'solver':<4} {'median s':>9} {'cpu s':>8} {'first s':>8} {'peak MB':>8}  {'speed-up (cpu)':>14}"
-    )
+    if "jit" in variants:
+        # compile into an empty cache (the compile time), then every timed run loads the compiled code
+        results_only, full = CASES["{n} scenarios, results only"][1], CASES["{n} scenarios, full trajectories"][1]
+        cold = run_case(results_only, args.scenarios, False, variants["jit"])
+        warm = run_case(results_only, args.scenarios, False, variants["jit"])
+        run_case(full, args.scenarios, False, variants["jit"])
+        print(
+            f"numba, results only: empty cache {cold['seconds']:.2f} s (cpu {cold['cpu']:.2f}),"
+            f" compiled code cached {warm['seconds']:.2f} s (cpu {warm['cpu']:.2f})"
+        )
+    header = f"{'case':<44} {'solver':<6} {'median s':>9} {'cpu s':>8} {'first s':>8} {'peak MB':>8}"
+    print(f"{header}  {'speed-up (cpu)':>14}")
     for label, (old, new) in CASES.items():
         name = label.format(n=f"{args.scenarios:,}")
         in_process = label.startswith("one scenario")
         results = {}
-        for solver_name, statement in (("old", old), ("new", new)):
-            runs = [run_case(statement, args.scenarios, in_process) for _ in range(1 if in_process else args.repeat)]
+        for solver_name, env in variants.items():
+            if solver_name == "jit" and in_process:
+                continue  # one scenario always steps with Python floats
+            statement = old if solver_name == "old" else new
+            repeat = 1 if in_process else args.repeat
+            runs = [run_case(statement, args.scenarios, in_process, env) for _ in range(repeat)]
             results[solver_name] = {
                 "seconds": statistics.median(r["seconds"] for r in runs),
                 "cpu": statistics.median(r["cpu"] for r in runs),
@@ -119,10 +146,10 @@ def main() -> None:
                 "peak_mb": max(r["peak_mb"] for r in runs),
             }
         for solver_name, r in results.items():
-            speedup = results["old"]["cpu"] / r["cpu"] if solver_name == "new" else 1.0
+            speedup = results["old"]["cpu"] / r["cpu"]
             first = f"{r['first']:>8.3f}" if in_process else f"{'':>8}"
             figures = f"{r['seconds']:>9.3f} {r['cpu']:>8.3f} {first} {r['peak_mb']:>8.0f}"
-            print(f"{name:<44} {solver_name:<4} {figures}  {speedup:>13.1f}x", flush=True)
+            print(f"{name:<44} {solver_name:<6} {figures}  {speedup:>13.1f}x", flush=True)
     print(f"load after:  {uptime()}")
 
 
