@@ -1,0 +1,573 @@
+"""Probability distributions of parameters, for Monte Carlo and sensitivity.
+
+Every distribution is a frozen dataclass with a quantile function ``ppf(u)``
+(u in (0, 1)), its ``median``, ``p10`` and ``p90``, the ``support`` it can take
+and a ``source`` string saying where it comes from. Sampling goes through the
+quantile function: a uniform (or, with correlations, a Gaussian-copula
+uniform) u becomes ``ppf(u)``, so rank correlations carry over to every
+marginal unchanged.
+
+Kinds (the text of :func:`parse_spec` in brackets):
+
+* ``Lognormal(p10, p90)`` [``lognormal:P10:P90``]: ln X ~ N(mu, sigma) with
+  mu = (ln P10 + ln P90) / 2, sigma = (ln P90 - ln P10) / (2 z_0.9),
+  z_0.9 = Phi^-1(0.9) = 1.28155... (the "80% interval" of AI 2027's takeoff
+  forecast, which rounds z_0.9 to 1.2816).
+* ``LogUniform(lo, hi)`` [``loguniform:LO:HI``]: ln X uniform on [ln lo, ln hi].
+* ``Uniform(lo, hi)`` [``uniform:LO:HI``]: X = lo + u (hi - lo).
+* ``Normal(mean, sd)`` [``normal:MEAN:SD``]: X = mean + sd Phi^-1(u).
+* ``Fixed(value)`` [``fixed:V``]: always ``value``.
+* ``PointMass(probability, value, rest)``: ``value`` with that probability,
+  otherwise drawn from ``rest`` (AI 2027: the SC->SAR gap is 0 with
+  probability 0.15, else lognormal). Its ``ppf`` is the true quantile function
+  of the mixture, so it stays monotone and the copula's ranks still apply.
+
+Bounds (:func:`bounded`): a parameter has bounds (lower, upper, open or
+closed). A distribution whose support is a bounded interval (uniform,
+loguniform, fixed, a point mass's value) must lie inside them, or it is
+refused with :class:`~pysie.spec.InputError`. A distribution with an unbounded
+tail (lognormal, normal) is **truncated** to the bounds, its quantile function
+renormalised to the mass inside (``Truncated``), provided its p10 and p90
+both lie inside; otherwise it is refused, since most of it would be cut away.
+
+Correlations (:class:`GaussianCopula`): rank (Spearman) correlations between
+named parameters. A Gaussian copula with Pearson correlation rho_p has
+Spearman rho_s = (6 / pi) arcsin(rho_p / 2), so the normal scores are
+correlated with rho_p = 2 sin(pi rho_s / 6) (Kruskal 1958).
+
+Reproducibility (:func:`sample`): draws come in fixed blocks of
+:data:`BLOCK` samples; block b is drawn from its own stream
+``SeedSequence(seed).spawn``'s b-th child (``SeedSequence(seed, spawn_key=(b,))``,
+PCG64), whatever chunk a caller asks for. So the same seed gives the same
+numbers on every machine, for any chunk size and any number of workers, and a
+worker can draw samples ``start:stop`` without drawing the ones before.
+Within a block the normal scores have shape (BLOCK, number of
+distributions), columns in the order the distributions are given.
+
+Example::
+
+    >>> from pysie.distributions import Lognormal, PointMass, GaussianCopula, parse_spec, sample
+    >>> dists = {
+    ...     "amr_sar_gap": Lognormal(1, 25, source="AI 2027 takeoff forecast"),
+    ...     "sc_sar_gap": PointMass(0.15, 0.0, Lognormal(1.5, 10)),
+    ...     "growth": parse_spec("uniform:0:0.5"),
+    ... }
+    >>> copula = GaussianCopula({("amr_sar_gap", "sc_sar_gap"): 0.8})
+    >>> draws = sample(dists, 10_000, seed=1, copula=copula)
+    >>> sorted(draws), draws["growth"].shape
+    (['amr_sar_gap', 'growth', 'sc_sar_gap'], (10000,))
+    >>> round(dists["amr_sar_gap"].median, 6)
+    5.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from pysie.spec import InputError
+
+#: samples per random block: block b always comes from the b-th child stream of the seed
+BLOCK = 1024
+
+#: the standard normal 90th percentile, Phi^-1(0.9)
+Z90 = float(ndtri(0.9))
+
+#: u is clipped into [U_MIN, U_MAX] before a quantile function sees it, so no draw is 0 or 1
+U_MIN = float(np.finfo(float).tiny)
+U_MAX = 1.0 - 2.0**-53
+
+
+@runtime_checkable
+class Distribution(Protocol):
+    """What every distribution offers."""
+
+    source: str
+
+    def ppf(self, u: np.ndarray) -> np.ndarray: ...
+
+    def cdf(self, x: np.ndarray) -> np.ndarray: ...
+
+    @property
+    def support(self) -> tuple[float, float]: ...
+
+    @property
+    def spec(self) -> str: ...
+
+
+class _Median:
+    """``quantile(q)`` and the median from ``ppf``."""
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def quantile(self, q: float) -> float:
+        return float(self.ppf(np.asarray([q], dtype=float))[0])
+
+    @property
+    def median(self) -> float:
+        return self.quantile(0.5)
+
+
+class _Quantiles(_Median):
+    """p10 and p90 from ``ppf`` (a lognormal stores them instead)."""
+
+    @property
+    def p10(self) -> float:
+        return self.quantile(0.1)
+
+    @property
+    def p90(self) -> float:
+        return self.quantile(0.9)
+
+
+def _finite(kind: str, **values: float) -> None:
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"{kind}: {key} must be a finite number, found {value!r}")
+
+
+@dataclass(frozen=True)
+class Lognormal(_Median):
+    """ln X ~ N(mu, sigma), given by its 10th and 90th percentiles (0 < p10 < p90)."""
+
+    p10: float
+    p90: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _finite("lognormal", p10=self.p10, p90=self.p90)
+        if self.p10 <= 0:
+            raise InputError(f"lognormal: p10 must be above 0, found {self.p10:g}")
+        if self.p10 >= self.p90:
+            raise InputError(f"lognormal: p10 ({self.p10:g}) must be below p90 ({self.p90:g})")
+
+    @property
+    def mu(self) -> float:
+        return (math.log(self.p10) + math.log(self.p90)) / 2
+
+    @property
+    def sigma(self) -> float:
+        return (math.log(self.p90) - math.log(self.p10)) / (2 * Z90)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.exp(self.mu + self.sigma * ndtri(np.asarray(u, dtype=float)))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, ndtr((np.log(np.where(x > 0, x, 1.0)) - self.mu) / self.sigma), 0.0)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    @property
+    def spec(self) -> str:
+        return f"lognormal:{self.p10:g}:{self.p90:g}"
+
+
+@dataclass(frozen=True)
+class LogUniform(_Quantiles):
+    """ln X uniform on [ln lo, ln hi] (0 < lo < hi)."""
+
+    lo: float
+    hi: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _finite("loguniform", lo=self.lo, hi=self.hi)
+        if self.lo <= 0:
+            raise InputError(f"loguniform: lo must be above 0, found {self.lo:g}")
+        if self.lo >= self.hi:
+            raise InputError(f"loguniform: lo ({self.lo:g}) must be below hi ({self.hi:g})")
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        a, b = math.log(self.lo), math.log(self.hi)
+        return np.exp(a + np.asarray(u, dtype=float) * (b - a))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        a, b = math.log(self.lo), math.log(self.hi)
+        return np.clip((np.log(np.clip(x, self.lo, self.hi)) - a) / (b - a), 0.0, 1.0)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.lo, self.hi)
+
+    @property
+    def spec(self) -> str:
+        return f"loguniform:{self.lo:g}:{self.hi:g}"
+
+
+@dataclass(frozen=True)
+class Uniform(_Quantiles):
+    """X uniform on [lo, hi] (lo < hi)."""
+
+    lo: float
+    hi: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _finite("uniform", lo=self.lo, hi=self.hi)
+        if self.lo >= self.hi:
+            raise InputError(f"uniform: lo ({self.lo:g}) must be below hi ({self.hi:g})")
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.lo + np.asarray(u, dtype=float) * (self.hi - self.lo)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((np.asarray(x, dtype=float) - self.lo) / (self.hi - self.lo), 0.0, 1.0)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.lo, self.hi)
+
+    @property
+    def spec(self) -> str:
+        return f"uniform:{self.lo:g}:{self.hi:g}"
+
+
+@dataclass(frozen=True)
+class Normal(_Quantiles):
+    """X ~ N(mean, sd), sd > 0."""
+
+    mean: float
+    sd: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _finite("normal", mean=self.mean, sd=self.sd)
+        if self.sd <= 0:
+            raise InputError(f"normal: sd must be above 0, found {self.sd:g}")
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.mean + self.sd * ndtri(np.asarray(u, dtype=float))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return ndtr((np.asarray(x, dtype=float) - self.mean) / self.sd)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (-math.inf, math.inf)
+
+    @property
+    def spec(self) -> str:
+        return f"normal:{self.mean:g}:{self.sd:g}"
+
+
+@dataclass(frozen=True)
+class Fixed(_Quantiles):
+    """Always ``value`` (a parameter held fixed in a Monte Carlo run)."""
+
+    value: float
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _finite("fixed", value=self.value)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), float(self.value))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=float) >= self.value).astype(float)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (float(self.value), float(self.value))
+
+    @property
+    def spec(self) -> str:
+        return f"fixed:{self.value:g}"
+
+
+@dataclass(frozen=True)
+class PointMass(_Quantiles):
+    """``value`` with ``probability``, else a draw from ``rest``.
+
+    Quantile function of the mixture F = p 1[x >= v] + (1 - p) G(x): with
+    a = (1 - p) G(v), Q(u) = G^-1(u / (1 - p)) for u < a, v for a <= u < a + p,
+    and G^-1((u - p) / (1 - p)) above. With v below ``rest``'s support (a zero
+    gap before a lognormal), the first p of u give v.
+    """
+
+    probability: float
+    value: float
+    rest: Distribution
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _finite("point mass", probability=self.probability, value=self.value)
+        if not 0 <= self.probability < 1:
+            raise InputError(f"point mass: probability must be in [0, 1), found {self.probability:g}")
+        if isinstance(self.rest, PointMass):
+            raise InputError("point mass: the rest cannot itself be a point mass")
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=float)
+        p = self.probability
+        a = (1 - p) * float(self.rest.cdf(np.asarray([self.value]))[0])
+        below = self.rest.ppf(np.clip(u / (1 - p), U_MIN, U_MAX))
+        above = self.rest.ppf(np.clip((u - p) / (1 - p), U_MIN, U_MAX))
+        return np.where(u < a, below, np.where(u < a + p, self.value, above))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return self.probability * (x >= self.value) + (1 - self.probability) * self.rest.cdf(x)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        lo, hi = self.rest.support
+        return (min(lo, self.value), max(hi, self.value))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.probability:g} at {self.value:g}, else {self.rest.spec}"
+
+
+@dataclass(frozen=True)
+class Truncated(_Quantiles):
+    """``dist`` conditioned on [lo, hi]: Q(u) = G^-1(G(lo) + u (G(hi) - G(lo))),
+    kept strictly inside an open bound."""
+
+    dist: Distribution
+    lo: float
+    hi: float
+    lo_open: bool = False
+    hi_open: bool = False
+
+    @property
+    def source(self) -> str:  # type: ignore[override]
+        return self.dist.source
+
+    def _mass(self) -> tuple[float, float]:
+        lo = 0.0 if self.lo == -math.inf else float(self.dist.cdf(np.asarray([self.lo]))[0])
+        hi = 1.0 if self.hi == math.inf else float(self.dist.cdf(np.asarray([self.hi]))[0])
+        return lo, hi
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        a, b = self._mass()
+        x = self.dist.ppf(np.clip(a + np.asarray(u, dtype=float) * (b - a), U_MIN, U_MAX))
+        low = math.nextafter(self.lo, math.inf) if self.lo_open else self.lo
+        high = math.nextafter(self.hi, -math.inf) if self.hi_open else self.hi
+        return np.clip(x, low, high)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        a, b = self._mass()
+        return np.clip((self.dist.cdf(x) - a) / (b - a), 0.0, 1.0)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        lo, hi = self.dist.support
+        return (max(lo, self.lo), min(hi, self.hi))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.dist.spec} truncated to [{self.lo:g}, {self.hi:g}]"
+
+
+# --- text form ----------------------------------------------------------------
+
+_KINDS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "lognormal": (Lognormal, ("P10", "P90")),
+    "loguniform": (LogUniform, ("LO", "HI")),
+    "uniform": (Uniform, ("LO", "HI")),
+    "normal": (Normal, ("MEAN", "SD")),
+    "fixed": (Fixed, ("V",)),
+}
+
+
+def parse_spec(text: str, name: str = "", source: str = "") -> Distribution:
+    """A distribution from ``lognormal:P10:P90``, ``loguniform:LO:HI``,
+    ``uniform:LO:HI``, ``normal:MEAN:SD`` or ``fixed:V``; :class:`InputError`
+    naming ``name`` (the parameter) and what is wrong otherwise."""
+    at = f"{name}: " if name else ""
+    kind, *fields = text.strip().split(":")
+    kind = kind.strip().lower()
+    if kind not in _KINDS:
+        raise InputError(f"{at}unknown distribution {kind!r} in {text!r}; known: {', '.join(_KINDS)}")
+    cls, labels = _KINDS[kind]
+    usage = f"{kind}:{':'.join(labels)}"
+    if len(fields) != len(labels):
+        raise InputError(f"{at}{text!r} needs {len(labels)} number(s) after {kind!r}: {usage}")
+    numbers = []
+    for label, raw in zip(labels, fields, strict=True):
+        try:
+            number = float(raw)
+        except ValueError:
+            raise InputError(f"{at}{label} in {text!r} is not a number: {raw!r}") from None
+        if not math.isfinite(number):
+            raise InputError(f"{at}{label} in {text!r} must be finite, found {raw!r}")
+        numbers.append(number)
+    try:
+        return cls(*numbers, source=source)  # type: ignore[no-any-return]
+    except InputError as error:
+        raise InputError(f"{at}{error} (from {text!r})") from None
+
+
+# --- bounds -------------------------------------------------------------------
+
+
+class _Bounds(Protocol):
+    name: str
+    lower: float | None
+    upper: float | None
+    lower_open: bool
+    upper_open: bool
+
+
+def bounded(dist: Distribution, parameter: _Bounds) -> Distribution:
+    """``dist`` fitted to a parameter's bounds (:class:`pysie.spec.Parameter`
+    or anything with ``name``, ``lower``, ``upper``, ``lower_open``, ``upper_open``).
+
+    Rule: a bounded support (uniform, loguniform, fixed, a point mass's value)
+    must lie inside the bounds, else :class:`InputError`; an unbounded tail
+    (lognormal, normal) is truncated to them (:class:`Truncated`) when its p10
+    and p90 lie inside, else :class:`InputError`. A distribution already inside
+    is returned unchanged.
+    """
+    lower = -math.inf if parameter.lower is None else float(parameter.lower)
+    upper = math.inf if parameter.upper is None else float(parameter.upper)
+
+    def inside(x: float) -> bool:
+        above = x > lower or (x == lower and not parameter.lower_open)
+        below = x < upper or (x == upper and not parameter.upper_open)
+        return above and below
+
+    def refuse(what: str) -> InputError:
+        interval = f"{'(' if parameter.lower_open else '['}{lower:g}, {upper:g}{')' if parameter.upper_open else ']'}"
+        return InputError(f"{parameter.name}: {dist.spec} {what} outside its bounds {interval}")
+
+    if isinstance(dist, PointMass):
+        if not inside(dist.value):
+            raise refuse(f"puts mass at {dist.value:g},")
+        rest = bounded(dist.rest, parameter)
+        return dist if rest is dist.rest else PointMass(dist.probability, dist.value, rest, dist.source)
+    lo, hi = dist.support
+    if lo == hi:
+        if not inside(lo):
+            raise refuse("is")
+        return dist
+    if inside(lo) and inside(hi):
+        return dist
+    if lo >= lower and hi <= upper:
+        # a support edge on an open bound: no mass is cut, draws are only kept off the bound
+        return Truncated(dist, lower, upper, parameter.lower_open, parameter.upper_open)
+    if isinstance(dist, (Lognormal, Normal)):
+        p10, p90 = dist.p10, dist.p90
+        if not (inside(p10) and inside(p90)):
+            raise refuse(f"has its p10 ({p10:g}) or p90 ({p90:g})")
+        return Truncated(dist, lower, upper, parameter.lower_open, parameter.upper_open)
+    raise refuse("reaches")
+
+
+# --- correlations -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GaussianCopula:
+    """Rank (Spearman) correlations between named parameters, as
+    ``{(a, b): rho_s}``; pairs not given are uncorrelated."""
+
+    spearman: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+    def pearson_matrix(self, names: tuple[str, ...]) -> np.ndarray:
+        """Correlation matrix of the normal scores: rho_p = 2 sin(pi rho_s / 6)."""
+        index = {n: i for i, n in enumerate(names)}
+        matrix = np.eye(len(names))
+        for (a, b), rho in self.spearman.items():
+            for n in (a, b):
+                if n not in index:
+                    raise InputError(f"correlation {a}~{b}: {n!r} has no distribution; known: {', '.join(names)}")
+            if a == b:
+                raise InputError(f"correlation {a}~{b}: a parameter cannot be correlated with itself")
+            if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 <= rho <= 1:
+                raise InputError(f"correlation {a}~{b}: a rank correlation in [-1, 1] is needed, found {rho!r}")
+            matrix[index[a], index[b]] = matrix[index[b], index[a]] = 2 * math.sin(math.pi * rho / 6)
+        return matrix
+
+    def cholesky(self, names: tuple[str, ...]) -> np.ndarray:
+        matrix = self.pearson_matrix(names)
+        try:
+            return np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:
+            pairs = ", ".join(f"{a}~{b}={r:g}" for (a, b), r in self.spearman.items())
+            raise InputError(
+                f"correlations {pairs} are not a valid correlation matrix (not positive definite)"
+            ) from None
+
+
+# --- sampling -----------------------------------------------------------------
+
+#: the most samples one call draws (a guard against a mistyped count)
+MAX_SAMPLES = 10_000_000
+
+
+def _block_scores(seed: int, block: int, k: int) -> np.ndarray:
+    """Normal scores (BLOCK, k) of block ``block``, from its own child stream."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+    return rng.standard_normal((BLOCK, k))
+
+
+def uniforms(k: int, start: int, stop: int, seed: int, chol: np.ndarray | None = None) -> np.ndarray:
+    """Copula uniforms (stop - start, k) of samples ``start:stop``: the blocks'
+    normal scores, correlated by ``chol`` (lower Cholesky factor), through Phi."""
+    first, last = start // BLOCK, (stop - 1) // BLOCK
+    z = np.concatenate([_block_scores(seed, b, k) for b in range(first, last + 1)])
+    z = z[start - first * BLOCK : stop - first * BLOCK]
+    if chol is not None:
+        z = _correlate(z, chol)
+    return np.clip(ndtr(z), U_MIN, U_MAX)
+
+
+def _correlate(z: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """z L^T, summed term by term in a fixed order: a matrix product (BLAS)
+    may round differently for other shapes or machines; this does not."""
+    out = np.zeros_like(z)
+    for i in range(chol.shape[0]):
+        for j in range(i + 1):
+            if chol[i, j] != 0:
+                out[:, i] += chol[i, j] * z[:, j]
+    return out
+
+
+def _check_count(n: int, seed: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SAMPLES:
+        raise InputError(f"samples: a whole number from 1 to {MAX_SAMPLES:,} is needed, found {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed: a whole number >= 0 is needed, found {seed!r}")
+
+
+def sample_range(
+    dists: Mapping[str, Distribution], start: int, stop: int, seed: int, copula: GaussianCopula | None = None
+) -> dict[str, np.ndarray]:
+    """Samples ``start:stop`` of the run ``(dists, seed, copula)``: the same
+    numbers as the same slice of :func:`sample`, drawn without the others."""
+    names = tuple(dists)
+    chol = copula.cholesky(names) if copula and copula.spearman else None
+    u = uniforms(len(names), start, stop, seed, chol)
+    return {name: np.asarray(dists[name].ppf(u[:, j]), dtype=float) for j, name in enumerate(names)}
+
+
+def iter_samples(
+    dists: Mapping[str, Distribution], n: int, seed: int, chunk: int = 10_000, copula: GaussianCopula | None = None
+) -> Iterator[dict[str, np.ndarray]]:
+    """:func:`sample` in pieces of ``chunk`` samples (for bounded memory)."""
+    _check_count(n, seed)
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise InputError(f"chunk: a whole number >= 1 is needed, found {chunk!r}")
+    for start in range(0, n, chunk):
+        yield sample_range(dists, start, min(start + chunk, n), seed, copula)
+
+
+def sample(
+    dists: Mapping[str, Distribution], n: int, seed: int, chunk: int = 10_000, copula: GaussianCopula | None = None
+) -> dict[str, np.ndarray]:
+    """``n`` joint draws of ``dists`` ({name: array of n}); identical for every ``chunk``."""
+    parts = list(iter_samples(dists, n, seed, chunk, copula))
+    return {name: np.concatenate([p[name] for p in parts]) for name in dists}

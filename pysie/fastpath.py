@@ -1,0 +1,610 @@
+"""Fast row loops: the same stepping as the reference loop of :mod:`pysie.solver`,
+generated with less work per row.
+
+The reference loop calls one numpy primitive per operation in every row,
+each with its own error guard (``np.where`` over ``isfinite``), and stores
+every error as NaN afterwards. Both fast loops keep those semantics exactly
+(an error is any non-finite number; every operation that could turn one into a
+finite number yields NaN instead) and differ only in how much they compute:
+
+* **Loop-invariant work is done once.** A subexpression that reads only
+  constants and names (``LN(infinity_cap)``, ``LN(2)``, ``phi * C``) is
+  computed before row 0, with the reference primitives, instead of in every row.
+* **Repeated subexpressions of a row are computed once** (``gap_offset + AMR``).
+* **Cheaper exact guards (many scenarios, numpy arrays).** ``x - x`` is +0 for
+  a finite x and NaN for inf or NaN, and ``r - (+0)`` is r bit for bit (signed
+  zeros included), so ``r - (x - x)`` is the guarded result in two cheap passes
+  instead of ``isfinite`` + ``where``. A constant operand needs no guard; a
+  name (constant over the rows) is checked once per solve. ``IF(c, a, b)``
+  picks with a boolean mask from the comparison itself, ``IF(c, 1, 0)`` is the
+  comparison, ``IF(ISNUMBER(x), a, b)`` needs no guard at all.
+* **One scenario steps with Python floats** (no numpy call per operation, which
+  costs about 1 µs even for one element): each primitive has a float version
+  below with the same result; ``IF`` and ``IFERROR`` evaluate only the branch
+  they pick, as Excel does. Operations without a float version (MATCH, INDEX,
+  PERCENTILE ... over whole columns, NORM.S.INV, ROUND) call the numpy primitive.
+* Results only (``keep_tables=False``): no final pass turning inf into NaN in
+  the trajectories, which no result can tell apart (every primitive treats
+  inf and NaN alike); results are still stored as NaN by the solver.
+
+``tests/test_solver_speed_equivalence.py`` compares both loops with the
+reference on every model, preset and random in-bounds parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
+from pysie.primitives import PRIMITIVES
+from pysie.spec import Model, Table
+
+_NAN = math.nan
+_INF = math.inf
+
+_COMPARISONS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<", "eq": "==", "ne": "!="}
+_NP_COMPARISONS = {
+    "ge": "np.greater_equal",
+    "gt": "np.greater",
+    "le": "np.less_equal",
+    "lt": "np.less",
+    "eq": "np.equal",
+    "ne": "np.not_equal",
+}
+
+
+def _invariant(expr: Expr) -> bool:
+    """Reads only constants and names: the same value in every row."""
+    return not any(isinstance(n, (Col, Cell, Range)) for n in expr.walk())
+
+
+def _ident(name: str) -> str:
+    from pysie.solver import _ident as ident
+
+    return ident(name)
+
+
+# --- float versions of the primitives (one scenario) ---------------------------
+# Each returns what the numpy primitive returns for one element, with errors as
+# inf or NaN (the numpy primitive may give the other of the two: both are errors).
+
+
+def _err(x: float) -> bool:
+    return x - x != 0  # True for inf and NaN
+
+
+def s_div(a: float, b: float) -> float:
+    if b == 0:
+        return _NAN if a == 0 or a != a else math.copysign(_INF, a) * math.copysign(1.0, b)
+    if _err(b):
+        return _NAN
+    return a / b
+
+
+def s_pow(a: float, b: float) -> float:
+    if (a == 0 and b == 0) or _err(a) or _err(b):
+        return _NAN
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return _INF
+    except ValueError:  # a negative base with a fractional exponent, or 0 to a negative power
+        return _NAN
+
+
+def s_ln(a: float) -> float:
+    if a > 0:
+        return math.log(a)
+    return -_INF if a == 0 else _NAN
+
+
+def s_log10(a: float) -> float:
+    if a > 0:
+        return math.log10(a)
+    return -_INF if a == 0 else _NAN
+
+
+def s_exp(a: float) -> float:
+    if _err(a):
+        return _NAN
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return _INF
+
+
+def s_sqrt(a: float) -> float:
+    return math.sqrt(a) if a >= 0 else (_NAN if a == a else a)
+
+
+def s_int(a: float) -> float:
+    return a if a == 0 or _err(a) else float(math.floor(a))
+
+
+def s_min(*args: float) -> float:
+    return _NAN if any(_err(a) for a in args) else min(args)
+
+
+def s_max(*args: float) -> float:
+    return _NAN if any(_err(a) for a in args) else max(args)
+
+
+def s_and(*args: float) -> float:
+    return _NAN if any(_err(a) for a in args) else float(all(a != 0 for a in args))
+
+
+def s_or(*args: float) -> float:
+    return _NAN if any(_err(a) for a in args) else float(any(a != 0 for a in args))
+
+
+def s_not(a: float) -> float:
+    return _NAN if _err(a) else float(a == 0)
+
+
+_SCALAR: dict[str, Callable[..., float]] = {
+    "div": s_div,
+    "pow": s_pow,
+    "ln": s_ln,
+    "log10": s_log10,
+    "exp": s_exp,
+    "sqrt": s_sqrt,
+    "int": s_int,
+    "min": s_min,
+    "max": s_max,
+    "and": s_and,
+    "or": s_or,
+    "not": s_not,
+}
+
+
+def _via_numpy(fn: Callable[..., Any]) -> Callable[..., float]:
+    """A numpy primitive called on one scenario's values, returning a float."""
+
+    def call(*args: Any) -> float:
+        return float(np.asarray(fn(*args), dtype=float).reshape(-1)[0])
+
+    return call
+
+
+# --- code generation --------------------------------------------------------------
+
+
+class _Gen:
+    """Generates the statements of one phase (row 0 or row t) of a table."""
+
+    def __init__(self, scalar: bool, prologue: list[str], hoisted: dict[Expr, str], counter: list[int]) -> None:
+        self.scalar = scalar
+        self.prologue = prologue  # statements before row 0 (invariants, once per solve)
+        self.hoisted = hoisted
+        self.counter = counter
+        self.body: list[str] = []
+        self.memo: dict[Expr, str] = {}
+        self.row = "0"
+        self.checked: set[str] = set()
+        self.mask: str | None = None  # arrays: the scenarios a branch is computed for
+        self.ring: frozenset[str] = frozenset()  # columns kept for two rows only (t and t-1)
+
+    def index(self, name: str, lag: int) -> str:
+        """The row index of column ``name``, ``lag`` rows back, in this phase."""
+        if name in self.ring and self.row != "0":
+            return "cur" if lag == 0 else "prv"
+        return f"{self.row}-{lag}" if lag else self.row
+
+    def temp(self) -> str:
+        self.counter[0] += 1
+        return f"v{self.counter[0]}"
+
+    # leaves and invariants
+    def leaf(self, expr: Expr, row: str) -> str | None:
+        if isinstance(expr, Const):
+            return repr(float(expr.value))
+        if isinstance(expr, Name):
+            return f"n_{_ident(expr.name)}"
+        if isinstance(expr, (Col, Cell)) and not self.scalar and expr in self.memo:
+            return self.memo[expr]
+        if isinstance(expr, Col):
+            ref = f"c_{_ident(expr.name)}[{self.index(expr.name, expr.lag)}]"
+            if self.scalar:
+                return ref
+            self.memo[expr] = self.bind(ref)
+            return self.memo[expr]
+        if isinstance(expr, Cell):
+            ref = f"c_{_ident(expr.name)}[{expr.row}]"
+            if self.scalar:
+                return ref
+            self.memo[expr] = self.bind(ref)
+            return self.memo[expr]
+        if isinstance(expr, Range):
+            return f"r_{_ident(expr.table)}__{_ident(expr.name)}"
+        return None
+
+    def bind(self, code: str) -> str:
+        name = self.temp()
+        self.body.append(f"{name} = {code}")
+        return name
+
+    def hoist(self, expr: Expr) -> str:
+        """An invariant subexpression: computed once, by the reference primitives."""
+        if expr not in self.hoisted:
+            from pysie.solver import _source
+
+            name = f"h{len(self.hoisted)}"
+            code = _source(expr, "0")
+            if self.scalar:
+                self.prologue.append(f"{name} = _to_float({code})")
+            else:
+                self.prologue.append(f"{name} = {code}")
+            self.hoisted[expr] = name
+        return self.hoisted[expr]
+
+    def value(self, expr: Expr) -> str:
+        """A name or literal holding ``expr`` for this row."""
+        found = self.leaf(expr, self.row)
+        if found is not None:
+            return found
+        if _invariant(expr):
+            return self.hoist(expr)
+        if expr in self.memo:
+            return self.memo[expr]
+        assert isinstance(expr, Call)
+        name = self.scalar_call(expr) if self.scalar else self.vector_call(expr)
+        self.memo[expr] = name
+        return name
+
+    # --- one scenario: Python floats ---------------------------------------------
+    def scalar_call(self, expr: Call) -> str:
+        op, args = expr.op, expr.args
+        if op == "if":
+            c = self.value(args[0])
+            return self.branch(
+                f"if {c} == 0:", args[2], f"elif {c} - {c} == 0:", args[1], "else:", None
+            )  # c = 0: otherwise; finite c: then; error: NaN
+        if op == "iferror":
+            v = self.value(args[0])
+            return self.branch(f"if {v} - {v} == 0:", None, "else:", args[1], None, None, keep=v)
+        a = [self.value(x) for x in args]
+        if op in ("add", "sub", "mul"):
+            return self.bind(f"{a[0]} {'+-*'[['add', 'sub', 'mul'].index(op)]} {a[1]}")
+        if op == "neg":
+            return self.bind(f"-{a[0]}")
+        if op == "abs":
+            return self.bind(f"abs({a[0]})")
+        if op in _COMPARISONS:
+            test = f"{a[0]} {_COMPARISONS[op]} {a[1]}"
+            return self.bind(f"(_NAN if {a[0]} - {a[0]} != 0 or {a[1]} - {a[1]} != 0 else (1.0 if {test} else 0.0))")
+        if op == "isnumber":
+            return self.bind(f"(1.0 if {a[0]} - {a[0]} == 0 else 0.0)")
+        if op == "iserror":
+            return self.bind(f"(0.0 if {a[0]} - {a[0]} == 0 else 1.0)")
+        if op == "na":
+            return "_NAN"
+        if op in _SCALAR:
+            return self.bind(f"s_{op}({', '.join(a)})")
+        return self.bind(f"g_{op}({', '.join(a)})")  # the numpy primitive, one element
+
+    def branch(
+        self,
+        test1: str,
+        expr1: Expr | None,
+        test2: str,
+        expr2: Expr | None,
+        test3: str | None,
+        expr3: Expr | None,
+        keep: str | None = None,
+    ) -> str:
+        """An if/elif/else statement that computes only the branch it takes
+        (a branch of None yields ``keep``, or NaN when there is no ``keep``)."""
+        name = self.temp()
+        for test, expr in ((test1, expr1), (test2, expr2), (test3, expr3)):
+            if test is None:
+                continue
+            self.body.append(test)
+            saved_body, saved_memo = self.body, dict(self.memo)
+            self.body = []
+            result = (keep or "_NAN") if expr is None else self.value(expr)
+            inner = self.body
+            self.body, self.memo = saved_body, saved_memo  # a branch's temps are not visible outside it
+            self.body += [f"    {line}" for line in inner] + [f"    {name} = {result}"]
+        return name
+
+    # --- many scenarios: numpy arrays --------------------------------------------
+    def guard(self, result: str, operands: list[str]) -> None:
+        """``result`` becomes NaN wherever an operand is an error: r - (x - x)."""
+        for x in operands:
+            if _is_literal(x):
+                continue
+            if x.startswith(("n_", "h")):  # constant over rows: checked once
+                flag = f"ok_{x}"
+                if flag not in self.checked:
+                    self.prologue.append(f"{flag} = bool(np.isfinite({x}).all())")
+                    self.checked.add(flag)
+                self.body.append(f"if not {flag}: {result} = {result} - ({x} - {x})")
+            else:
+                self.body.append(f"{result} = {result} - ({x} - {x})")
+
+    def condition(self, expr: Expr) -> tuple[str, list[str]]:
+        """A boolean mask (True where ``expr`` is nonzero) and the operands whose
+        errors make it an error."""
+        if isinstance(expr, Call) and expr.op in _NP_COMPARISONS:
+            a, b = (self.value(x) for x in expr.args)
+            return self.bind(f"{_NP_COMPARISONS[expr.op]}({a}, {b})"), [a, b]
+        if isinstance(expr, Call) and expr.op == "isnumber":
+            return self.bind(f"np.isfinite({self.value(expr.args[0])})"), []
+        v = self.value(expr)
+        return self.bind(f"np.not_equal({v}, 0.0)"), [v]
+
+    def lazy(self, expr: Expr, mask: str, taken: bool) -> str:
+        """A branch of IF computed only for the scenarios that take it, where it
+        holds an expensive operation (LN, EXP, ^): those run with numpy's
+        ``where=``; the other scenarios hold garbage that IF never picks, so
+        nothing computed inside is reused outside the branch."""
+        if expr in self.memo or self.leaf_or_none(expr) or not _costly(expr):
+            return self.value(expr)
+        branch = mask if taken else self.bind(f"np.logical_not({mask})")
+        if self.mask is not None:
+            branch = self.bind(f"np.logical_and({self.mask}, {branch})")
+        saved_memo, saved_mask = dict(self.memo), self.mask
+        self.mask = branch
+        name = self.value(expr)
+        self.memo, self.mask = saved_memo, saved_mask
+        return name
+
+    def leaf_or_none(self, expr: Expr) -> bool:
+        return isinstance(expr, (Const, Name, Range)) or _invariant(expr)
+
+    def vector_call(self, expr: Call) -> str:
+        op, args = expr.op, expr.args
+        if op == "if":
+            then, otherwise = args[1], args[2]
+            if then == Const(1.0) and otherwise == Const(0.0):
+                return (
+                    self.vector_call(Call("ne", (args[0], Const(0.0))))
+                    if not _is_flag(args[0])
+                    else self.value(args[0])
+                )
+            mask, operands = self.condition(args[0])
+            picked = self.lazy(then, mask, True), self.lazy(otherwise, mask, False)
+            name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
+            self.guard(name, operands)
+            return name
+        if op in _NP_COMPARISONS or op == "isnumber":
+            mask, operands = self.condition(expr)
+            name = self.bind(f"np.add({mask}, 0.0)")
+            self.guard(name, operands)
+            return name
+        a = [self.value(x) for x in args]
+        if self.mask is not None and op in _MASKED:
+            name = self.bind(f"_masked({_MASKED[op]}, {self.mask}, {', '.join(a)})")
+            if op == "exp":
+                self.guard(name, [a[0]])
+            elif op == "pow":
+                self.pow_guard(name, a)
+            return name
+        simple = {
+            "add": "np.add({0}, {1})",
+            "sub": "np.subtract({0}, {1})",
+            "mul": "np.multiply({0}, {1})",
+            "neg": "np.negative({0})",
+            "ln": "np.log({0})",
+            "log10": "np.log10({0})",
+            "sqrt": "np.sqrt({0})",
+            "abs": "np.abs({0})",
+            "int": "np.floor({0})",
+        }
+        if op in simple:
+            return self.bind(simple[op].format(*a))
+        if op == "div":
+            name = self.bind(f"np.divide({a[0]}, {a[1]})")
+            self.guard(name, [a[1]])
+            return name
+        if op == "exp":
+            name = self.bind(f"np.exp({a[0]})")
+            self.guard(name, [a[0]])
+            return name
+        if op in ("min", "max") and len(a) == 2:
+            name = self.bind(f"np.{'minimum' if op == 'min' else 'maximum'}({a[0]}, {a[1]})")
+            self.guard(name, a)
+            return name
+        if op == "pow":
+            name = self.bind(f"np.power({a[0]}, {a[1]})")
+            self.pow_guard(name, a)
+            return name
+        if op == "iferror":
+            return self.bind(f"np.where(np.isfinite({a[0]}), {a[0]}, {a[1]})")
+        return self.bind(f"f_{op}({', '.join(a)})")  # the numpy primitive
+
+    def pow_guard(self, name: str, a: list[str]) -> None:
+        """``a^b`` is an error where a or b is, and at 0^0."""
+        self.guard(name, a)
+        if not any(_is_literal(x) and float(x) != 0 for x in a):  # 0^0 is an error
+            constant = [x for x in a if x.startswith(("n_", "h"))]
+            check = f"{name} = _zero_to_zero({name}, {a[0]}, {a[1]})"
+            if constant:  # a constant exponent or base that is never 0: no 0^0 in any row
+                flag = f"z_{constant[0]}"
+                if flag not in self.checked:
+                    self.prologue.append(f"{flag} = bool(np.any(np.equal({constant[0]}, 0)))")
+                    self.checked.add(flag)
+                check = f"if {flag}: {check}"
+            self.body.append(check)
+
+
+#: operations worth computing only where an IF branch needs them
+_MASKED = {"ln": "np.log", "log10": "np.log10", "exp": "np.exp", "pow": "np.power"}
+
+
+def _costly(expr: Expr) -> bool:
+    return any(isinstance(n, Call) and n.op in _MASKED and not _invariant(n) for n in expr.walk())
+
+
+def _masked(fn: Callable[..., Any], mask: np.ndarray, *args: Any) -> np.ndarray:
+    """``fn(*args)`` where ``mask`` is True; anything elsewhere."""
+    out = np.empty(mask.shape)
+    fn(*args, out=out, where=mask)
+    return out
+
+
+def _is_literal(code: str) -> bool:
+    try:
+        float(code)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_flag(expr: Expr) -> bool:
+    """Values in {0, 1, error} only, so IF(expr, 1, 0) is expr itself."""
+    return isinstance(expr, Call) and expr.op in {*_COMPARISONS, "and", "or", "not", "isnumber"}
+
+
+def _zero_to_zero(result: np.ndarray, a: Any, b: Any) -> np.ndarray:
+    """``0^0`` is an error (NaN)."""
+    both = np.equal(a, 0) & np.equal(b, 0)
+    return np.where(both, _NAN, result) if np.any(both) else result
+
+
+def _to_float(value: Any) -> float:
+    return float(np.asarray(value, dtype=float).reshape(-1)[0])
+
+
+@lru_cache(maxsize=128)
+def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str]:
+    """Generate and compile the fast row loop of ``table`` once per mode;
+    columns in ``ring`` are stored for the current and previous row only
+    (arrays of two rows, row t at index t & 1)."""
+    from pysie.solver import row_order
+
+    exprs = [e for c in table.columns for e in (c.first, c.next)]
+    names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
+    ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
+    ranges = sorted({(n.table, n.name) for e in exprs for n in e.walk() if isinstance(n, Range)})
+    head = ["def solve_rows(N, C, rows, F, T):"]
+    head += [f"    f_{op} = F[{op!r}]" for op in ops]
+    head += [f"    g_{op} = _via_numpy(F[{op!r}])" for op in ops] if scalar else []
+    head += [f"    n_{_ident(n)} = {'float(N[' + repr(n) + '][0])' if scalar else 'N[' + repr(n) + ']'}" for n in names]
+    head += [f"    r_{_ident(t)}__{_ident(c)} = T[{t!r}][{c!r}].T" for t, c in ranges]
+    head += [f"    c_{_ident(c.name)} = C[{c.name!r}]" for c in table.columns]
+    prologue: list[str] = []
+    hoisted: dict[Expr, str] = {}
+    counter = [0]
+
+    def phase(first: bool, row: str) -> list[str]:
+        gen = _Gen(scalar, prologue, hoisted, counter)
+        gen.row, gen.ring = row, ring
+        for name in row_order(table, first=first):
+            column = table.column(name)
+            value = gen.value(column.first if first else column.next)
+            gen.body.append(f"c_{_ident(name)}[{gen.index(name, 0)}] = {value}")
+            if not scalar and not _is_literal(value):
+                gen.memo[Col(name)] = value  # later cells of this row read it without indexing
+        return gen.body
+
+    row0, row_t = phase(True, "0"), phase(False, "t")
+    lines = head + [f"    {line}" for line in prologue] + [f"    {line}" for line in row0]
+    lines.append("    for t in range(1, rows):")
+    lines += ["        cur = t & 1", "        prv = cur ^ 1"] if ring else []
+    lines += [f"        {line}" for line in row_t]
+    source = "\n".join(lines)
+    namespace: dict[str, object] = {
+        "np": np,
+        "_NAN": _NAN,
+        "_via_numpy": _via_numpy,
+        "_to_float": _to_float,
+        "_zero_to_zero": _zero_to_zero,
+        "_masked": _masked,
+        **{f"s_{op}": fn for op, fn in _SCALAR.items()},
+        **{f"f_{op}": p.numpy for op, p in PRIMITIVES.items()},
+    }
+    exec(compile(source, f"<pysie fast {'scalar' if scalar else 'vector'} {table.name}>", "exec"), namespace)
+    return namespace["solve_rows"], source  # type: ignore[return-value]
+
+
+def table_source(table: Table, scalar: bool = False) -> str:
+    """The generated fast row loop, for reading and debugging."""
+    return _compiled(table, scalar)[1]
+
+
+def read_columns(model: Model) -> dict[str, frozenset[str]]:
+    """Per table, the columns whose every row may be read after the row
+    loop (by a result, a check or a later table through a whole-column
+    reference) or inside it (a fixed cell, or a reference more than one row
+    back); the others are needed only for the row being computed and the one
+    before it."""
+    exprs = [s.expr for s in model.scalars] + [e for t in model.tables for c in t.columns for e in (c.first, c.next)]
+    ranges = {(n.table, n.name) for e in exprs for n in e.walk() if isinstance(n, Range)}
+    read = {}
+    for table in model.tables:
+        own = [e for c in table.columns for e in (c.first, c.next)]
+        cells = {n.name for e in own for n in e.walk() if isinstance(n, Cell) or (isinstance(n, Col) and n.lag > 1)}
+        stored = {c.name for c in table.columns if c.is_data}
+        read[table.name] = frozenset({c for t, c in ranges if t == table.name} | cells | stored)
+    return read
+
+
+class Buffers:
+    """Column arrays kept from one chunk of scenarios to the next: fresh memory
+    costs a page fault per 4 KiB on first write, as much as the arithmetic.
+    ``get`` returns a (rows, n) view of an array of at least n columns."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, table: str, column: str, rows: int, n: int) -> np.ndarray:
+        array = self.arrays.get((table, column))
+        if array is None or array.shape[0] != rows or array.shape[1] < n:
+            array = self.arrays[(table, column)] = np.empty((rows, n))
+        return array[:, :n]
+
+
+def solve_table(
+    table: Table,
+    names: Mapping[str, np.ndarray],
+    tables: Mapping[str, Mapping[str, np.ndarray]],
+    structural: Mapping[str, float],
+    n: int,
+    keep_tables: bool = True,
+    keep: frozenset[str] | None = None,
+    buffers: Buffers | None = None,
+) -> dict[str, np.ndarray]:
+    """Fill stored-value columns, then run the fast row loop (floats for one
+    scenario, arrays for many; tables whose rows are independent are computed
+    whole columns at a time by the reference loop).
+
+    With ``keep`` (a set of column names), the other columns are stored for
+    two rows only and hold no trajectory; with ``buffers`` the arrays are
+    reused from the last call (and overwritten by the next)."""
+    from pysie import solver
+
+    if table.independent_rows:
+        return solver._solve_table(table, names, tables, structural, n)
+    rows = table.rows(structural)
+    functions = {op: p.numpy for op, p in PRIMITIVES.items()}
+    if n == 1:
+        solve_rows, _ = _compiled(table, True)
+        lists: dict[str, Any] = {}
+        for c in table.columns:
+            data = np.asarray(c.data.values(structural, rows), dtype=float) if c.data is not None else None
+            lists[c.name] = data.reshape(rows).tolist() if data is not None else [0.0] * rows
+        solve_rows(names, lists, rows, functions, tables)
+        columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
+    else:
+        ring = frozenset() if keep is None else frozenset(c.name for c in table.columns if c.name not in keep)
+        pool = buffers or Buffers()
+        columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
+        for c in table.columns:
+            if c.data is not None:
+                columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
+        from pysie import jit
+
+        if not (jit.enabled() and jit.solve_rows(table, ring, names, columns, rows, n)):
+            solve_rows, _ = _compiled(table, False, ring)
+            solve_rows(names, columns, rows, functions, tables)
+        columns = {name: values for name, values in columns.items() if name not in ring}
+    if keep_tables:
+        for values in columns.values():
+            np.copyto(values, np.nan, where=~np.isfinite(values))
+    return columns

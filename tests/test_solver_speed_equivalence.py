@@ -1,0 +1,262 @@
+"""The fast row loops (pysie.fastpath) against the reference loop: every model,
+every preset, random in-bounds parameters, one scenario (Python floats) and
+many (numpy arrays); and the float primitives against the numpy primitives on
+special values (errors in the same places)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from pysie import fastpath
+from pysie.expr import Call, Col, Const, Name
+from pysie.models import REGISTRY, model_module
+from pysie.primitives import PRIMITIVES
+from pysie.solver import Solution, iter_solutions, solve, solve_scalars
+from pysie.spec import Column, DataSource, InputError, Model, Parameter, Table, data_column
+
+MODELS = {name: model_module(name).MODEL for name in REGISTRY}
+CASES = [(m, p) for m, model in MODELS.items() for p in (None, *model.presets)]
+
+
+def mismatches(fast: dict[str, np.ndarray], reference: dict[str, np.ndarray], where: str) -> list[str]:
+    """Names whose arrays differ: errors (NaN) in other places, or a finite
+    value more than 1e-12 relative away."""
+    found = []
+    for name, expected in reference.items():
+        got = fast[name]
+        if got.shape != expected.shape:
+            found.append(f"{where}{name}: shape {got.shape} != {expected.shape}")
+            continue
+        if not np.array_equal(np.isnan(got), np.isnan(expected)):
+            found.append(f"{where}{name}: errors in other places")
+            continue
+        ok = ~np.isnan(expected)
+        if not np.allclose(got[ok], expected[ok], rtol=1e-12, atol=0):
+            found.append(f"{where}{name}: values differ")
+    return found
+
+
+def compare(fast: Solution, reference: Solution) -> list[str]:
+    found = mismatches(fast.values, reference.values, "")
+    for table, columns in reference.tables.items():
+        found += mismatches(fast.tables[table], columns, f"{table}.")
+    return found
+
+
+@pytest.mark.parametrize(("model_name", "preset"), CASES)
+def test_one_scenario_same_as_reference(model_name: str, preset: str | None) -> None:
+    model = MODELS[model_name]
+    values = model.resolve(preset)
+    assert compare(solve(model, values), solve(model, values, reference=True)) == []
+
+
+def _random_scenarios(model: Model, n: int, seed: int) -> Iterator[dict[str, float]]:
+    """In-bounds parameters: each non-structural one log-uniform within a factor
+    10 of its default (uniform over its bounds where the default is 0 or
+    negative), clipped to its bounds; scenarios the model refuses are skipped."""
+    rng = np.random.default_rng(seed)
+    made = 0
+    for _ in range(20 * n):
+        values: dict[str, object] = {}
+        for p in model.parameters:
+            if p.structural:
+                continue
+            lo = -1e3 if p.lower is None else p.lower
+            hi = 1e3 if p.upper is None else p.upper
+            spread = math.exp(rng.uniform(-math.log(10), math.log(10)))
+            x = p.default * spread if p.default > 0 else rng.uniform(lo, hi)
+            x = min(max(x, lo), hi)
+            if p.integer:
+                x = float(round(x))
+            values[p.name] = x
+        try:
+            resolved = model.resolve(None, values)
+        except InputError:
+            continue
+        yield resolved
+        made += 1
+        if made == n:
+            return
+
+
+@pytest.mark.parametrize("model_name", list(MODELS))
+def test_random_parameters_same_as_reference(model_name: str) -> None:
+    model = MODELS[model_name]
+    scenarios = list(_random_scenarios(model, 24, seed=len(model_name)))
+    assert len(scenarios) >= 12
+    stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+    assert compare(solve(model, stacked), solve(model, stacked, reference=True)) == []  # numpy arrays
+    for s in scenarios[:3]:  # Python floats
+        assert compare(solve(model, s), solve(model, s, reference=True)) == []
+
+
+@pytest.mark.parametrize("model_name", list(MODELS))
+def test_bounds_corners_same_as_reference(model_name: str) -> None:
+    """Every parameter at its lower and at its upper bound in turn, the others
+    at their defaults: overflows and errors are where the reference has them."""
+    model = MODELS[model_name]
+    scenarios = []
+    for p in model.parameters:
+        if p.structural:
+            continue
+        for bound, is_open, inwards in ((p.lower, p.lower_open, 1), (p.upper, p.upper_open, -1)):
+            if bound is None:
+                continue
+            x = bound + inwards * max(abs(bound), 1) * 1e-9 if is_open else bound
+            try:
+                scenarios.append(model.resolve(None, {p.name: x}))
+            except InputError:
+                continue
+    stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+    fast, reference = solve(model, stacked), solve(model, stacked, reference=True)
+    assert compare(fast, reference) == []
+    assert any(np.isnan(v).any() for v in reference.values.values())  # the corners do reach errors
+
+
+def test_presets_stacked_same_as_reference() -> None:
+    for model in MODELS.values():
+        stacked = {p.name: np.array([model.resolve(q)[p.name] for q in model.presets]) for p in model.parameters}
+        assert compare(solve(model, stacked), solve(model, stacked, reference=True)) == []
+
+
+def test_results_only_and_streamed_solutions_same_as_reference() -> None:
+    model = MODELS["retraining"]
+    values = dict(model.resolve("note-default"))
+    values["research_returns"] = np.linspace(0.8, 3.0, 37)  # r <= 1 never reaches infinity: errors
+    reference = solve(model, values, reference=True)
+    assert mismatches(solve_scalars(model, values, chunk=10), reference.values, "") == []
+    pieces = list(iter_solutions(model, values, chunk=16))
+    assert [p.scenarios for p in pieces] == [16, 16, 5]
+    for table, columns in reference.tables.items():
+        joined = {c: np.concatenate([p.tables[table][c] for p in pieces], axis=1) for c in columns}
+        assert mismatches(joined, columns, f"{table}.") == []
+    # reused arrays: each piece is right while it is the current one
+    for k, piece in enumerate(iter_solutions(model, values, chunk=16, reuse=True)):
+        part = slice(16 * k, 16 * k + piece.scenarios)
+        for table, columns in reference.tables.items():
+            assert mismatches(piece.tables[table], {c: v[:, part] for c, v in columns.items()}, f"{table}.") == []
+
+
+def test_trajectories_store_errors_as_nan() -> None:
+    model = MODELS["retraining"]
+    solution = solve(model, model.resolve("note-default", {"research_returns": 20}))
+    for columns in solution.tables.values():
+        for values in columns.values():
+            assert not np.isinf(values).any()
+
+
+def test_a_wrong_fast_primitive_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison can fail: a float LN off by one part in 1e9."""
+    model = MODELS["retraining"]
+    values = model.resolve("note-default")
+    monkeypatch.setitem(fastpath._SCALAR, "ln", lambda a: fastpath.s_ln(a) * (1 + 1e-9))
+    fastpath._compiled.cache_clear()
+    try:
+        assert compare(solve(model, values), solve(model, values, reference=True)) != []
+    finally:
+        monkeypatch.undo()
+        fastpath._compiled.cache_clear()
+
+
+# --- every operation on special values, through a generated table -----------------
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 0.5, 1e308, -1e308, 1e-308, math.inf, -math.inf, math.nan]
+PAIRS = list(itertools.product(SPECIAL, SPECIAL))
+
+a, b, p, k = Col("a"), Col("b"), Name("p"), Col("k")
+
+
+def _ops() -> dict[str, object]:
+    """One column per operation and per form the fast loops treat specially."""
+    call = lambda op, *args: Call(op, tuple(args))  # noqa: E731
+    exprs = {}
+    for op in ("add", "sub", "mul", "div", "pow", "min", "max", "ge", "gt", "le", "lt", "eq", "ne", "and", "or"):
+        exprs[f"{op}_ab"] = call(op, a, b)
+        exprs[f"{op}_ap"] = call(op, a, p)
+        exprs[f"{op}_pa"] = call(op, p, a)
+    for op in ("neg", "ln", "log10", "exp", "sqrt", "abs", "int", "not", "isnumber", "iserror"):
+        exprs[f"{op}_a"] = call(op, a)
+    for const in (0.0, 2.0, 0.5):
+        exprs[f"pow_a_{const}"] = call("pow", a, Const(const))
+        exprs[f"pow_{const}_a"] = call("pow", Const(const), a)
+        exprs[f"div_a_{const}"] = call("div", a, Const(const))
+        exprs[f"ge_a_{const}"] = call("ge", a, Const(const))
+    exprs["if_abp"] = call("if", a, b, p)
+    exprs["if_ge_1_0"] = call("if", call("ge", a, b), Const(1), Const(0))
+    exprs["if_a_1_0"] = call("if", a, Const(1), Const(0))
+    exprs["if_isnumber"] = call("if", call("isnumber", a), b, p)
+    exprs["if_lt_branches"] = call("if", call("lt", a, p), call("ln", b), call("exp", b))
+    exprs["iferror_ab"] = call("iferror", a, b)
+    exprs["iferror_div"] = call("iferror", call("div", a, b), p)
+    exprs["min3"] = call("min", a, b, p)
+    exprs["shared"] = call("add", call("mul", a, b), call("div", call("mul", a, b), p))
+    exprs["invariant"] = call("mul", a, call("ln", call("add", p, Const(1))))
+    return exprs
+
+
+def _special_model() -> Model:
+    first = [x for x, _ in PAIRS]
+    second = [y for _, y in PAIRS]
+    columns = (
+        Column("k", Const(0), k.prev + 1, "", "row"),  # a previous-row reference: the rows are stepped
+        data_column("a", DataSource(lambda _v, rows: first[:rows]), "", "first operand"),
+        data_column("b", DataSource(lambda _v, rows: second[:rows]), "", "second operand"),
+        *(Column.every_row(name, expr, "", name) for name, expr in _ops().items()),  # type: ignore[arg-type]
+        Column("lagged", Const(0), Call("add", (Col("a", 1), Call("mul", (k, b)))), "", "previous row"),
+    )
+    return Model(
+        name="special",
+        title="every operation on special values",
+        summary="",
+        sources=(),
+        parameters=(Parameter("p", 2.0, "", "", ""),),
+        derived=(),
+        tables=(Table("t", "T", "", columns, rows_from=len(PAIRS)),),
+        outputs=(),
+    ).validate()
+
+
+@pytest.mark.parametrize("p_value", [2.0, 0.0, -1.0, 1e308, math.inf, math.nan])
+def test_every_operation_on_special_values(p_value: float) -> None:
+    model = _special_model()
+    assert set(PRIMITIVES) >= {c.next.op for c in model.tables[0].columns if isinstance(c.next, Call)}
+    one = {"p": p_value}
+    assert compare(solve(model, one), solve(model, one, reference=True)) == []  # floats
+    many = {"p": np.array([p_value, 2.0, math.nan])}
+    assert compare(solve(model, many), solve(model, many, reference=True)) == []  # arrays
+
+
+# --- the optional compiled loop (numba), where it is installed ---------------------
+
+
+@pytest.fixture
+def jit_on(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    pytest.importorskip("numba")
+    monkeypatch.setenv("PYSIE_JIT", "1")
+    monkeypatch.setenv("PYSIE_JIT_CACHE", str(tmp_path_factory.getbasetemp() / "jit"))
+
+
+@pytest.mark.usefixtures("jit_on")
+@pytest.mark.parametrize("model_name", list(MODELS))
+def test_compiled_loop_same_as_reference(model_name: str) -> None:
+    model = MODELS[model_name]
+    scenarios = list(_random_scenarios(model, 16, seed=1 + len(model_name)))
+    scenarios += [model.resolve(q) for q in model.presets]
+    stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+    assert compare(solve(model, stacked), solve(model, stacked, reference=True)) == []
+    assert mismatches(solve_scalars(model, stacked, chunk=7), solve(model, stacked, reference=True).values, "") == []
+
+
+@pytest.mark.usefixtures("jit_on")
+def test_compiled_loop_on_special_values() -> None:
+    from pysie import jit
+
+    model = _special_model()
+    assert jit.compiled(model.tables[0]) is not None  # every operation of the table compiles
+    many = {"p": np.array([2.0, 0.0, -1.0, 1e308, math.inf, math.nan])}
+    assert compare(solve(model, many), solve(model, many, reference=True)) == []
