@@ -1,31 +1,60 @@
-"""Shared fixtures: small workbooks built once per session."""
+"""Shared fixtures: small workbooks built once per session; and the one place
+that decides whether LibreOffice (and poppler, for pictures) can be used.
+
+Mark a test ``@pytest.mark.libreoffice`` when it runs soffice, and also
+``@pytest.mark.poppler`` when it reads PDFs or renders pictures; the hook
+below skips it, with the install command as the reason, where the tool is
+missing. No test file checks for the binaries itself.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from pysie.build import write_workbook
+from pysie.models.milestone_takeoff import MODEL as MILESTONE
+from pysie.models.overhang import MODEL as OVERHANG
 from pysie.models.retraining import MODEL as RETRAINING
+from pysie.recalc.libreoffice import find_soffice
 
 REPO = Path(__file__).resolve().parent.parent
 
 #: The smallest horizon the retraining model accepts: ~6,000 formula cells,
 #: which the formulas package recalculates in seconds rather than a minute.
 SHORT = {"horizon_days": 200}
+#: Overhang at half-year steps over 20 years: 41 rows per preset copy.
+COARSE = {"step_years": 0.5, "horizon_years": 20}
+#: Small enough for the formulas package: 200 samples, a path just past ASI (day 297).
+SMALL = {"samples": 200, "path_days": 320}
 
-
-def _has_soffice() -> bool:
-    from pysie.recalc.libreoffice import find_soffice
-
-    return find_soffice() is not None
-
-
-#: Skip, with the install command as the reason, where LibreOffice is missing.
-needs_soffice = pytest.mark.skipif(
-    not _has_soffice(), reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc"
+#: Why a LibreOffice test is skipped (None: soffice was found).
+SOFFICE_MISSING = (
+    None
+    if find_soffice() is not None
+    else "LibreOffice (soffice) not installed: apt-get install libreoffice-calc (or set PYSIE_SOFFICE)"
 )
+#: Why a test that reads PDFs or renders pictures is skipped (None: poppler-utils found).
+POPPLER_MISSING = (
+    None
+    if shutil.which("pdftoppm") and shutil.which("pdfinfo")
+    else "poppler-utils not installed: apt-get install poppler-utils"
+)
+
+#: The marker of a test that runs soffice (kept under this name for readers of older tests).
+needs_soffice = pytest.mark.libreoffice
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``libreoffice`` / ``poppler`` tests, naming the install command, where the tool is missing."""
+    for marker, reason in (("libreoffice", SOFFICE_MISSING), ("poppler", POPPLER_MISSING)):
+        if reason is None:
+            continue
+        for item in items:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +62,32 @@ def short_retraining_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("books") / "retraining-short.xlsx"
     write_workbook(RETRAINING, RETRAINING.resolve("note-default", SHORT), path, template="retraining")
     return path
+
+
+@pytest.fixture(scope="session")
+def coarse_overhang_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The overhang workbook (four compared presets) at :data:`COARSE` resolution."""
+    path = tmp_path_factory.mktemp("overhang") / "overhang-coarse.xlsx"
+    write_workbook(OVERHANG, OVERHANG.resolve("baseline", COARSE), path, template="overhang")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_milestone_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The milestone-takeoff workbook with :data:`SMALL` samples and path."""
+    path = tmp_path_factory.mktemp("milestone") / "milestone-small.xlsx"
+    write_workbook(MILESTONE, MILESTONE.resolve(None, SMALL), path, template="milestone-takeoff")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_books(short_retraining_book: Path, coarse_overhang_book: Path, small_milestone_book: Path) -> dict[str, Path]:
+    """Model name -> its small workbook (the three above)."""
+    return {
+        RETRAINING.name: short_retraining_book,
+        OVERHANG.name: coarse_overhang_book,
+        MILESTONE.name: small_milestone_book,
+    }
 
 
 def template_names() -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from pysie.recalc.libreoffice import find_soffice
 from pysie.render import chart_sheet_names, charts_only_copy, render_charts
 from pysie.templates import all_templates
 from tests.conftest import REPO, template_names
@@ -25,11 +23,6 @@ C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 #: Positive values spanning more than this ratio need a log axis.
 LOG_SPAN = 1e3
-
-needs_render = pytest.mark.skipif(
-    find_soffice() is None or shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None,
-    reason="needs LibreOffice and poppler-utils: apt-get install libreoffice-calc poppler-utils",
-)
 
 
 def _charts(path: Path) -> list[SafeET.Element]:
@@ -109,7 +102,7 @@ def test_only_chart_sheets_stay_visible(template_books: dict[str, Path], tmp_pat
 
 
 @pytest.mark.libreoffice
-@needs_render
+@pytest.mark.poppler
 @pytest.mark.parametrize("template", template_names())
 def test_each_chart_sheet_renders_to_one_non_blank_page(
     template: str, template_books: dict[str, Path], tmp_path: Path

@@ -23,7 +23,6 @@ from pysie.models.retraining import MODEL
 from pysie.primitives import PRIMITIVES
 from pysie.recalc import recalculate
 from pysie.recalc.compiled import CircularReference, EngineFallback, compile_workbook, recalculate_compiled
-from pysie.recalc.libreoffice import find_soffice
 from pysie.solver import solve
 from tests.conftest import SHORT
 
@@ -451,9 +450,6 @@ def test_sweep_writes_a_grid_and_refuses_to_overwrite(short_retraining_book: Pat
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(
-    find_soffice() is None, reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc"
-)
 def test_compiled_equals_libreoffice_on_edited_workbooks(short_retraining_book: Path, tmp_path: Path) -> None:
     path = _edit(
         short_retraining_book, tmp_path / "edited.xlsx", lambda b: (_one_cell(b), _error_cell(b), _changed_inputs(b))

@@ -19,7 +19,7 @@ from pysie.excel.cache import sheet_parts
 from pysie.excel.layout import Layout
 from pysie.models.retraining import MODEL as RETRAINING
 from pysie.recalc import libreoffice as lo
-from tests.conftest import REPO, SHORT, needs_soffice
+from tests.conftest import REPO, SHORT
 
 
 def test_missing_soffice_exits_2_with_the_install_hint_on_one_line(short_retraining_book: Path, tmp_path: Path) -> None:
@@ -48,7 +48,6 @@ def test_missing_soffice_exits_2_with_the_install_hint_on_one_line(short_retrain
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_each_run_has_its_own_profile_and_leaves_nothing_behind(
     short_retraining_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,7 +110,6 @@ def stale_generated_book(short_retraining_book: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_stale_cached_values_pass_only_because_recalculation_is_forced(
     stale_generated_book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

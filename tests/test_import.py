@@ -20,15 +20,6 @@ from tests.conftest import template_names
 from tests.editing import cell_of, copy_book, digest, edit, rewrite_part, set_cell_xml
 
 
-def _has_soffice() -> bool:
-    from pysie.recalc.libreoffice import find_soffice
-
-    return find_soffice() is not None
-
-
-needs_soffice = pytest.mark.skipif(not _has_soffice(), reason="LibreOffice (soffice) is not installed")
-
-
 @pytest.fixture
 def book(short_retraining_book: Path, tmp_path: Path) -> Path:
     return copy_book(short_retraining_book, tmp_path / "edited.xlsx")
@@ -86,7 +77,7 @@ def test_input_formula_is_evaluated(book: Path, capsys: pytest.CaptureFixture[st
     assert out["inputs"]["research_returns"] == 1.5
 
 
-@needs_soffice
+@pytest.mark.libreoffice
 def test_input_formula_without_cached_value_is_recalculated(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(book, set_input("research_returns", "=1.1+0.2"))  # openpyxl stores no cached value
     out = import_json(book, capsys, "--engine", "libreoffice")
@@ -107,7 +98,7 @@ def test_edited_formulas_are_listed_cell_by_cell(book: Path) -> None:
     assert edits[("Summary", "B4")].found == "the value 7"
 
 
-@pytest.mark.parametrize("engine", ["formulas", pytest.param("libreoffice", marks=needs_soffice)])
+@pytest.mark.parametrize("engine", ["formulas", pytest.param("libreoffice", marks=pytest.mark.libreoffice)])
 def test_edited_formula_moves_the_recalculated_results(
     book: Path, capsys: pytest.CaptureFixture[str], engine: str
 ) -> None:
@@ -247,7 +238,7 @@ def test_build_from_never_replaces_the_book_it_reads(book: Path, capsys: pytest.
     assert digest(target) == before
 
 
-@needs_soffice
+@pytest.mark.libreoffice
 def test_a_libreoffice_save_imports_the_same(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Edited with openpyxl, then opened, recalculated and saved by LibreOffice
     (its own formula spelling, cached values): the same inputs, no edits, no additions."""

@@ -23,12 +23,6 @@ from pysie.recalc.libreoffice import (
     render_pngs,
 )
 
-needs_soffice = pytest.mark.skipif(
-    find_soffice() is None,
-    reason="LibreOffice (soffice) not installed: apt-get install libreoffice-calc",
-)
-
-
 # ---------------------------------------------------------------------------
 # Fixtures / helpers
 # ---------------------------------------------------------------------------
@@ -219,7 +213,6 @@ def test_dst_equal_to_src_is_refused(stale_workbook: Path) -> None:
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_forced_recalc_replaces_stale_cached_values(tmp_path: Path, stale_workbook: Path) -> None:
     # Precondition: the input really carries stale caches.
     assert _values(stale_workbook)["B1"] == STALE
@@ -242,7 +235,6 @@ def test_forced_recalc_replaces_stale_cached_values(tmp_path: Path, stale_workbo
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_error_cells_round_trip_as_excel_error_strings(tmp_path: Path, stale_workbook: Path) -> None:
     out = tmp_path / "out.xlsx"
     recalculate_libreoffice(stale_workbook, out)
@@ -252,7 +244,6 @@ def test_error_cells_round_trip_as_excel_error_strings(tmp_path: Path, stale_wor
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_src_unchanged_and_existing_dst_replaced(tmp_path: Path, stale_workbook: Path) -> None:
     before = stale_workbook.read_bytes()
     mtime = stale_workbook.stat().st_mtime_ns
@@ -271,7 +262,6 @@ def test_src_unchanged_and_existing_dst_replaced(tmp_path: Path, stale_workbook:
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_same_basename_output_in_same_directory(tmp_path: Path, stale_workbook: Path) -> None:
     """A dst next to src with the same basename in another dir must work."""
     other = tmp_path / "copy"
@@ -284,14 +274,12 @@ def test_same_basename_output_in_same_directory(tmp_path: Path, stale_workbook: 
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_missing_input_raises_engine_failed(tmp_path: Path) -> None:
     with pytest.raises(EngineFailed, match="does not exist"):
         recalculate_libreoffice(tmp_path / "nope.xlsx", tmp_path / "out.xlsx")
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_timeout_kills_process_group(
     tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]
 ) -> None:
@@ -315,7 +303,6 @@ def test_timeout_kills_process_group(
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_no_soffice_left_after_normal_run(
     tmp_path: Path, stale_workbook: Path, started_processes: list[subprocess.Popen]
 ) -> None:
@@ -345,11 +332,7 @@ def chart_workbook(tmp_path: Path) -> Path:
 
 
 @pytest.mark.libreoffice
-@needs_soffice
-@pytest.mark.skipif(
-    shutil.which("pdftoppm") is None or shutil.which("pdfinfo") is None,
-    reason="poppler-utils not installed: apt-get install poppler-utils",
-)
+@pytest.mark.poppler
 def test_render_pngs_chart_pages(tmp_path: Path, chart_workbook: Path) -> None:
     out_dir = tmp_path / "png"
     pngs = render_pngs(chart_workbook, out_dir, dpi=40)
@@ -365,7 +348,6 @@ def test_render_pngs_chart_pages(tmp_path: Path, chart_workbook: Path) -> None:
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 def test_export_pdf_overwrites_atomically(tmp_path: Path, chart_workbook: Path) -> None:
     pdf = tmp_path / "out.pdf"
     pdf.write_bytes(b"stale")

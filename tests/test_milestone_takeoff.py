@@ -26,8 +26,6 @@ from pysie.solver import solve
 
 DAYS = 365.25
 MULTIPLIERS = (5.0, 25.0, 250.0, 2000.0)
-#: Small enough for the formulas package: 200 samples, a path just past ASI (day 297).
-SMALL = {"samples": 200, "path_days": 320}
 
 
 def closed_form_years(gap: float, v_a: float, v_b: float) -> float:
@@ -176,11 +174,10 @@ def test_sensitivity_moves_the_dates_the_right_way() -> None:
     assert later is not None and later > str(iso_date(value("point_asi_date", "published setting")))
 
 
-@pytest.fixture(scope="module")
-def small_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("milestone") / "milestone-small.xlsx"
-    write_workbook(MODEL, MODEL.resolve(None, SMALL), path, template="milestone-takeoff")
-    return path
+@pytest.fixture
+def small_book(small_milestone_book: Path) -> Path:
+    """The session's milestone workbook at SMALL size (tests copy it before editing)."""
+    return small_milestone_book
 
 
 @pytest.mark.slow
@@ -191,11 +188,8 @@ def test_formulas_engine_agrees_on_a_small_workbook(small_book: Path) -> None:
 
 @pytest.mark.libreoffice
 def test_libreoffice_agrees_on_the_committed_workbook() -> None:
-    from pysie.recalc.libreoffice import find_soffice
     from tests.conftest import REPO
 
-    if find_soffice() is None:
-        pytest.skip("no LibreOffice soffice binary")
     report_ = check_workbook(REPO / "workbooks" / "milestone-takeoff.xlsx", engine="libreoffice")
     assert report_.ok, report_.summary()
     assert report_.compared > 40000
@@ -203,10 +197,6 @@ def test_libreoffice_agrees_on_the_committed_workbook() -> None:
 
 @pytest.mark.libreoffice
 def test_a_broken_sample_cell_is_named(small_book: Path, tmp_path: Path) -> None:
-    from pysie.recalc.libreoffice import find_soffice
-
-    if find_soffice() is None:
-        pytest.skip("no LibreOffice soffice binary")
     broken = tmp_path / "broken.xlsx"
     shutil.copy(small_book, broken)
     book = openpyxl.load_workbook(broken)

@@ -17,11 +17,10 @@ import pytest
 from pysie.cli import main, run_model
 from pysie.compare import check_workbook
 from pysie.excel.layout import COMPARE, Layout
-from pysie.build import write_workbook
 from pysie.models.overhang import MODEL, PRESETS
 from pysie.solver import solve
 from pysie.spec import InputError
-from tests.conftest import REPO
+from tests.conftest import COARSE, REPO
 
 #: Published (the post) and reconstructed (pysie/models/overhang.py docstring) figures,
 #: with the tolerances the spec states.
@@ -156,16 +155,12 @@ def test_no_takeoff_within_the_horizon_is_null_with_a_message(capsys: pytest.Cap
 
 # --- workbooks ---------------------------------------------------------------
 
-#: Coarse steps keep the formulas engine to a few seconds; the cell-by-cell
-#: comparison does not depend on the step.
-COARSE = {"step_years": 0.5, "horizon_years": 20}
 
-
-@pytest.fixture(scope="module")
-def coarse_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("overhang") / "overhang-coarse.xlsx"
-    write_workbook(MODEL, MODEL.resolve("baseline", COARSE), path, template="overhang")
-    return path
+@pytest.fixture
+def coarse_book(coarse_overhang_book: Path) -> Path:
+    """The session's overhang workbook at COARSE steps, which keep the formulas engine
+    to a few seconds (the cell-by-cell comparison does not depend on the step)."""
+    return coarse_overhang_book
 
 
 def test_compare_sheet_holds_formulas_over_each_presets_sheet(coarse_book: Path) -> None:
@@ -220,13 +215,7 @@ def test_an_edited_preset_input_is_read_back_and_checked(coarse_book: Path, tmp_
     assert report.ok, report.summary()
 
 
-def _has_soffice() -> bool:
-    from pysie.recalc.libreoffice import find_soffice
-
-    return find_soffice() is not None
-
-
-@pytest.mark.skipif(not _has_soffice(), reason="LibreOffice not installed")
+@pytest.mark.libreoffice
 def test_shipped_workbook_agrees_with_libreoffice_and_a_broken_cell_fails(tmp_path: Path) -> None:
     shipped = REPO / "workbooks" / "overhang.xlsx"
     report = check_workbook(shipped, engine="libreoffice")

@@ -14,12 +14,11 @@ import pytest
 
 from pysie import fastpath
 from pysie.expr import Call, Col, Const, Name
-from pysie.models import REGISTRY, model_module
+from pysie.models import MODELS
 from pysie.primitives import PRIMITIVES
 from pysie.solver import Solution, iter_solutions, solve, solve_scalars
 from pysie.spec import Column, DataSource, InputError, Model, Parameter, Table, data_column
 
-MODELS = {name: model_module(name).MODEL for name in REGISTRY}
 CASES = [(m, p) for m, model in MODELS.items() for p in (None, *model.presets)]
 
 

@@ -12,7 +12,7 @@ import pytest
 from pysie.compare import check_workbook, expected_values, workbook_plan
 from pysie.excel.compat import describe, formula_problems, unexpected_errors, workbook_path_problems
 from pysie.recalc import recalculate
-from tests.conftest import needs_soffice, template_names
+from tests.conftest import template_names
 
 #: The tolerance the issue asks for.
 RTOL = 1e-12
@@ -28,7 +28,6 @@ def _solver_values(path: Path) -> dict[tuple[str, str], float]:
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 @pytest.mark.parametrize("template", template_names())
 def test_libreoffice_agrees_with_the_solver_in_every_formula_cell(
     template: str, template_books: dict[str, Path]
@@ -71,7 +70,6 @@ def libreoffice_values(template_books: dict[str, Path]) -> dict[str, dict[tuple[
 
 
 @pytest.mark.libreoffice
-@needs_soffice
 @pytest.mark.parametrize("template", template_names())
 def test_no_unexpected_error_after_a_libreoffice_recalculation(
     template: str, template_books: dict[str, Path], libreoffice_values: dict[str, dict[tuple[str, str], Any]]
