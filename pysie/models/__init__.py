@@ -13,6 +13,7 @@ REGISTRY: dict[str, str] = {
     "retraining": "pysie.models.retraining",
     "milestone-takeoff": "pysie.models.milestone_takeoff",
     "overhang": "pysie.models.overhang",
+    "software-explosion": "pysie.models.software_explosion",
 }
 
 
