@@ -206,7 +206,7 @@ PARAMETERS = (
     ),
     _p(
         "retraining_rule",
-        2,
+        1,
         "code",
         "0 no retraining; 1 q/(1+|q|) (appendix, single-run code); 2 q/|q+1| (Monte Carlo code)",
         f"{SOURCE}; {CODE}",
@@ -706,8 +706,8 @@ def check_values(values: Mapping[str, float]) -> None:
 PRESETS = {
     "paper": {},
     "no-retraining": {"retraining_rule": 0},
-    "documented-retraining": {"retraining_rule": 1},
-    "single-run-code": {"run_rules": 1, "retraining_rule": 1},
+    "code-retraining": {"retraining_rule": 2},
+    "single-run-code": {"run_rules": 1},
 }
 
 _COMMON = dict(
