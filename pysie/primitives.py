@@ -176,12 +176,10 @@ def index(column: Array, position: Array) -> Array:
     column = np.asarray(column, dtype=float)
     rows = column.shape[-1]
     position = np.asarray(position, dtype=float)
-    # positions may carry extra leading axes (a whole column of positions, one per row)
-    shape = np.broadcast_shapes(position.shape, column.shape[:-1])
-    position = np.broadcast_to(position, shape)
     valid = np.isfinite(position) & (position >= 1) & (position < rows + 1)
-    k = np.where(valid, np.floor(np.where(valid, position, 1.0)) - 1, 0).astype(int)
-    picked = np.take_along_axis(np.broadcast_to(column, (*shape, rows)), k[..., None], axis=-1)[..., 0]
+    k = np.where(valid, position, 1.0).astype(np.intp) - 1  # positions >= 1: truncation is INT
+    # a (scenarios, rows) column: scenario s reads its own cells at k[..., s]
+    picked = column[k] if column.ndim == 1 else column[np.arange(column.shape[0]), k]
     return np.where(valid, picked, _NAN)
 
 
