@@ -266,7 +266,8 @@ def test_ten_year_windows_and_the_software_share() -> None:
 
 #: 20,000 samples drawn here (seed 1), independently, from the paper's distributions.
 SAMPLES, SEED = 20_000, 1
-#: The paper's sample count (its interface's default Monte Carlo of 10,000) and its whole percentages.
+#: The paper's sample count (taken to be its interface's default Monte Carlo of 10,000; the paper does
+#: not print it) and its whole percentages.
 PAPER_SAMPLES, ROUNDING = 10_000, 0.005
 
 
