@@ -7,6 +7,7 @@ Forethought, August 2025) from a Monte Carlo drawn here with numpy."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -45,27 +46,38 @@ def retrain(q: float, rule: int) -> float:
 
 
 def monte_carlo_code_run(
-    f: float, r0: float, years: float, lam: float, rule: int = 0, constant: bool = False, s: float = 0.5
+    f: float,
+    r0: float,
+    years: float,
+    lam: float,
+    rule: int = 0,
+    constant: bool = False,
+    s: float = 0.5,
+    boost: bool = False,
 ) -> tuple[list[float], list[float], list[float], list[float]]:
-    """The Monte Carlo code's loop without the gradual boost: times, doubling
-    times, returns and q after each step (q of step 0 is None)."""
+    """The Monte Carlo code's loop: times, doubling times, returns and speed-ups
+    after each step. With the boost, f = 0.1 e^(g t), g = ln(f / 0.1) / 60, while
+    compute C < 4096, and the first doubling takes 3 / 1.1 months."""
     n = (4 / s) * years
     k = 0.0 if constant else r0 / n
-    T, t, S, r = 3 / f, 0.0, 1.0, r0
-    times, doubling, returns, qs = [0.0], [T], [r0], [None]
+    f0 = 0.1 if boost else f
+    g = math.log(f / f0) / 60
+    T, t, S, r, C, speed = (3 / (1 + f0) if boost else 3 / f), 0.0, 1.0, r0, 1.0, f0
+    times, doubling, returns, speeds = [0.0], [T], [r0], [f0]
     while t < 48 and 2**n > S and r > 0:
+        old = speed
         t += T
         S *= 2
+        C *= math.exp((math.log(2) / 5) * T)
+        speed = (f0 * math.exp(g * t) if C < 4096 else f) if boost else f
         r -= k
         times.append(t)
-        q = None
         if r > 0:
-            q = retrain(lam * (1 / r - 1), rule)
-            T *= 2**q
+            T *= 2 ** retrain(lam * (1 / r - 1), rule) * (1 + old) / (1 + speed)
         doubling.append(T)
         returns.append(r)
-        qs.append(q)
-    return times, doubling, returns, qs
+        speeds.append(speed)
+    return times, doubling, returns, speeds
 
 
 def single_run_code_run(
@@ -90,13 +102,22 @@ def single_run_code_run(
 
 
 @pytest.mark.parametrize("rule", [0, 1, 2])
-def test_steps_follow_the_reference_loop_written_out_by_hand(rule: int) -> None:
-    s = run(initial_speedup=8, research_returns=1.2, limit_years=11, parallel_returns=0.3, retraining_rule=rule)
-    times, doubling, returns, _ = monte_carlo_code_run(8, 1.2, 11, 0.3, rule)
+@pytest.mark.parametrize("boost", [False, True])
+def test_steps_follow_the_reference_loop_written_out_by_hand(rule: int, boost: bool) -> None:
+    s = run(
+        initial_speedup=8,
+        research_returns=1.2,
+        limit_years=11,
+        parallel_returns=0.3,
+        retraining_rule=rule,
+        gradual_boost=int(boost),
+    )
+    times, doubling, returns, speeds = monte_carlo_code_run(8, 1.2, 11, 0.3, rule, boost=boost)
     assert s.value("steps") == len(times) - 1
     np.testing.assert_allclose(recorded(s, "months"), times, rtol=1e-13)
     np.testing.assert_allclose(recorded(s, "doubling_months"), doubling, rtol=1e-13)
     np.testing.assert_allclose(recorded(s, "returns"), returns, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(recorded(s, "speedup"), speeds, rtol=1e-13)
     assert s.value("months_simulated") == pytest.approx(times[-1], rel=1e-13)
     assert s.value("years_of_progress") == pytest.approx((len(times) - 1) / 8, rel=1e-13)
 
@@ -129,6 +150,14 @@ def test_single_run_rules_follow_their_loop_and_end_on_a_partial_step() -> None:
     np.testing.assert_allclose(recorded(s, "software"), software, rtol=1e-12)
     assert s.value("months_simulated") == 72.0  # the last step is cut at the horizon
     assert not float(np.log2(software[-1])).is_integer()  # ... and grows S by less than 2
+
+
+def test_single_run_rules_clamp_software_at_the_ceiling() -> None:
+    s = run(run_rules=1, retraining_rule=1, initial_speedup=32, research_returns=3.6, limit_years=6)
+    times, software = single_run_code_run(32, 3.6, 6, 0.3, rule=1)
+    np.testing.assert_allclose(recorded(s, "months"), times, rtol=1e-13)
+    assert software[-1] == 2.0**48 and s.value("years_of_progress") == pytest.approx(6, rel=1e-15)
+    assert s.value("months_simulated") < 72
 
 
 # --- retraining -------------------------------------------------------------------------------
@@ -378,3 +407,14 @@ def test_the_workbook_monte_carlo_is_the_steps_rule_per_sample() -> None:
     for name in HIT_NAMES:
         share = s.value(f"probability_{name.removeprefix('hit_')}")
         assert share == pytest.approx(runs.values[name].mean(), abs=1e-15)
+
+
+def test_run_reports_one_run_and_the_sheets_monte_carlo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "software-explosion", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    times, *_ = monte_carlo_code_run(8, 1.2, 11, 0.3, rule=1)
+    assert result["steps"] == len(times) - 1
+    assert result["months_simulated"] == pytest.approx(times[-1], rel=1e-13)
+    assert set(result["indicators"]) == set(HIT_NAMES)
+    assert result["monte_carlo"]["samples"] == se.MC_SAMPLES
+    assert all(0 <= result["monte_carlo"][f"probability_{n.removeprefix('hit_')}"] <= 1 for n in HIT_NAMES)
