@@ -418,3 +418,15 @@ def test_run_reports_one_run_and_the_sheets_monte_carlo(capsys: pytest.CaptureFi
     assert set(result["indicators"]) == set(HIT_NAMES)
     assert result["monte_carlo"]["samples"] == se.MC_SAMPLES
     assert all(0 <= result["monte_carlo"][f"probability_{n.removeprefix('hit_')}"] <= 1 for n in HIT_NAMES)
+
+
+def test_index_takes_a_column_of_positions() -> None:
+    """INDEX over a (scenarios, rows) column with positions (rows of a table, scenarios):
+    each scenario reads its own cells; out of range and non-finite positions are errors."""
+    from pysie.primitives import index
+
+    column = np.arange(12.0).reshape(3, 4)  # 3 scenarios, 4 cells each
+    positions = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, np.nan]])
+    expected = np.array([[0.0, 5.0, 10.0], [3.0, np.nan, np.nan]])
+    np.testing.assert_array_equal(index(column, positions), expected)
+    np.testing.assert_array_equal(index(column, 2.9), [1.0, 5.0, 9.0])  # INT(2.9) = 2
