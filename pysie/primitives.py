@@ -170,13 +170,16 @@ def match_exact(value: Array, column: Array) -> Array:
 
 
 def index(column: Array, position: Array) -> Array:
-    """``INDEX(range, k)``: the k-th cell (1-based); out of range is ``#REF!``."""
+    """``INDEX(range, k)``: the k-th cell (1-based); out of range is ``#REF!``.
+    ``k`` may be one position per scenario or, for a table whose rows are
+    computed at once, an array (rows, scenarios) of positions."""
     column = np.asarray(column, dtype=float)
     rows = column.shape[-1]
-    position = np.broadcast_to(np.asarray(position, dtype=float), column.shape[:-1])
+    position = np.asarray(position, dtype=float)
     valid = np.isfinite(position) & (position >= 1) & (position < rows + 1)
-    k = np.where(valid, np.floor(np.where(valid, position, 1.0)) - 1, 0).astype(int)
-    picked = np.take_along_axis(column, k[..., None], axis=-1)[..., 0]
+    k = np.where(valid, position, 1.0).astype(np.intp) - 1  # positions >= 1: truncation is INT
+    # a (scenarios, rows) column: scenario s reads its own cells at k[..., s]
+    picked = column[k] if column.ndim == 1 else column[np.arange(column.shape[0]), k]
     return np.where(valid, picked, _NAN)
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import difflib
 
-from pysie.models import milestone_takeoff, overhang, retraining
+from pysie.models import milestone_takeoff, overhang, retraining, software_explosion
 from pysie.spec import InputError, Model
 
 #: model name -> declaration, in the order ``pysie list`` shows them
-MODELS: dict[str, Model] = {m.name: m for m in (retraining.MODEL, milestone_takeoff.MODEL, overhang.MODEL)}
+MODELS: dict[str, Model] = {
+    m.name: m for m in (retraining.MODEL, milestone_takeoff.MODEL, overhang.MODEL, software_explosion.MODEL)
+}
 
 
 def nearest(name: str, known: list[str]) -> str:
