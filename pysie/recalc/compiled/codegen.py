@@ -27,7 +27,18 @@ from typing import Any
 import numpy as np
 
 from pysie.recalc.compiled.book import ColumnKey, Run
-from pysie.recalc.compiled.parse import NUMERIC_OPS, Area, Call, Const, Expr, Ref, RowNumber, Text, columns_between
+from pysie.recalc.compiled.parse import (
+    NUMERIC_OPS,
+    TEXT_READERS,
+    Area,
+    Call,
+    Const,
+    Expr,
+    Ref,
+    RowNumber,
+    Text,
+    columns_between,
+)
 from pysie.recalc.compiled.plan import Plan
 from pysie.recalc.compiled.values import text
 
@@ -51,6 +62,7 @@ class _Writer:
         self.constant_names: dict[bytes, str] = {}
         self.pre: list[str] = []  # temporaries of the statement being written
         self.uses_rows = False
+        self.masks = empty_masks(plan, self.columns)
 
     def start_loop(self, runs: list[Run]) -> None:
         """Row-loop code follows: calls over constants and fixed cells that the
@@ -81,6 +93,23 @@ class _Writer:
             else:
                 return False
         return True
+
+    def may_be_empty(self, ref: Ref, run: Run) -> bool:
+        """Whether ``ref`` reads an empty cell in some row of ``run``."""
+        mask = self.masks[f"b{self.columns[(ref.sheet or '', ref.col)]}"]
+        if not ref.relative:
+            return bool(mask[ref.row]) if ref.row < mask.size else True
+        lo, hi = run.start + ref.row, run.end + ref.row
+        return bool(mask[lo : hi + 1].any()) or hi >= mask.size
+
+    def empty_mask(self, ref: Ref, run: Run, vector: bool) -> str:
+        """Source of the empty-cell mask matching the source of ``ref``."""
+        b = f"b{self.columns[(ref.sheet or '', ref.col)]}"
+        if not ref.relative:
+            return f"{b}[{ref.row}]"
+        if vector:
+            return f"{b}[{run.start + ref.row}:{run.end + ref.row + 1}, None]"
+        return f"{b}[{_offset('t', ref.row)}]"
 
     def counter(self) -> int:
         self.count += 1
@@ -142,6 +171,9 @@ class _Writer:
                 if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
                     self.ops.add("num")
                     source, d = f"f_num({source})", d + 1
+                elif tree.op in TEXT_READERS and isinstance(arg, Ref) and self.may_be_empty(arg, run):
+                    self.ops.add("empty_text")
+                    source, d = f"f_empty_text({source}, {self.empty_mask(arg, run, vector)})", d + 1
                 args.append(source)
                 depth, temp = max(depth, d), temp or t
             source = f"f_{tree.op}({', '.join(args)})"
@@ -183,9 +215,10 @@ def _segments(runs: list[Run], first: int, last: int) -> list[tuple[int, int, li
     return out
 
 
-def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int], list[float]]:
+def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int], list[float], dict[str, np.ndarray]]:
     """Python source of ``evaluate(C, F, G, D)``, the column -> array index
-    map and the constants (error and text values) it reads from ``D``."""
+    map, the constants (error and text values) and the empty-cell masks it
+    reads from ``D``."""
     w = _Writer(plan)
     body: list[str] = []
     runs = plan.runs
@@ -221,7 +254,7 @@ def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int], list[float]]:
     head += [f"    k{i} = D['k'][{i}]" for i in range(len(w.constants))]
     if w.uses_rows:
         head.append("    ROWNUM = D['rows']")
-    return "\n".join(head + ["    " + line for line in body]) + "\n", w.columns, w.constants
+    return "\n".join(head + ["    " + line for line in body]) + "\n", w.columns, w.constants, w.masks
 
 
 def empty_masks(plan: Plan, columns: dict[ColumnKey, int]) -> dict[str, np.ndarray]:
@@ -245,11 +278,11 @@ def empty_masks(plan: Plan, columns: dict[ColumnKey, int]) -> dict[str, np.ndarr
 def compile_plan(plan: Plan) -> tuple[Callable[..., None], str, dict[ColumnKey, int], dict[int, Any], dict[str, Any]]:
     """The compiled ``evaluate`` function, its source, the column map, its
     cell orders and its data (empty-cell masks, constants, row numbers)."""
-    source, columns, constants = generate(plan)
+    source, columns, constants, masks = generate(plan)
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<pysie workbook {plan.cells.path.name}>", "exec"), namespace)
     orders = {k: step.order for k, step in enumerate(plan.steps) if step.kind == "cells"}
-    data: dict[str, Any] = empty_masks(plan, columns)
+    data: dict[str, Any] = dict(masks)
     data["k"] = constants
     data["rows"] = np.arange(max(plan.sizes.values(), default=1) + 1, dtype=float)[:, None]
     return namespace["evaluate"], source, columns, orders, data

@@ -130,6 +130,11 @@ def num(x: Array) -> Array:
     return np.where(t, _elementwise(convert, x), x)
 
 
+def empty_text(value: Array, empty: Array) -> Array:
+    """An empty cell read by a text function is the empty text (not 0)."""
+    return np.where(empty, text(""), value)
+
+
 def _display(v: float | str) -> str:
     """A number as Excel's General format shows it (15 significant digits)."""
     if isinstance(v, str):
@@ -1021,6 +1026,7 @@ FUNCTIONS: dict[str, Callable[..., Array]] = {
     "ge": ge,
     "concat": concat,
     "num": num,
+    "empty_text": empty_text,
     "abs": absolute,
     "sign": sign,
     "sqrt": sqrt,
