@@ -28,6 +28,7 @@ import numpy as np
 
 from pysie.recalc.compiled.book import ColumnKey, Run
 from pysie.recalc.compiled.parse import (
+    AGGREGATES,
     NUMERIC_OPS,
     TEXT_READERS,
     Area,
@@ -93,6 +94,16 @@ class _Writer:
             else:
                 return False
         return True
+
+    def plain_cell(self, area: Area, run: Run) -> Expr:
+        """A one-cell range given to SUM, MAX ... as the cell itself where it
+        can hold neither text nor nothing (the common case, and much faster)."""
+        if area.col1 is not None or area.row1 != area.row0 or area.rel1 != area.rel0:
+            return area
+        ref = Ref(area.sheet, area.col, area.row0, area.rel0)
+        if self.plan.may_be_text(ref, run) or self.may_be_empty(ref, run):
+            return area
+        return ref
 
     def may_be_empty(self, ref: Ref, run: Run) -> bool:
         """Whether ``ref`` reads an empty cell in some row of ``run``."""
@@ -167,6 +178,8 @@ class _Writer:
             self.ops.add(tree.op)
             args, depth, temp = [], 0, False
             for arg in tree.args:
+                if tree.op in AGGREGATES and isinstance(arg, Area):
+                    arg = self.plain_cell(arg, run)
                 source, d, t = self._expr(arg, run, vector)
                 if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
                     self.ops.add("num")

@@ -32,7 +32,6 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 import numpy as np
-from scipy import special
 
 from pysie.recalc.compiled.values import (
     DIV0,
@@ -205,6 +204,9 @@ def _compare(op: Callable[[Array, Array], Array], text_op: Callable[[int], bool]
         a, b = _arr(a), _arr(b)
         if np.isfinite(a).all() and np.isfinite(b).all():
             return op(a, b).astype(float)
+        if not is_text(a).any() and not is_text(b).any():  # numbers and errors only
+            bad, first = _first_error(a, b)
+            return np.where(bad, first, op(a, b))
 
         def one(x: float | str, y: float | str) -> float:
             kx, ky = isinstance(x, str), isinstance(y, str)
@@ -256,8 +258,11 @@ def exp(a: Array) -> Array:
 
 
 def _log_domain(a: Array, fn: Callable[[Array], Array]) -> Array:
+    r = fn(a)
+    if np.isfinite(r).all():
+        return r
     a = _arr(a)
-    return np.where(a <= 0, NUM, fn(np.where(a <= 0, 1.0, a)))
+    return np.where(np.isnan(a), a, np.where(a <= 0, NUM, fn(np.where(a <= 0, 1.0, a))))
 
 
 def ln(a: Array) -> Array:
@@ -489,7 +494,13 @@ def average(*args: Array | Range) -> Array:
 
 
 def _extreme(pick: Callable[..., Array]) -> Callable[..., Array]:
+    fast = np.minimum if pick is np.min else np.maximum
+
     def extreme(*args: Array | Range) -> Array:
+        if not any(isinstance(a, tuple) for a in args):
+            r = fast.reduce(np.broadcast_arrays(*args)) if len(args) > 1 else _arr(args[0])
+            if np.isfinite(r).all():
+                return r
         values, ok, err = _numbers(args)
         fill = np.inf if pick is np.min else -np.inf
         r = pick(np.where(ok, values, fill), axis=0)
@@ -803,6 +814,8 @@ def choose(k: Array, *options: Array) -> Array:
 
 def norm_s_inv(p: Array) -> Array:
     """``NORM.S.INV(p)``: the standard normal quantile; p outside (0, 1) is ``#NUM!``."""
+    from scipy import special  # imported when first needed: it costs a third of a second
+
     p = _arr(p)
     ok = (p > 0) & (p < 1)
     return _guard(np.where(ok, special.ndtri(np.where(ok, p, 0.5)), NUM), p)
@@ -821,6 +834,8 @@ def lognorm_inv(p: Array, mean: Array, sd: Array) -> Array:
 
 def norm_s_dist(z: Array, cumulative: Array = 1.0) -> Array:
     """``NORM.S.DIST(z, cumulative)``: the distribution function, or the density."""
+    from scipy import special
+
     z = _arr(z)
     density = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
     return _guard(np.where(_arr(cumulative) != 0, special.ndtr(z), density), z, cumulative)

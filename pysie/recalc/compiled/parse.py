@@ -539,6 +539,8 @@ NUMERIC_OPS = {
 }  # fmt: skip
 #: Operations that can give text (or pass an argument's text on: these argument positions, None for all).
 TEXT_OPS = {"concat", "left", "right", "mid", "upper", "lower", "trim", "text"}
+#: Operations over values and ranges alike (SUM, MAX ...).
+AGGREGATES = {op for op, (fixed, repeat) in ARGUMENTS.items() if repeat == "a"}
 #: Operations that read an empty cell as the empty text, not 0.
 TEXT_READERS = {"concat", "len", "left", "right", "mid", "upper", "lower", "trim", "text"}
 PASS_THROUGH: dict[str, tuple[int, ...] | None] = {"if": (1, 2), "iferror": None, "ifna": None, "choose": None}
