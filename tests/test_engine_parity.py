@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.workbook.defined_name import DefinedName
 import pytest
 
 from pysie.recalc import recalculate
@@ -247,7 +248,21 @@ CASES = [
     "=LEN(A5)",
     "=A4&A5",
     "=D2&D3&D4",
+    # other sheets, defined names, whole columns, references Excel rewrote
+    "='Other sheet'!A1*2",
+    "=SUM('Other sheet'!A1:B2)",
+    "=SUM(block)",
+    "=rate*2",
+    "=first_cell+1",
+    "=INDEX(block,2,2)",
+    "=SUM(F:H)",
+    "=COUNTA(G:G)",
+    "='Other sheet'!#REF!+1",
+    "=IFERROR(#REF!,5)",
 ]
+#: Cells of the second sheet and the workbook's defined names.
+OTHER = {"A1": 1.5, "B1": 2, "A2": -3, "B2": 10}
+NAMES = {"block": "'Other sheet'!$A$1:$B$2", "rate": "0.25", "first_cell": "'Other sheet'!$A$1"}
 
 #: Cases where LibreOffice departs from Excel's documented result (Microsoft's
 #: function reference): Excel's value. LibreOffice reports an invalid argument
@@ -255,7 +270,8 @@ CASES = [
 #: #NUM! (SQRT, LN, NORM.S.INV, NORM.INV, PERCENTILE), #DIV/0! (LOG base 1,
 #: 0 to a negative power) or #REF! (INDEX and VLOOKUP past the range); it
 #: takes a cube root of a negative number, which Excel refuses with #NUM!;
-#: and it reads DATE's year 100 as the year 100, where Excel adds 1900.
+#: it reads DATE's year 100 as the year 100, where Excel adds 1900; and it
+#: does not read the ``Sheet!#REF!`` Excel writes for a deleted target.
 LIBREOFFICE_DEVIATIONS: dict[str, Any] = {
     "=(-8)^(1/3)": "#NUM!",
     "=0^-1": "#DIV/0!",
@@ -269,6 +285,7 @@ LIBREOFFICE_DEVIATIONS: dict[str, Any] = {
     "=_xlfn.NORM.S.INV(0)": "#NUM!",
     "=_xlfn.NORM.INV(0.3,10,-1)": "#NUM!",
     "=DATE(100,1,1)": 36526.0,
+    "='Other sheet'!#REF!+1": "#REF!",
 }
 
 
@@ -290,6 +307,11 @@ def _book(path: Path) -> Path:
         ws[ref] = value
     for row, formula in enumerate(CASES, start=1):
         ws[f"M{row}"] = formula
+    other = book.create_sheet("Other sheet")
+    for ref, value in OTHER.items():
+        other[ref] = value
+    for name, target in NAMES.items():
+        book.defined_names[name] = DefinedName(name, attr_text=target)
     book.save(path)
     return path
 

@@ -332,6 +332,8 @@ class _Parser:
         if kind == "cols":
             a, b = (part.replace("$", "").upper() for part in text.split(":"))
             return Area(sheet, a, 1, False, None, False, b if b != a else None)
+        if kind == "error":  # a reference Excel rewrote when its target was deleted: Sheet1!#REF!
+            return Const(error(text.upper()))
         if kind == "name" and sheet is not None:
             raise Unsupported(f"a name scoped to the sheet {sheet!r} ({text})")
         if kind != "cell":
