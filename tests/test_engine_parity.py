@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.workbook.defined_name import DefinedName
 import pytest
+from openpyxl.workbook.defined_name import DefinedName
 
 from pysie.recalc import recalculate
 from pysie.recalc.compiled import compile_workbook
