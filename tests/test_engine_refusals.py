@@ -152,3 +152,18 @@ def test_a_broken_engine_power_makes_check_fail_naming_cells(
     assert not report.ok and len(report.differences) > 10
     assert main(["check", str(short_retraining_book)]) == 1
     assert "differ" in capsys.readouterr().out
+
+
+def test_a_library_failure_names_the_cell_and_exits_2(
+    short_retraining_book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A function raising (a case the library does not handle) is one line
+    naming the cell that raised, exit status 2, never a traceback."""
+
+    def broken(*_: Any) -> Any:
+        raise ZeroDivisionError("a case the library misses")
+
+    monkeypatch.setitem(engine_functions.FUNCTIONS, "ln", broken)
+    assert main(["check", str(short_retraining_book)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search(r"!\$?[A-Z]+[0-9]+ \(=.*LN\(.*failed to evaluate it \(ZeroDivisionError", err[0])

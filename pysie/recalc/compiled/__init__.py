@@ -18,6 +18,7 @@ Both are :class:`pysie.spec.InputError`; nothing is handed to another engine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +32,13 @@ from pysie.recalc.compiled.functions import FUNCTIONS
 from pysie.recalc.compiled.parse import BOOLEAN_OPS, Call, Unsupported
 from pysie.recalc.compiled.plan import CircularReference, Plan, make_plan
 from pysie.recalc.compiled.values import XlError, decode, text
+from pysie.spec import InputError
 
 __all__ = [
     "CircularReference",
     "CompiledResult",
     "CompiledWorkbook",
+    "EvaluationFailed",
     "Unsupported",
     "compile_workbook",
     "recalculate_compiled",
@@ -51,6 +54,11 @@ _CHUNK_BYTES = 256 * 2**20
 def _split(cell: str) -> tuple[str, int]:
     letters = cell.rstrip("0123456789")
     return letters.upper(), int(cell[len(letters) :])
+
+
+class EvaluationFailed(InputError):
+    """A formula the library raised on (a case it does not handle); the
+    message names the cell."""
 
 
 @dataclass
@@ -113,9 +121,33 @@ class CompiledWorkbook:
             i = self.columns.get((sheet, col))
             if i is not None and row < arrays[i].shape[0]:
                 arrays[i][row] = value
-        with np.errstate(all="ignore"):
-            self.function(arrays, self.functions, self.orders, self.data)
+        try:
+            with np.errstate(all="ignore"):
+                self.function(arrays, self.functions, self.orders, self.data)
+        except Exception as exc:  # a case the library does not handle: name the cell, never a traceback
+            raise EvaluationFailed(self._failure(exc)) from exc
         return arrays
+
+    def _failure(self, exc: Exception) -> str:
+        """'Sheet!C4 (=formula): the compiled engine failed on it (...)' from
+        the generated line that raised (each line ends in ``# run N``)."""
+        what = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        tb = exc.__traceback__
+        lines = self.source.splitlines()
+        where = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.startswith("<pysie workbook"):
+                m = (
+                    re.search(r"# run (\d+)( \((?:before|all rows)\))?$", lines[tb.tb_lineno - 1])
+                    if tb.tb_lineno <= len(lines)
+                    else None
+                )
+                if m:
+                    run = self.plan.runs[int(m.group(1))]
+                    row = run.start if m.group(2) else tb.tb_frame.f_locals.get("t", run.start)
+                    where = f"{run.cell(row if isinstance(row, int) else run.start)} ({run.formula[:80]})"
+            tb = tb.tb_next
+        return f"{where or self.path.name}: the compiled engine failed to evaluate it ({what})"
 
     def _changes(self, changes: Mapping[Target, Any]) -> tuple[dict[tuple[str, str, int], np.ndarray], int]:
         located: dict[tuple[str, str, int], np.ndarray] = {}

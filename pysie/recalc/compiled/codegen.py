@@ -64,6 +64,8 @@ class _Writer:
         self.pre: list[str] = []  # temporaries of the statement being written
         self.uses_rows = False
         self.masks = empty_masks(plan, self.columns)
+        self.run_index = {id(run): i for i, run in enumerate(plan.runs)}
+        self.hoisted_by: dict[str, int] = {}  # hoisted name -> the run it came from
 
     def start_loop(self, runs: list[Run]) -> None:
         """Row-loop code follows: calls over constants and fixed cells that the
@@ -73,7 +75,10 @@ class _Writer:
 
     def end_loop(self) -> list[str]:
         """The lines computing the loop's invariant values, to put before it."""
-        lines = [f"{name} = {source}" for source, name in (self.hoisted or {}).items()]
+        lines = [
+            f"{name} = {source}  # run {self.hoisted_by[name]} (before)"
+            for source, name in (self.hoisted or {}).items()
+        ]
         self.hoisted = None
         return lines
 
@@ -191,7 +196,10 @@ class _Writer:
                 depth, temp = max(depth, d), temp or t
             source = f"f_{tree.op}({', '.join(args)})"
             if self.hoisted is not None and not temp and self.invariant(tree):
-                return self.hoisted.setdefault(source, f"h{self.counter()}"), 0, False
+                if source not in self.hoisted:
+                    self.hoisted[source] = name = f"h{self.counter()}"
+                    self.hoisted_by[name] = self.run_index[id(run)]
+                return self.hoisted[source], 0, False
             if depth + 1 >= MAX_DEPTH:
                 name = f"x{self.counter()}"
                 self.pre.append(f"{name} = {source}")
@@ -208,7 +216,9 @@ class _Writer:
         else:
             line = f"{target}[t] = {self.expr(run.tree, run, False)}"
         lines, self.pre = [*self.pre, line], []
-        return lines
+        run_index = self.run_index[id(run)]
+        mark = " (all rows)" if vector else ""
+        return [f"{line}  # run {run_index}{mark}" for line in lines]
 
 
 def _segments(runs: list[Run], first: int, last: int) -> list[tuple[int, int, list[Run]]]:

@@ -94,7 +94,12 @@ def _elementwise(fn: Callable[..., object], *args: Array) -> Array:
     for i in range(res.size):
         plain = [decode(float(a[i])) for a in flat]
         err = next((p for p in plain if isinstance(p, XlError)), None)
-        res[i] = encode(err) if err is not None else encode(fn(*plain))
+        if err is None:
+            try:
+                err = fn(*plain)
+            except (ArithmeticError, ValueError):  # out of the function's domain (a date past 9999 ...)
+                err = XlError("#NUM!")
+        res[i] = encode(err)
     return out
 
 
