@@ -158,7 +158,7 @@ def variant(
 
 @pytest.mark.slow
 def test_compiled_equals_formulas_package_in_every_formula_cell(variant: tuple[str, Path, dict]) -> None:
-    name, path, reference = variant
+    _, path, reference = variant
     result = recalculate_compiled(path)
     assert len(result.values) == len(reference)
     assert_same(result.values, reference)
