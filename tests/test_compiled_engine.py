@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from pysie.compare import is_error
 from pysie.models.retraining import MODEL
 from pysie.primitives import PRIMITIVES
 from pysie.recalc import recalculate
-from pysie.recalc.compiled import CircularReference, EngineFallback, compile_workbook, recalculate_compiled
+from pysie.recalc.compiled import CircularReference, compile_workbook, recalculate_compiled
 from pysie.solver import solve
 from tests.conftest import SHORT
 
@@ -158,13 +157,8 @@ def variant(
 
 @pytest.mark.slow
 def test_compiled_equals_formulas_package_in_every_formula_cell(variant: tuple[str, Path, dict]) -> None:
-    name, path, reference = variant
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = recalculate_compiled(path)
-    assert result.engine == ("formulas" if name == "inserted-blank-row" else "compiled"), result.fallback_reason
-    if result.engine == "formulas":
-        assert any(issubclass(w.category, EngineFallback) for w in caught)
+    _, path, reference = variant
+    result = recalculate_compiled(path)
     assert len(result.values) == len(reference)
     assert_same(result.values, reference)
 
@@ -316,7 +310,6 @@ def table_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_function_agrees_with_the_formulas_package(table_book: Path) -> None:
     compiled = recalculate_compiled(table_book)
-    assert compiled.engine == "compiled", compiled.fallback_reason
     reference = recalculate(table_book, "formulas")
     deviating = {("T", f"B{row}") for row, text in enumerate(TABLE, start=1) if text in ORACLE_DEVIATIONS}
     assert_same(
@@ -332,27 +325,26 @@ def test_every_function_agrees_with_the_formulas_package(table_book: Path) -> No
             assert _number(compiled.values[("T", f"B{row}")]) == pytest.approx(BY_HAND[text], rel=1e-12), text
 
 
-def test_a_broken_primitive_fails_the_parity_check(table_book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_engine_function_fails_the_parity_check(table_book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pysie.recalc.compiled import functions
+
     reference = recalculate(table_book, "formulas")
-    monkeypatch.setitem(PRIMITIVES, "pow", replace(PRIMITIVES["pow"], numpy=lambda a, b: np.power(a, b) * 1.000001))
+    monkeypatch.setitem(functions.FUNCTIONS, "pow", lambda a, b: np.power(a, b) * 1.000001)
     broken = compile_workbook(table_book).values()
     diffs = differences(broken, reference)
     assert any("T!B1:" in d for d in diffs)  # -2^2
 
 
+def test_the_engine_does_not_evaluate_with_the_solver_primitives(
+    table_book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Breaking the solver's ``pow`` leaves the engine's values as they were."""
+    before = compile_workbook(table_book).values()
+    monkeypatch.setitem(PRIMITIVES, "pow", replace(PRIMITIVES["pow"], numpy=lambda a, b: np.power(a, b) * 1.001))
+    assert_same(compile_workbook(table_book).values(), before, rtol=0.0)
+
+
 # --- fallback and circular references -------------------------------------------
-
-
-def test_unsupported_function_falls_back_to_the_formulas_package(tmp_path: Path) -> None:
-    book = openpyxl.Workbook()
-    ws = book.active
-    ws["A1"], ws["A2"], ws["A3"], ws["A4"] = 2, '=TEXT(1,"0")', "=CHOOSE(2,A1,5)*A1", "=A1^2"
-    book.save(tmp_path / "u.xlsx")
-    with pytest.warns(EngineFallback, match="CHOOSE|TEXT"):
-        result = recalculate_compiled(tmp_path / "u.xlsx")
-    assert result.engine == "formulas" and result.fallback_reason
-    assert result.values[("Sheet", "A3")] == 10 and result.values[("Sheet", "A4")] == 4
-    assert result.values[("Sheet", "A2")] == "1"
 
 
 def test_circular_reference_is_reported(tmp_path: Path) -> None:

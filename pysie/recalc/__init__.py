@@ -5,9 +5,11 @@ engine computes it, keyed ``(sheet, cell)``: a float, a bool, text, an error
 code string such as ``'#NUM!'``, or None for an empty result.
 
 ``compiled`` (the default) compiles the workbook to numpy
-(:mod:`pysie.recalc.compiled`) and falls back to ``formulas``, with an
-:class:`~pysie.recalc.compiled.EngineFallback` warning, for what it cannot
-compile; ``formulas`` is the reference; ``libreoffice`` runs soffice.
+(:mod:`pysie.recalc.compiled`) with its own library of Excel functions; what
+it cannot evaluate is refused up front with an
+:class:`~pysie.recalc.compiled.Unsupported` error naming the cell, never
+handed to another engine. ``formulas`` (the pure-Python reference) runs only
+when asked for; ``libreoffice`` runs soffice.
 """
 
 from __future__ import annotations

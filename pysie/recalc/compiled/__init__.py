@@ -4,20 +4,21 @@ Every cell is read once (:mod:`.book`), each distinct relative formula is
 parsed once (:mod:`.parse`), cells of a column sharing one formula become a
 run, runs are ordered by their dependencies (:mod:`.plan`) and the whole
 workbook becomes one generated Python function over numpy arrays
-(:mod:`.codegen`) whose operations are :data:`pysie.primitives.PRIMITIVES`.
+(:mod:`.codegen`) whose operations are the engine's own library
+(:mod:`.functions`), independent of the solver's :mod:`pysie.primitives`.
 Every array has one column per scenario, so one compiled workbook evaluates
-many input sets at once (:meth:`CompiledWorkbook.evaluate`).
+many input sets at once (:meth:`CompiledWorkbook.evaluate`). Values, texts
+and distinct Excel errors are held as described in :mod:`.values`.
 
-A workbook the engine cannot compile (a function it lacks, text formulas,
-2-D ranges ...) raises :class:`Unsupported`; :func:`recalculate_compiled`
-then falls back to the ``formulas`` package and says so. A circular reference
-raises :class:`CircularReference` and is never handed on.
+What the engine does not evaluate is refused before any evaluation with
+:class:`Unsupported` naming the cell ("Sheet!C4 uses WEBSERVICE, which pysie
+does not evaluate"); a circular reference raises :class:`CircularReference`.
+Both are :class:`pysie.spec.InputError`; nothing is handed to another engine.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,18 +26,19 @@ from typing import Any, Union
 
 import numpy as np
 
-from pysie.expr import Call
-from pysie.primitives import PRIMITIVES
 from pysie.recalc.compiled.book import Cells, ColumnKey, read_cells
 from pysie.recalc.compiled.codegen import compile_plan
-from pysie.recalc.compiled.parse import Unsupported
+from pysie.recalc.compiled.functions import FUNCTIONS
+from pysie.recalc.compiled.parse import BOOLEAN_OPS, Call, Unsupported
 from pysie.recalc.compiled.plan import CircularReference, Plan, make_plan
+from pysie.recalc.compiled.values import XlError, decode, text
+from pysie.spec import InputError
 
 __all__ = [
     "CircularReference",
     "CompiledResult",
     "CompiledWorkbook",
-    "EngineFallback",
+    "EvaluationFailed",
     "Unsupported",
     "compile_workbook",
     "recalculate_compiled",
@@ -45,20 +47,18 @@ __all__ = [
 CellKey = tuple[str, str]  # (sheet, "B7")
 Target = Union[str, CellKey]
 
-#: Results that Excel shows as TRUE / FALSE.
-_BOOLEAN_OPS = {"ge", "gt", "le", "lt", "eq", "ne", "and", "or", "not", "isnumber", "iserror"}
-_LOOKUP_OPS = {"match", "match_sorted", "na", "index"}
 #: Scenarios evaluated together: bounds the arrays to about 256 MB.
 _CHUNK_BYTES = 256 * 2**20
-
-
-class EngineFallback(UserWarning):
-    """The compiled engine handed a workbook to the formulas package."""
 
 
 def _split(cell: str) -> tuple[str, int]:
     letters = cell.rstrip("0123456789")
     return letters.upper(), int(cell[len(letters) :])
+
+
+class EvaluationFailed(InputError):
+    """A formula the library raised on (a case it does not handle); the
+    message names the cell."""
 
 
 @dataclass
@@ -71,7 +71,8 @@ class CompiledWorkbook:
     function: Callable[..., None]
     source: str
     columns: dict[ColumnKey, int]
-    data: dict[int, Any]
+    orders: dict[int, Any]
+    data: dict[str, Any]
     base: list[np.ndarray] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -81,11 +82,12 @@ class CompiledWorkbook:
             for row, value in self.cells.numbers.get(col, {}).items():
                 if row < values.size:
                     values[row] = value
-            for row in self.cells.texts.get(col, ()):
+            for row, value in self.cells.texts.get(col, {}).items():
                 if row < values.size:
-                    values[row] = math.nan
+                    values[row] = text(value)
             self.base[i] = values
-        self.functions = {op: p.numpy for op, p in PRIMITIVES.items()}
+        #: the engine's library; tests replace entries to prove a check can fail
+        self.functions: dict[str, Callable[..., Any]] = dict(FUNCTIONS)
 
     # --- addressing ---------------------------------------------------------------
 
@@ -119,9 +121,33 @@ class CompiledWorkbook:
             i = self.columns.get((sheet, col))
             if i is not None and row < arrays[i].shape[0]:
                 arrays[i][row] = value
-        with np.errstate(all="ignore"):
-            self.function(arrays, self.functions, self.data)
+        try:
+            with np.errstate(all="ignore"):
+                self.function(arrays, self.functions, self.orders, self.data)
+        except Exception as exc:  # a case the library does not handle: name the cell, never a traceback
+            raise EvaluationFailed(self._failure(exc)) from exc
         return arrays
+
+    def _failure(self, exc: Exception) -> str:
+        """'Sheet!C4 (=formula): the compiled engine failed on it (...)' from
+        the generated line that raised (each line ends in ``# run N``)."""
+        what = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        tb = exc.__traceback__
+        lines = self.source.splitlines()
+        where = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.startswith("<pysie workbook"):
+                m = (
+                    re.search(r"# run (\d+)( \((?:before|all rows)\))?$", lines[tb.tb_lineno - 1])
+                    if tb.tb_lineno <= len(lines)
+                    else None
+                )
+                if m:
+                    run = self.plan.runs[int(m.group(1))]
+                    row = run.start if m.group(2) else tb.tb_frame.f_locals.get("t", run.start)
+                    where = f"{run.cell(row if isinstance(row, int) else run.start)} ({run.formula[:80]})"
+            tb = tb.tb_next
+        return f"{where or self.path.name}: the compiled engine failed to evaluate it ({what})"
 
     def _changes(self, changes: Mapping[Target, Any]) -> tuple[dict[tuple[str, str, int], np.ndarray], int]:
         located: dict[tuple[str, str, int], np.ndarray] = {}
@@ -143,7 +169,7 @@ class CompiledWorkbook:
         ``changes`` maps a defined name or ``(sheet, cell)`` of an input cell to
         a number or an array over scenarios (arrays share one length).
         Returns ``outputs`` (default: every defined name on a formula cell) ->
-        an array of shape ``(scenarios,)``; errors are NaN.
+        an array of shape ``(scenarios,)``; errors and texts are NaN.
         """
         located, n = self._changes(changes or {})
         if outputs is None:
@@ -156,7 +182,7 @@ class CompiledWorkbook:
             hi = min(n, lo + chunk)
             part = {k: (v if v.size == 1 else v[lo:hi]) for k, v in located.items()}
             arrays = self._run(part, hi - lo)
-            for o, (sheet, col, row) in zip(outputs, where):
+            for o, (sheet, col, row) in zip(outputs, where, strict=False):
                 out[o][lo:hi] = arrays[self.columns[(sheet, col)]][row] if (sheet, col) in self.columns else 0.0
         for v in out.values():
             v[~np.isfinite(v)] = np.nan
@@ -164,20 +190,22 @@ class CompiledWorkbook:
 
     def values(self, changes: Mapping[Target, float] | None = None) -> dict[CellKey, Any]:
         """Every formula cell's value for one input set, as
-        :func:`pysie.recalc.recalculate` returns them (floats, bools, error codes)."""
+        :func:`pysie.recalc.recalculate` returns them: floats, bools, texts
+        and error codes (``'#DIV/0!'``, ``'#N/A'`` ...)."""
         located, n = self._changes(changes or {})
         if n != 1:
             raise ValueError("values() takes one input set; use evaluate() for many")
         arrays = self._run(located, 1)
         out: dict[CellKey, Any] = {}
         for run in self.plan.runs:
-            column = arrays[self.columns[run.column]][run.start : run.end + 1, 0].tolist()
-            root = run.tree.op if isinstance(run.tree, Call) else None
-            error = "#N/A" if any(isinstance(n, Call) and n.op in _LOOKUP_OPS for n in run.tree.walk()) else "#NUM!"
-            boolean = root in _BOOLEAN_OPS
-            for t, value in enumerate(column, start=run.start):
-                if not math.isfinite(value):
-                    value = error
+            column = arrays[self.columns[run.column]][run.start : run.end + 1, 0]
+            boolean = isinstance(run.tree, Call) and run.tree.op in BOOLEAN_OPS
+            finite = np.isfinite(column)
+            plain = column.tolist()
+            for t, value in enumerate(plain, start=run.start):
+                if not finite[t - run.start]:
+                    found = decode(value)
+                    value = str(found) if isinstance(found, XlError) else found
                 elif boolean:
                     value = bool(value)
                 out[(run.sheet, f"{run.col}{t}")] = value
@@ -185,38 +213,23 @@ class CompiledWorkbook:
 
 
 def compile_workbook(path: Path) -> CompiledWorkbook:
-    """Read and compile ``path``; raises :class:`Unsupported` (with the cell
-    and the reason) or :class:`CircularReference`."""
+    """Read and compile ``path``; raises :class:`Unsupported` (naming the cell
+    and what it uses) or :class:`CircularReference` before evaluating anything."""
     cells = read_cells(Path(path))
     plan = make_plan(cells)
-    function, source, columns, data = compile_plan(plan)
-    return CompiledWorkbook(Path(path), cells, plan, function, source, columns, data)
+    function, source, columns, orders, data = compile_plan(plan)
+    return CompiledWorkbook(Path(path), cells, plan, function, source, columns, orders, data)
 
 
 @dataclass(frozen=True)
 class CompiledResult:
-    """Values of every formula cell and which engine produced them."""
+    """Values of every formula cell."""
 
     values: dict[CellKey, Any]
-    engine: str  # "compiled", or "formulas" after a fallback
-    fallback_reason: str | None = None
+    engine: str = "compiled"
 
 
 def recalculate_compiled(path: Path, sheet_names: list[str] | None = None) -> CompiledResult:
-    """Recalculate with the compiled engine, or with the formulas package
-    (warning :class:`EngineFallback` with the reason) when it cannot compile."""
-    try:
-        return CompiledResult(compile_workbook(path).values(), "compiled")
-    except Unsupported as exc:
-        reason = str(exc)
-    warnings.warn(
-        f"{Path(path).name}: compiled engine cannot evaluate it ({reason}); using the formulas package",
-        EngineFallback,
-        stacklevel=2,
-    )
-    from pysie.recalc import formula_cells
-    from pysie.recalc.formulas_engine import recalculate_formulas
-
-    sheets, formulas_at = formula_cells(Path(path))
-    values = recalculate_formulas(Path(path), sheets)
-    return CompiledResult({key: values.get(key) for key in formulas_at}, "formulas", reason)
+    """Recalculate with the compiled engine; what it cannot evaluate is
+    refused (:class:`Unsupported`), never handed to another engine."""
+    return CompiledResult(compile_workbook(path).values())

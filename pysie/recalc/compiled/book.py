@@ -8,21 +8,20 @@ column splits it into three. Every other non-empty cell is a constant.
 
 from __future__ import annotations
 
-import math
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+from openpyxl.utils.datetime import to_excel
 
 from pysie.excel.reader import WorkbookError, check_container
-from pysie.expr import Call, Expr, Name
-from pysie.recalc.compiled.parse import Area, Ref, Unsupported, parse_key, relative_key
+from pysie.recalc.compiled.parse import Area, Call, Const, Expr, Name, Ref, Unsupported, finish, parse_key, relative_key
+from pysie.recalc.compiled.values import ERROR_CODES, XlError, encode
 from pysie.excel.xlsx import read_book_cells
 
 ColumnKey = tuple[str, str]  # (sheet, column letter)
-
-_ERROR_TEXT = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,10 @@ class Cells:
     path: Path
     sheets: list[str]
     numbers: dict[ColumnKey, dict[int, float]] = field(default_factory=dict)
-    texts: dict[ColumnKey, set[int]] = field(default_factory=dict)
+    texts: dict[ColumnKey, dict[int, str]] = field(default_factory=dict)  # text constants
     runs: list[Run] = field(default_factory=list)
     names: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # lower-case name -> (sheet, col, row)
+    other_names: dict[str, Expr] = field(default_factory=dict)  # names of ranges and constants
     name_spelling: dict[str, str] = field(default_factory=dict)
     max_row: dict[str, int] = field(default_factory=dict)
 
@@ -66,14 +66,17 @@ class Cells:
         return out
 
 
-def _constant(value: Any) -> float | str | None:
-    """A constant cell's number, or its text; errors are NaN."""
+def _constant(value: Any, data_type: str) -> float | str:
+    """A constant cell's value: a number (errors as coded NaNs, dates as
+    serial numbers) or its text."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        return math.nan if value in _ERROR_TEXT else value
+        return encode(XlError(value)) if data_type == "e" and value in ERROR_CODES else value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)):
+        return float(to_excel(value))
     raise Unsupported(f"a cell holding {type(value).__name__}")
 
 
@@ -98,23 +101,33 @@ def read_cells(path: Path) -> Cells:
             col = get_column_letter(col_idx)
             if isinstance(value, str) and value.startswith("=") and len(value) > 1:
                 pending.setdefault(col, []).append((row, relative_key(value, row), value))
+            elif data_type == "f" and type(value).__name__ == "ArrayFormula" and _single_cell(value.ref, col, row):
+                text = value.text or ""
+                pending.setdefault(col, []).append((row, relative_key(text, row), text))
             elif not isinstance(value, str) and data_type == "f":
-                raise Unsupported(f"{sheet}!{col}{row}: an array or data-table formula")
+                what = "an array formula" if type(value).__name__ == "ArrayFormula" else "a data table"
+                raise Unsupported(what).at(f"{sheet}!{col}{row}")
             else:
-                const = _constant(value)
+                try:
+                    const = _constant(value, data_type)
+                except Unsupported as exc:
+                    raise exc.at(f"{sheet}!{col}{row}") from None
                 if isinstance(const, str):
-                    cells.texts.setdefault((sheet, col), set()).add(row)
+                    cells.texts.setdefault((sheet, col), {})[row] = const
                 else:
                     cells.numbers.setdefault((sheet, col), {})[row] = const
         for col, entries in pending.items():
             entries.sort()
             for start, end, key, formula in _blocks(entries):
-                if key not in parsed:
-                    try:
+                where = f"{sheet}!{col}{start}"
+                try:
+                    if key not in parsed:
                         parsed[key] = parse_key(key)
-                    except Unsupported as exc:
-                        raise Unsupported(f"{sheet}!{col}{start} ({formula}): {exc}") from None
-                tree = _resolve(parsed[key], sheet, cells, f"{sheet}!{col}{start}")
+                    tree = finish(_resolve(parsed[key], sheet, cells), col)
+                except Unsupported as exc:
+                    raise exc.at(where) from None
+                except RecursionError:
+                    raise Unsupported("functions nested hundreds deep").at(where) from None
                 cells.runs.append(Run(sheet, col, start, end, tree, formula))
     return cells
 
@@ -132,40 +145,85 @@ def _blocks(entries: list[tuple[int, str, str]]) -> list[tuple[int, int, str, st
 
 
 def _read_names(defined_names: Any, sheetnames: list[str], cells: Cells) -> None:
-    """Workbook-scoped names that point at one cell (others are refused when used)."""
+    """Workbook-scoped names of one cell, of a range or of a number (others
+    are refused when a formula uses them)."""
     for name, defined in defined_names.items():
+        cells.name_spelling[name.lower()] = name
+        text = str(defined.value or "").lstrip("=")
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is not None:
+            cells.other_names[name.lower()] = Const(number)
+            continue
         try:
             destinations = list(defined.destinations)
-        except Exception:  # a name holding a formula or a constant
+        except Exception:  # a name holding a formula
             continue
         if len(destinations) != 1:
             continue
         sheet, ref = destinations[0]
         ref = ref.replace("$", "")
-        if ":" in ref or sheet not in sheetnames:
+        if sheet not in sheetnames:
+            continue
+        if ":" in ref:
+            try:
+                tree = parse_key(f"={_quoted(sheet)}!{_absolute(ref)}")
+            except Unsupported:
+                continue
+            cells.other_names[name.lower()] = tree
             continue
         col, row = coordinate_from_string(ref)
         cells.names[name.lower()] = (sheet, col, row)
-        cells.name_spelling[name.lower()] = name
 
 
-def _resolve(tree: Expr, sheet: str, cells: Cells, where: str) -> Expr:
-    """Give every reference its sheet and every defined name its cell."""
+def _single_cell(ref: Any, col: str, row: int) -> bool:
+    """An array formula whose range is its own cell (an ordinary formula in effect)."""
+    return str(ref or "").replace("$", "").split(":")[0] == f"{col}{row}" and (
+        ":" not in str(ref) or len(set(str(ref).replace("$", "").split(":"))) == 1
+    )
+
+
+def _quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _absolute(ref: str) -> str:
+    """``A1:B7`` as ``$A$1:$B$7`` (and ``A:B`` as is)."""
+    import re
+
+    return re.sub(r"([A-Za-z]{1,3})([0-9]+)", r"$\1$\2", ref)
+
+
+def _sheet_of(name: str | None, cells: Cells) -> str | None:
+    """The workbook's spelling of a sheet name (Excel matches them case-insensitively)."""
+    if name is None or name in cells.sheets:
+        return name
+    for s in cells.sheets:
+        if s.lower() == name.lower():
+            return s
+    raise Unsupported(f"a reference to a sheet that does not exist ({name!r})")
+
+
+def _resolve(tree: Expr, sheet: str, cells: Cells) -> Expr:
+    """Give every reference its sheet and every defined name what it names."""
     if isinstance(tree, Ref):
-        if tree.sheet and tree.sheet not in cells.sheets:
-            raise Unsupported(f"{where}: no sheet named {tree.sheet!r}")
-        return tree if tree.sheet else Ref(sheet, tree.col, tree.row, tree.relative)
+        return Ref(_sheet_of(tree.sheet, cells) or sheet, tree.col, tree.row, tree.relative)
     if isinstance(tree, Area):
-        if tree.sheet and tree.sheet not in cells.sheets:
-            raise Unsupported(f"{where}: no sheet named {tree.sheet!r}")
-        return tree if tree.sheet else Area(sheet, tree.col, tree.row0, tree.rel0, tree.row1, tree.rel1)
+        return Area(
+            _sheet_of(tree.sheet, cells) or sheet, tree.col, tree.row0, tree.rel0, tree.row1, tree.rel1, tree.col1
+        )
     if isinstance(tree, Name):
         target = cells.names.get(tree.name.lower())
-        if target is None:
-            raise Unsupported(f"{where}: the name {tree.name!r} is not a workbook name of one cell")
-        return Ref(target[0], target[1], target[2], False)
+        if target is not None:
+            return Ref(target[0], target[1], target[2], False)
+        other = cells.other_names.get(tree.name.lower())
+        if other is None:
+            raise Unsupported(f"the name {tree.name!r}, which the workbook does not define as a cell, range or number")
+        return _resolve(other, sheet, cells)
     if isinstance(tree, Call):
-        return Call(tree.op, tuple(_resolve(a, sheet, cells, where) for a in tree.args))
+        return Call(tree.op, tuple(_resolve(a, sheet, cells) for a in tree.args))
     return tree
 
 

@@ -1,25 +1,50 @@
 """Generate one Python function that evaluates a whole plan over numpy arrays.
 
 Every column of the workbook that holds or is read by a formula is an array
-``c<i>`` of shape ``(rows + 1, scenarios)`` indexed by the Excel row number.
-A ``vector`` step is one line of slices; ``rows`` and ``loop`` steps are
-``for t in range(...)`` loops over rows (a loop computes each row of all its
-runs, as :mod:`pysie.solver` does, cut into stretches of rows covered by the
-same runs so no row bound is tested per row); a ``cells`` step calls one small row
-function per cell in the order the plan found. Every operation is the numpy
-function of :data:`pysie.primitives.PRIMITIVES`, so semantics live there.
+``c<i>`` of shape ``(rows + 1, scenarios)`` indexed by the Excel row number,
+and ``b<i>`` marks its empty cells. A ``vector`` step is one line of slices;
+``rows`` and ``loop`` steps are ``for t in range(...)`` loops over rows (a
+loop computes each row of all its runs, as :mod:`pysie.solver` does, cut into
+stretches of rows covered by the same runs so no row bound is tested per
+row); a ``cells`` step calls one small row function per cell in the order the
+plan found. Every operation is a function of the engine's own library
+(:data:`pysie.recalc.compiled.functions.FUNCTIONS`), so semantics live there.
+
+A range argument is a tuple of ``(values, empty)`` slices, one per column. An
+argument that may hold text, given to an operation that wants a number, is
+read through ``num`` (text to number or ``#VALUE!``). Expressions nested more
+than :data:`MAX_DEPTH` calls deep are cut into temporaries, so no generated
+line is too deep for Python's parser.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
 
-from pysie.expr import Call, Const, Expr
+import numpy as np
+
 from pysie.recalc.compiled.book import ColumnKey, Run
-from pysie.recalc.compiled.parse import Area, Ref
+from pysie.recalc.compiled.parse import (
+    AGGREGATES,
+    NUMERIC_OPS,
+    TEXT_READERS,
+    Area,
+    Call,
+    Const,
+    Expr,
+    Ref,
+    RowNumber,
+    Text,
+    columns_between,
+)
 from pysie.recalc.compiled.plan import Plan
+from pysie.recalc.compiled.values import text
+
+#: Calls nested deeper than this in one generated line go to temporaries.
+MAX_DEPTH = 40
 
 
 def _offset(var: str, delta: int) -> str:
@@ -34,6 +59,13 @@ class _Writer:
         self.hoisted: dict[str, str] | None = None  # source -> name, inside a row loop
         self.written: set[ColumnKey] = set()  # columns the current loop assigns
         self.count = 0
+        self.constants: list[float] = []
+        self.constant_names: dict[bytes, str] = {}
+        self.pre: list[str] = []  # temporaries of the statement being written
+        self.uses_rows = False
+        self.masks = empty_masks(plan, self.columns)
+        self.run_index = {id(run): i for i, run in enumerate(plan.runs)}
+        self.hoisted_by: dict[str, int] = {}  # hoisted name -> the run it came from
 
     def start_loop(self, runs: list[Run]) -> None:
         """Row-loop code follows: calls over constants and fixed cells that the
@@ -43,18 +75,57 @@ class _Writer:
 
     def end_loop(self) -> list[str]:
         """The lines computing the loop's invariant values, to put before it."""
-        lines = [f"{name} = {source}" for source, name in (self.hoisted or {}).items()]
+        lines = [
+            f"{name} = {source}  # run {self.hoisted_by[name]} (before)"
+            for source, name in (self.hoisted or {}).items()
+        ]
         self.hoisted = None
         return lines
 
     def invariant(self, tree: Expr) -> bool:
-        if isinstance(tree, Const):
-            return True
-        if isinstance(tree, Ref):
-            return not tree.relative and (tree.sheet or "", tree.col) not in self.written
-        if isinstance(tree, Call):
-            return all(self.invariant(a) for a in tree.args)
-        return False
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (Const, Text)):
+                continue
+            if isinstance(node, RowNumber):
+                if node.relative:
+                    return False
+            elif isinstance(node, Ref):
+                if node.relative or (node.sheet or "", node.col) in self.written:
+                    return False
+            elif isinstance(node, Call):
+                stack.extend(node.args)
+            else:
+                return False
+        return True
+
+    def plain_cell(self, area: Area, run: Run) -> Expr:
+        """A one-cell range given to SUM, MAX ... as the cell itself where it
+        can hold neither text nor nothing (the common case, and much faster)."""
+        if area.col1 is not None or area.row1 != area.row0 or area.rel1 != area.rel0:
+            return area
+        ref = Ref(area.sheet, area.col, area.row0, area.rel0)
+        if self.plan.may_be_text(ref, run) or self.may_be_empty(ref, run):
+            return area
+        return ref
+
+    def may_be_empty(self, ref: Ref, run: Run) -> bool:
+        """Whether ``ref`` reads an empty cell in some row of ``run``."""
+        mask = self.masks[f"b{self.columns[(ref.sheet or '', ref.col)]}"]
+        if not ref.relative:
+            return bool(mask[ref.row]) if ref.row < mask.size else True
+        lo, hi = run.start + ref.row, run.end + ref.row
+        return bool(mask[lo : hi + 1].any()) or hi >= mask.size
+
+    def empty_mask(self, ref: Ref, run: Run, vector: bool) -> str:
+        """Source of the empty-cell mask matching the source of ``ref``."""
+        b = f"b{self.columns[(ref.sheet or '', ref.col)]}"
+        if not ref.relative:
+            return f"{b}[{ref.row}]"
+        if vector:
+            return f"{b}[{run.start + ref.row}:{run.end + ref.row + 1}, None]"
+        return f"{b}[{_offset('t', ref.row)}]"
 
     def counter(self) -> int:
         self.count += 1
@@ -63,38 +134,91 @@ class _Writer:
     def var(self, sheet: str | None, col: str) -> str:
         return f"c{self.columns[(sheet or '', col)]}"
 
+    def constant(self, value: float) -> str:
+        key = np.float64(value).tobytes()
+        name = self.constant_names.get(key)
+        if name is None:
+            name = self.constant_names[key] = f"k{len(self.constants)}"
+            self.constants.append(value)
+        return name
+
     def expr(self, tree: Expr, run: Run, vector: bool) -> str:
         """Source of ``tree``: rows start..end of ``run`` at once, or row ``t``."""
+        return self._expr(tree, run, vector)[0]
+
+    def _expr(self, tree: Expr, run: Run, vector: bool) -> tuple[str, int, bool]:
+        """(source, call depth, whether it uses a temporary of this statement)."""
         if isinstance(tree, Const):
-            return "NAN" if math.isnan(tree.value) else repr(float(tree.value))
+            v = tree.value
+            return (repr(float(v)) if math.isfinite(v) else self.constant(v)), 0, False
+        if isinstance(tree, Text):
+            return self.constant(text(tree.value)), 0, False
+        if isinstance(tree, RowNumber):
+            if not tree.relative:
+                return repr(float(tree.row)), 0, False
+            if vector:
+                self.uses_rows = True
+                return f"ROWNUM[{run.start + tree.row}:{run.end + tree.row + 1}]", 0, False
+            return f"float({_offset('t', tree.row)})", 0, False
         if isinstance(tree, Ref):
             v = self.var(tree.sheet, tree.col)
             if not tree.relative:
-                return f"{v}[{tree.row}]"
+                return f"{v}[{tree.row}]", 0, False
             if vector:
-                return f"{v}[{run.start + tree.row}:{run.end + tree.row + 1}]"
-            return f"{v}[{_offset('t', tree.row)}]"
+                return f"{v}[{run.start + tree.row}:{run.end + tree.row + 1}]", 0, False
+            return f"{v}[{_offset('t', tree.row)}]", 0, False
         if isinstance(tree, Area):
-            v = self.var(tree.sheet, tree.col)
             lo = _offset("t", tree.row0) if tree.rel0 else str(tree.row0)
-            if tree.row1 is None:
-                hi = str(self.plan.sizes[(tree.sheet or "", tree.col)])
-            else:
-                hi = _offset("t", tree.row1 + 1) if tree.rel1 else str(tree.row1 + 1)
-            return f"{v}[{lo}:{hi}].T"
+            parts = []
+            for col in columns_between(tree.col, tree.last_col):
+                key = (tree.sheet or "", col)
+                if tree.row1 is None:
+                    hi = str(self.plan.sizes[key])
+                else:
+                    hi = _offset("t", tree.row1 + 1) if tree.rel1 else str(tree.row1 + 1)
+                i = self.columns[key]
+                parts.append(f"(c{i}[{lo}:{hi}], b{i}[{lo}:{hi}])")
+            return f"({', '.join(parts)},)", 0, False
         if isinstance(tree, Call):
             self.ops.add(tree.op)
-            source = f"f_{tree.op}({', '.join(self.expr(a, run, vector) for a in tree.args)})"
-            if self.hoisted is not None and self.invariant(tree):
-                source = self.hoisted.setdefault(source, f"h{self.counter()}")
-            return source
+            args, depth, temp = [], 0, False
+            for arg in tree.args:
+                if tree.op in AGGREGATES and isinstance(arg, Area):
+                    arg = self.plain_cell(arg, run)
+                source, d, t = self._expr(arg, run, vector)
+                if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
+                    self.ops.add("num")
+                    source, d = f"f_num({source})", d + 1
+                elif tree.op in TEXT_READERS and isinstance(arg, Ref) and self.may_be_empty(arg, run):
+                    self.ops.add("empty_text")
+                    source, d = f"f_empty_text({source}, {self.empty_mask(arg, run, vector)})", d + 1
+                args.append(source)
+                depth, temp = max(depth, d), temp or t
+            source = f"f_{tree.op}({', '.join(args)})"
+            if self.hoisted is not None and not temp and self.invariant(tree):
+                if source not in self.hoisted:
+                    self.hoisted[source] = name = f"h{self.counter()}"
+                    self.hoisted_by[name] = self.run_index[id(run)]
+                return self.hoisted[source], 0, False
+            if depth + 1 >= MAX_DEPTH:
+                name = f"x{self.counter()}"
+                self.pre.append(f"{name} = {source}")
+                return name, 0, True
+            return source, depth + 1, temp
         raise TypeError(f"cannot generate {tree!r}")
 
-    def assign(self, run: Run, vector: bool) -> str:
+    def assign(self, run: Run, vector: bool) -> list[str]:
+        """The lines computing ``run``: temporaries, then the assignment."""
         target = self.var(run.sheet, run.col)
+        self.pre = []
         if vector:
-            return f"{target}[{run.start}:{run.end + 1}] = {self.expr(run.tree, run, True)}"
-        return f"{target}[t] = {self.expr(run.tree, run, False)}"
+            line = f"{target}[{run.start}:{run.end + 1}] = {self.expr(run.tree, run, True)}"
+        else:
+            line = f"{target}[t] = {self.expr(run.tree, run, False)}"
+        lines, self.pre = [*self.pre, line], []
+        run_index = self.run_index[id(run)]
+        mark = " (all rows)" if vector else ""
+        return [f"{line}  # run {run_index}{mark}" for line in lines]
 
 
 def _segments(runs: list[Run], first: int, last: int) -> list[tuple[int, int, list[Run]]]:
@@ -107,52 +231,81 @@ def _segments(runs: list[Run], first: int, last: int) -> list[tuple[int, int, li
         | {r.end + 1 for r in runs if first <= r.end < last}
     )
     out = []
-    for lo, hi in zip(cuts, cuts[1:]):
+    for lo, hi in itertools.pairwise(cuts):
         active = [r for r in runs if r.start <= lo and hi - 1 <= r.end]
         if active:
             out.append((lo, hi - 1, active))
     return out
 
 
-def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int]]:
-    """Python source of ``evaluate(C, F, G)`` and the column -> array index map."""
+def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int], list[float], dict[str, np.ndarray]]:
+    """Python source of ``evaluate(C, F, G, D)``, the column -> array index
+    map, the constants (error and text values) and the empty-cell masks it
+    reads from ``D``."""
     w = _Writer(plan)
     body: list[str] = []
     runs = plan.runs
     for k, step in enumerate(plan.steps):
         if step.kind == "vector":
-            body.append(w.assign(runs[step.runs[0]], True))
+            body += w.assign(runs[step.runs[0]], True)
         elif step.kind == "rows":
             run = runs[step.runs[0]]
             w.start_loop([run])
-            line = "    " + w.assign(run, False)
-            body += w.end_loop() + [f"for t in range({run.start}, {run.end + 1}):", line]
+            lines = ["    " + line for line in w.assign(run, False)]
+            body += [*w.end_loop(), f"for t in range({run.start}, {run.end + 1}):", *lines]
         elif step.kind == "loop":
             w.start_loop([runs[i] for i in step.runs])
             loop: list[str] = []
             for first, last, active in _segments([runs[i] for i in step.runs], step.first, step.last):
                 loop.append(f"for t in range({first}, {last + 1}):")
-                loop += ["    " + w.assign(run, False) for run in active]
+                for run in active:
+                    loop += ["    " + line for line in w.assign(run, False)]
             body += w.end_loop() + loop
         else:
             names = []
             for i in step.runs:
                 body.append(f"def r{i}(t):")
-                body.append("    " + w.assign(runs[i], False))
+                body += ["    " + line for line in w.assign(runs[i], False)]
                 names.append(f"{i}: r{i}")
             body.append(f"R{k} = {{{', '.join(names)}}}")
             body.append(f"for i, t in G[{k}]:")
             body.append(f"    R{k}[i](t)")
-    head = ["def evaluate(C, F, G):", "    NAN = float('nan')"]
+    head = ["def evaluate(C, F, G, D):"]
     head += [f"    f_{op} = F[{op!r}]" for op in sorted(w.ops)]
     head += [f"    c{i} = C[{i}]" for i in range(len(w.columns))]
-    return "\n".join(head + ["    " + line for line in body]) + "\n", w.columns
+    head += [f"    b{i} = D['b{i}']" for i in range(len(w.columns))]
+    head += [f"    k{i} = D['k'][{i}]" for i in range(len(w.constants))]
+    if w.uses_rows:
+        head.append("    ROWNUM = D['rows']")
+    return "\n".join(head + ["    " + line for line in body]) + "\n", w.columns, w.constants, w.masks
 
 
-def compile_plan(plan: Plan) -> tuple[Callable[..., None], str, dict[ColumnKey, int], dict[int, Any]]:
-    """The compiled ``evaluate`` function, its source, the column map and its data."""
-    source, columns = generate(plan)
+def empty_masks(plan: Plan, columns: dict[ColumnKey, int]) -> dict[str, np.ndarray]:
+    """``b<i>``: True where column i's cell holds nothing (no constant, no formula)."""
+    cells = plan.cells
+    covered: dict[ColumnKey, list[tuple[int, int]]] = {}
+    for run in plan.runs:
+        covered.setdefault(run.column, []).append((run.start, run.end))
+    out = {}
+    for col, i in columns.items():
+        mask = np.ones(plan.sizes[col], dtype=bool)
+        for rows in (cells.numbers.get(col, {}), cells.texts.get(col, {})):
+            filled = [r for r in rows if r < mask.size]
+            mask[filled] = False
+        for a, b in covered.get(col, ()):
+            mask[a : b + 1] = False
+        out[f"b{i}"] = mask
+    return out
+
+
+def compile_plan(plan: Plan) -> tuple[Callable[..., None], str, dict[ColumnKey, int], dict[int, Any], dict[str, Any]]:
+    """The compiled ``evaluate`` function, its source, the column map, its
+    cell orders and its data (empty-cell masks, constants, row numbers)."""
+    source, columns, constants, masks = generate(plan)
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<pysie workbook {plan.cells.path.name}>", "exec"), namespace)
-    data = {k: step.order for k, step in enumerate(plan.steps) if step.kind == "cells"}
-    return namespace["evaluate"], source, columns, data
+    orders = {k: step.order for k, step in enumerate(plan.steps) if step.kind == "cells"}
+    data: dict[str, Any] = dict(masks)
+    data["k"] = constants
+    data["rows"] = np.arange(max(plan.sizes.values(), default=1) + 1, dtype=float)[:, None]
+    return namespace["evaluate"], source, columns, orders, data

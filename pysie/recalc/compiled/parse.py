@@ -1,10 +1,11 @@
-"""Excel formula text -> an expression tree over :mod:`pysie.primitives`.
+"""Excel formula text -> an expression tree of the compiled engine's operations.
 
 A small tokenizer and a Pratt parser of our own rather than the ``formulas``
 package's parser: that parser returns a token list plus a compiled
 dispatcher, not a tree, and building it costs milliseconds per formula,
 while here each distinct *relative* formula is parsed once (a few dozen per
-workbook) and the tree must name pysie's own operations.
+workbook) and the tree must name the engine's own operations
+(:mod:`pysie.recalc.compiled.functions`).
 
 Two steps:
 
@@ -12,28 +13,71 @@ Two steps:
   reference as an offset from the cell's own row (``C4`` in row 5 becomes
   ``C{-1}``), so every cell of a column filled down shares one key. It is a
   single regular-expression pass, cheap enough for every cell.
-* :func:`parse_key` parses a key into a tree of :class:`pysie.expr.Const`,
-  :class:`pysie.expr.Name`, :class:`pysie.expr.Call` and the reference nodes
-  :class:`Ref` and :class:`Area`.
+* :func:`parse_key` parses a key into a tree of :class:`Const`,
+  :class:`Name`, :class:`Call`, :class:`Text` and the
+  reference nodes :class:`Ref` and :class:`Area`.
 
-Excel precedence, loosest first: comparisons, ``&`` (not supported),
-``+ -``, ``* /``, ``^`` (left-associative), ``%``, unary minus. So
-``-2^2`` is ``(-2)^2 = 4`` and ``2^3^2`` is ``(2^3)^2``.
+Excel precedence, loosest first: comparisons, ``&``, ``+ -``, ``* /``,
+``^`` (left-associative), ``%``, unary minus. So ``-2^2`` is ``(-2)^2 = 4``
+and ``2^3^2`` is ``(2^3)^2``. A chain of ``+`` and ``-`` becomes one n-ary
+``add`` (``a - b`` as ``a + (-b)``, bit-identical in IEEE arithmetic), and
+chains of ``*`` and ``&`` one ``mul`` / ``concat``: a 2,000-term sum is one
+node, not a tree 2,000 deep.
+
+What the engine does not evaluate raises :class:`Unsupported` (an
+:class:`~pysie.spec.InputError`) naming the cell and the construct, before
+any evaluation: structured references, links to other workbooks, functions
+outside the library (WEBSERVICE, INDIRECT, OFFSET ...).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pysie.expr import Call, Const, Expr, Name
-from pysie.primitives import COUNTIF_CODES, PRIMITIVES
+from pysie.recalc.compiled.functions import format_supported
+from pysie.recalc.compiled.values import error
+from pysie.spec import InputError
 
 
-class Unsupported(ValueError):
-    """A formula the compiled engine does not evaluate (the caller falls back)."""
+class Unsupported(InputError):
+    """A formula the compiled engine does not evaluate; the message names the
+    cell and what it uses: "Sheet!C4 uses WEBSERVICE, which pysie does not evaluate"."""
+
+    def __init__(self, what: str, function: bool = False, where: str = "") -> None:
+        self.what, self.function, self.where = what, function, where
+        super().__init__(f"{where + ' ' if where else ''}uses {what}, which pysie does not evaluate")
+
+    def at(self, where: str) -> Unsupported:
+        """The same refusal, naming the cell."""
+        return Unsupported(self.what, self.function, where)
+
+
+class Expr:
+    """A node of a formula's tree (the engine's own, apart from :mod:`pysie.expr`)."""
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    """A number (or an error value) written in the formula."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    """A defined name, until it is resolved to what it names."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """An operation of :data:`pysie.recalc.compiled.functions.FUNCTIONS` on its arguments."""
+
+    op: str
+    args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
@@ -48,8 +92,8 @@ class Ref(Expr):
 
 @dataclass(frozen=True)
 class Area(Expr):
-    """A range inside one column, rows ``row0..row1`` (each relative or not);
-    ``row1`` None means the whole column."""
+    """A range of columns ``col..col1``, rows ``row0..row1`` (each relative or
+    not); ``row1`` None means whole columns."""
 
     sheet: str | None
     col: str
@@ -57,13 +101,44 @@ class Area(Expr):
     rel0: bool
     row1: int | None
     rel1: bool
+    col1: str | None = None  # None: the single column ``col``
+
+    @property
+    def last_col(self) -> str:
+        return self.col1 or self.col
 
 
 @dataclass(frozen=True)
 class Text(Expr):
-    """A string literal: only a COUNTIF criterion may use one."""
+    """A string literal."""
 
     value: str
+
+
+@dataclass(frozen=True)
+class RowNumber(Expr):
+    """``ROW(...)``: the row number, an offset from the formula's row when ``relative``."""
+
+    row: int
+    relative: bool
+
+
+def nodes(tree: Expr) -> Iterator[Expr]:
+    """Every node of ``tree``, without recursion (trees may be very wide or deep)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Call):
+            stack.extend(reversed(node.args))
+
+
+def columns_between(first: str, last: str) -> list[str]:
+    """Column letters ``first..last`` (``B``, ``C``, ``D``)."""
+    from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+    a, b = column_index_from_string(first), column_index_from_string(last)
+    return [get_column_letter(i) for i in range(min(a, b), max(a, b) + 1)]
 
 
 # --- relative keys -------------------------------------------------------------
@@ -80,7 +155,7 @@ def relative_key(formula: str, row: int) -> str:
     if len(parts) == 1:
         return formula
     out = [parts[0]]
-    for quoted, col, digits, text in zip(parts[1::4], parts[2::4], parts[3::4], parts[4::4]):
+    for quoted, col, digits, text in zip(parts[1::4], parts[2::4], parts[3::4], parts[4::4], strict=False):
         out.append(quoted or f"{col.upper()}{{{int(digits) - row}}}")
         out.append(text)
     return "".join(out)
@@ -92,13 +167,16 @@ _TOKEN = re.compile(
     r"""(?P<ws>\s+)
     |(?P<string>"(?:[^"]|"")*")
     |(?P<error>\#NULL!|\#DIV/0!|\#VALUE!|\#REF!|\#NAME\?|\#NUM!|\#N/A)
+    |(?P<external>\[[^\]]*\][^!]*!)
     |(?P<sheet>(?:'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.]*)!)
+    |(?P<structured>[A-Za-z_\\][A-Za-z0-9_.]*\[|\[)
+    |(?P<rows>\$?[0-9]+:\$?[0-9]+)
     |(?P<cols>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}(?![A-Za-z0-9_.({$]))
     |(?P<cell>\$?[A-Za-z]{1,3}(?:\$[0-9]+|\{-?[0-9]+\}))
     |(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[Ee][+-]?[0-9]+)?)
     |(?P<func>[A-Za-z_][A-Za-z0-9_.]*\()
     |(?P<name>[A-Za-z_\\][A-Za-z0-9_.]*)
-    |(?P<op><>|<=|>=|[-+*/^&=<>%:(),])""",
+    |(?P<op><>|<=|>=|[-+*/^&=<>%:(),{};])""",
     re.X,
 )
 
@@ -112,9 +190,17 @@ def tokens(key: str) -> list[Token]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise Unsupported(f"cannot read {text[pos : pos + 20]!r} in formula ={text}")
+            raise Unsupported(f"the text {text[pos : pos + 20]!r}")
         pos = m.end()
         kind = m.lastgroup or ""
+        if kind == "external" or (kind == "sheet" and m.group(0).startswith("'[")):
+            raise Unsupported(f"a link to another workbook ({m.group(0)})")
+        if kind == "structured":
+            raise Unsupported(f"a structured reference ({m.group(0)}...])")
+        if kind == "rows":
+            raise Unsupported(f"a range of whole rows ({m.group(0)})")
+        if kind == "op" and m.group(0) in "{};":
+            raise Unsupported("an array constant ({...})")
         if kind != "ws":
             out.append((kind, m.group(0)))
     return out
@@ -133,8 +219,6 @@ def _sheet(text: str) -> str:
     name = text[:-1]
     if name.startswith("'"):
         name = name[1:-1].replace("''", "'")
-    if name.startswith("["):
-        raise Unsupported(f"reference to another workbook {name}")
     return name
 
 
@@ -156,7 +240,22 @@ _BINARY = {
 }
 _PERCENT_BP = 5
 _PREFIX_BP = 6
-_ERROR = Const(math.nan)
+#: An omitted argument (``IF(a,,b)``) reads as 0, as in Excel.
+OMITTED = Const(0.0)
+
+
+def _chain(op: str, left: Expr, right: Expr) -> Expr:
+    """``left op right``, extending an n-ary chain (see the module notes)."""
+    if op in ("add", "sub"):
+        term = Call("neg", (right,)) if op == "sub" else right
+        if isinstance(left, Call) and left.op == "add":
+            return Call("add", (*left.args, term))
+        if isinstance(left, Call) and left.op == "sub":
+            return Call("add", (left.args[0], Call("neg", (left.args[1],)), term))
+        return Call(op, (left, right))
+    if op in ("mul", "concat") and isinstance(left, Call) and left.op == op:
+        return Call(op, (*left.args, right))
+    return Call(op, (left, right))
 
 
 class _Parser:
@@ -174,14 +273,14 @@ class _Parser:
         return tok
 
     def expect(self, text: str) -> None:
-        kind, got = self.take()
+        _, got = self.take()
         if got != text:
-            raise Unsupported(f"expected {text!r}, found {got or 'the end'!r} in {self.key}")
+            raise Unsupported(f"a formula that does not parse (expected {text!r}, found {got or 'the end'!r})")
 
     def parse(self) -> Expr:
         tree = self.expr(0)
         if self.peek()[0] != "end":
-            raise Unsupported(f"unexpected {self.peek()[1]!r} in {self.key}")
+            raise Unsupported(f"a formula that does not parse (unexpected {self.peek()[1]!r})")
         return tree
 
     def expr(self, rbp: float) -> Expr:
@@ -198,9 +297,7 @@ class _Parser:
                 return left
             op, bp = _BINARY[text]
             self.take()
-            if op == "concat":
-                raise Unsupported("text concatenation (&)")
-            left = Call(op, (left, self.expr(bp)))
+            left = _chain(op, left, self.expr(bp))
 
     def prefix(self) -> Expr:
         kind, text = self.take()
@@ -209,7 +306,7 @@ class _Parser:
         if kind == "string":
             return Text(text[1:-1].replace('""', '"'))
         if kind == "error":
-            return _ERROR
+            return Const(error(text.upper()))
         if kind == "op" and text == "-":
             return Call("neg", (self.expr(_PREFIX_BP),))
         if kind == "op" and text == "+":
@@ -229,16 +326,18 @@ class _Parser:
             if upper in ("TRUE", "FALSE"):
                 return Const(1.0 if upper == "TRUE" else 0.0)
             return Name(text)
-        raise Unsupported(f"unexpected {text or 'end'!r} in {self.key}")
+        raise Unsupported(f"a formula that does not parse (unexpected {text or 'end'!r})")
 
     def reference(self, sheet: str | None, kind: str, text: str) -> Expr:
         if kind == "cols":
             a, b = (part.replace("$", "").upper() for part in text.split(":"))
-            if a != b:
-                raise Unsupported(f"a range over several columns ({text})")
-            return Area(sheet, a, 1, False, None, False)
+            return Area(sheet, a, 1, False, None, False, b if b != a else None)
+        if kind == "error":  # a reference Excel rewrote when its target was deleted: Sheet1!#REF!
+            return Const(error(text.upper()))
+        if kind == "name" and sheet is not None:
+            raise Unsupported(f"a name scoped to the sheet {sheet!r} ({text})")
         if kind != "cell":
-            raise Unsupported(f"a reference to {text!r} (names scoped to a sheet, rows or other references)")
+            raise Unsupported(f"a reference to {text!r}")
         col, row, rel = _cell(text)
         if self.peek() != ("op", ":"):
             return Ref(sheet, col, row, rel)
@@ -251,9 +350,11 @@ class _Parser:
         if kind2 != "cell":
             raise Unsupported(f"a range ending in {text2!r}")
         col2, row2, rel2 = _cell(text2)
-        if col2 != col:
-            raise Unsupported(f"a range over several columns ({col}:{col2})")
-        return Area(sheet, col, row, rel, row2, rel2)
+        cols = columns_between(col, col2)
+        (top, rtop), (bottom, rbottom) = (
+            sorted([(row, rel), (row2, rel2)]) if rel == rel2 else ((row, rel), (row2, rel2))
+        )
+        return Area(sheet, cols[0], top, rtop, bottom, rbottom, cols[-1] if len(cols) > 1 else None)
 
     def call(self, name: str) -> Expr:
         args: list[Expr] = []
@@ -262,161 +363,269 @@ class _Parser:
         else:
             while True:
                 if self.peek() in (("op", ","), ("op", ")")):
-                    raise Unsupported(f"an omitted argument of {name}")
-                args.append(self.expr(0))
-                kind, text = self.take()
+                    args.append(OMITTED)
+                else:
+                    args.append(self.expr(0))
+                _, text = self.take()
                 if text == ")":
                     break
                 if text != ",":
-                    raise Unsupported(f"expected ',' or ')' in {name}(...), found {text!r}")
+                    raise Unsupported(f"a formula that does not parse (in {name}(...), found {text!r})")
         upper = name.upper()
-        for prefix in ("_XLFN.", "_XLWS."):
+        for prefix in ("_XLFN._XLWS.", "_XLFN.", "_XLWS."):
             if upper.startswith(prefix):
                 upper = upper[len(prefix) :]
-        build = FUNCTIONS.get(upper)
-        if build is None:
-            raise Unsupported(f"function {upper}")
-        return build(upper, args)
+        spec = EXCEL_FUNCTIONS.get(upper)
+        if spec is None:
+            raise Unsupported(upper, function=True)
+        op, lo, hi = spec
+        if not lo <= len(args) <= hi:
+            raise Unsupported(f"{upper} with {len(args)} arguments")
+        if op == "text" and not (isinstance(args[1], Text) and format_supported(args[1].value)):
+            shown = args[1].value if isinstance(args[1], Text) else "a format computed by a formula"
+            raise Unsupported(f"TEXT with the format {shown!r}")
+        if op == "const":
+            return Const(1.0 if upper == "TRUE" else 0.0)
+        if op == "ifs":
+            return _nested_if(args)
+        return Call(op, tuple(args))
+
+
+def _nested_if(args: list[Expr]) -> Expr:
+    """IF(c, a, b) with the Excel default FALSE (0) for a missing b."""
+    return Call("if", (args[0], args[1], args[2] if len(args) == 3 else Const(0.0)))
 
 
 def parse_key(key: str) -> Expr:
     """The tree of a relative key (see :func:`relative_key`)."""
-    tree = _Parser(key).parse()
-    if isinstance(tree, (Area, Text)):
-        raise Unsupported(f"a formula whose value is {'a range' if isinstance(tree, Area) else 'text'}: {key}")
-    for node in tree.walk():
-        _check_arguments(node)
-    return tree
+    try:
+        return _Parser(key).parse()
+    except RecursionError:
+        raise Unsupported("brackets nested hundreds deep") from None
 
 
 # --- functions ---------------------------------------------------------------------
 
-Builder = Callable[[str, list[Expr]], Expr]
-
-
-def _arity(name: str, args: list[Expr], lo: int, hi: int) -> None:
-    if not lo <= len(args) <= hi:
-        raise Unsupported(f"{name} with {len(args)} arguments")
-
-
-def _simple(op: str, lo: int, hi: int) -> Builder:
-    def build(name: str, args: list[Expr]) -> Expr:
-        _arity(name, args, lo, hi)
-        return Call(op, tuple(args))
-
-    return build
-
-
-def _if(name: str, args: list[Expr]) -> Expr:
-    _arity(name, args, 2, 3)
-    return Call("if", (args[0], args[1], args[2] if len(args) == 3 else Const(0.0)))
-
-
-def _aggregate(op: str, range_op: str) -> Builder:
-    def build(name: str, args: list[Expr]) -> Expr:
-        _arity(name, args, 1, 255)
-        parts = [Call(range_op, (a,)) if isinstance(a, Area) else a for a in args]
-        return parts[0] if len(parts) == 1 and isinstance(args[0], Area) else Call(op, tuple(parts))
-
-    return build
-
-
-def _constant(arg: Expr, what: str) -> float:
-    if not isinstance(arg, Const):
-        raise Unsupported(f"{what} that is not a number written in the formula")
-    return arg.value
-
-
-def _match(name: str, args: list[Expr]) -> Expr:
-    _arity(name, args, 2, 3)
-    kind = _constant(args[2], "a MATCH type") if len(args) == 3 else 1.0
-    if kind == 0:
-        return Call("match", (args[0], args[1]))
-    return Call("match_sorted", (args[0], args[1], Const(1.0 if kind < 0 else 0.0)))
-
-
-def _index(name: str, args: list[Expr]) -> Expr:
-    _arity(name, args, 2, 3)
-    if len(args) == 3 and _constant(args[2], "an INDEX column") != 1:
-        raise Unsupported("INDEX into a column other than the first")
-    return Call("index", (args[0], args[1]))
-
-
-_CRITERION = re.compile(r"\s*(<>|<=|>=|=|<|>)?\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[Ee][+-]?[0-9]+)?)\s*")
-
-
-def _countif(name: str, args: list[Expr]) -> Expr:
-    _arity(name, args, 2, 2)
-    criterion = args[1]
-    if isinstance(criterion, Text):
-        m = _CRITERION.fullmatch(criterion.value)
-        if m is None:
-            raise Unsupported(f"COUNTIF criterion {criterion.value!r}")
-        code = COUNTIF_CODES.index(m.group(1) or "=")
-        return Call("countif", (args[0], Const(float(m.group(2))), Const(float(code))))
-    return Call("countif", (args[0], criterion))
-
-
-def _log(name: str, args: list[Expr]) -> Expr:
-    _arity(name, args, 1, 1)
-    return Call("log10", (args[0],))
-
-
-FUNCTIONS: dict[str, Builder] = {
-    "EXP": _simple("exp", 1, 1),
-    "LN": _simple("ln", 1, 1),
-    "LOG10": _simple("log10", 1, 1),
-    "LOG": _log,
-    "SQRT": _simple("sqrt", 1, 1),
-    "ABS": _simple("abs", 1, 1),
-    "INT": _simple("int", 1, 1),
-    "POWER": _simple("pow", 2, 2),
-    "ROUND": _simple("round", 2, 2),
-    "IF": _if,
-    "IFERROR": _simple("iferror", 2, 2),
-    "ISNUMBER": _simple("isnumber", 1, 1),
-    "ISERROR": _simple("iserror", 1, 1),
-    "AND": _simple("and", 1, 255),
-    "OR": _simple("or", 1, 255),
-    "NOT": _simple("not", 1, 1),
-    "NA": _simple("na", 0, 0),
-    "TRUE": lambda name, args: Const(1.0),
-    "FALSE": lambda name, args: Const(0.0),
-    "MIN": _aggregate("min", "range_min"),
-    "MAX": _aggregate("max", "range_max"),
-    "SUM": _aggregate("sum", "range_sum"),
-    "MATCH": _match,
-    "INDEX": _index,
-    "COUNTIF": _countif,
-    "PERCENTILE": _simple("percentile", 2, 2),
-    "PERCENTILE.INC": _simple("percentile", 2, 2),
-    "NORM.S.INV": _simple("norm_s_inv", 1, 1),
-    "NORMSINV": _simple("norm_s_inv", 1, 1),
+#: Excel function -> (operation, fewest and most arguments).
+EXCEL_FUNCTIONS: dict[str, tuple[str, int, int]] = {
+    "ABS": ("abs", 1, 1),
+    "SIGN": ("sign", 1, 1),
+    "SQRT": ("sqrt", 1, 1),
+    "EXP": ("exp", 1, 1),
+    "LN": ("ln", 1, 1),
+    "LOG10": ("log10", 1, 1),
+    "LOG": ("log", 1, 2),
+    "POWER": ("pow", 2, 2),
+    "PI": ("pi", 0, 0),
+    "INT": ("int", 1, 1),
+    "MOD": ("mod", 2, 2),
+    "ROUND": ("round", 2, 2),
+    "ROUNDUP": ("roundup", 2, 2),
+    "ROUNDDOWN": ("rounddown", 2, 2),
+    "TRUNC": ("rounddown", 1, 2),
+    "FLOOR": ("floor", 2, 2),
+    "CEILING": ("ceiling", 2, 2),
+    "IF": ("ifs", 2, 3),
+    "IFERROR": ("iferror", 2, 2),
+    "IFNA": ("ifna", 2, 2),
+    "ISNUMBER": ("isnumber", 1, 1),
+    "ISERROR": ("iserror", 1, 1),
+    "ISNA": ("isna", 1, 1),
+    "ISTEXT": ("istext", 1, 1),
+    "ISBLANK": ("isblank", 1, 1),
+    "AND": ("and", 1, 255),
+    "OR": ("or", 1, 255),
+    "NOT": ("not", 1, 1),
+    "NA": ("na", 0, 0),
+    "TRUE": ("const", 0, 0),
+    "FALSE": ("const", 0, 0),
+    "SUM": ("sum", 1, 255),
+    "COUNT": ("count", 1, 255),
+    "COUNTA": ("counta", 1, 255),
+    "AVERAGE": ("average", 1, 255),
+    "MIN": ("min", 1, 255),
+    "MAX": ("max", 1, 255),
+    "MEDIAN": ("median", 1, 255),
+    "PERCENTILE": ("percentile", 2, 2),
+    "PERCENTILE.INC": ("percentile", 2, 2),
+    "SUMPRODUCT": ("sumproduct", 1, 255),
+    "COUNTIF": ("countifs", 2, 2),
+    "COUNTIFS": ("countifs", 2, 254),
+    "SUMIF": ("sumif", 2, 3),
+    "SUMIFS": ("sumifs", 3, 255),
+    "AVERAGEIF": ("averageif", 2, 3),
+    "AVERAGEIFS": ("averageifs", 3, 255),
+    "MATCH": ("match", 2, 3),
+    "INDEX": ("index", 2, 3),
+    "VLOOKUP": ("vlookup", 3, 4),
+    "HLOOKUP": ("hlookup", 3, 4),
+    "CHOOSE": ("choose", 2, 255),
+    "ROW": ("row", 0, 1),
+    "COLUMN": ("column", 0, 1),
+    "ROWS": ("rows", 1, 1),
+    "COLUMNS": ("columns", 1, 1),
+    "NORM.S.INV": ("norm_s_inv", 1, 1),
+    "NORMSINV": ("norm_s_inv", 1, 1),
+    "NORM.INV": ("norm_inv", 3, 3),
+    "NORMINV": ("norm_inv", 3, 3),
+    "LOGNORM.INV": ("lognorm_inv", 3, 3),
+    "LOGINV": ("lognorm_inv", 3, 3),
+    "NORM.S.DIST": ("norm_s_dist", 2, 2),
+    "NORMSDIST": ("norm_s_dist", 1, 1),
+    "NORM.DIST": ("norm_dist", 4, 4),
+    "NORMDIST": ("norm_dist", 4, 4),
+    "DATE": ("date", 3, 3),
+    "YEAR": ("year", 1, 1),
+    "MONTH": ("month", 1, 1),
+    "DAY": ("day", 1, 1),
+    "EDATE": ("edate", 2, 2),
+    "LEN": ("len", 1, 1),
+    "LEFT": ("left", 1, 2),
+    "RIGHT": ("right", 1, 2),
+    "MID": ("mid", 3, 3),
+    "CONCATENATE": ("concat", 1, 255),
+    "UPPER": ("upper", 1, 1),
+    "LOWER": ("lower", 1, 1),
+    "TRIM": ("trim", 1, 1),
+    "VALUE": ("value", 1, 1),
+    "TEXT": ("text", 2, 2),
 }
 
-#: Which argument of an operation over ranges is the range.
-RANGE_ARGUMENT = {
-    "match": 1,
-    "match_sorted": 1,
-    "index": 0,
-    "range_max": 0,
-    "range_min": 0,
-    "range_sum": 0,
-    "countif": 0,
-    "percentile": 0,
+#: Argument kinds of each operation: (fixed, repeated) with one letter per
+#: argument: ``v`` a single value, ``r`` a range (a cell counts as a range of
+#: one), ``a`` either (the arguments of SUM, COUNT ...).
+ARGUMENTS: dict[str, tuple[str, str]] = {
+    "sum": ("", "a"),
+    "count": ("", "a"),
+    "counta": ("", "a"),
+    "average": ("", "a"),
+    "min": ("", "a"),
+    "max": ("", "a"),
+    "median": ("", "a"),
+    "percentile": ("rv", ""),
+    "sumproduct": ("", "r"),
+    "countifs": ("", "rv"),
+    "sumif": ("rvr", ""),
+    "sumifs": ("r", "rv"),
+    "averageif": ("rvr", ""),
+    "averageifs": ("r", "rv"),
+    "match": ("vrv", ""),
+    "index": ("rvv", ""),
+    "vlookup": ("vrvv", ""),
+    "hlookup": ("vrvv", ""),
+    "isblank": ("r", ""),
 }
 
+#: Operations whose result Excel shows as TRUE / FALSE.
+BOOLEAN_OPS = {
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "eq",
+    "ne",
+    "and",
+    "or",
+    "not",
+    "isnumber",
+    "iserror",
+    "isna",
+    "istext",
+    "isblank",
+}
+#: Operations that want numbers: an argument that may hold text is read through ``num``.
+NUMERIC_OPS = {
+    "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "sqrt", "exp", "ln", "log10", "log", "int", "mod",
+    "round", "roundup", "rounddown", "floor", "ceiling", "norm_s_inv", "norm_inv", "lognorm_inv", "norm_s_dist",
+    "norm_dist",
+}  # fmt: skip
+#: Operations that can give text (or pass an argument's text on: these argument positions, None for all).
+TEXT_OPS = {"concat", "left", "right", "mid", "upper", "lower", "trim", "text"}
+#: Operations over values and ranges alike (SUM, MAX ...).
+AGGREGATES = {op for op, (fixed, repeat) in ARGUMENTS.items() if repeat == "a"}
+#: Operations that read an empty cell as the empty text, not 0.
+TEXT_READERS = {"concat", "len", "left", "right", "mid", "upper", "lower", "trim", "text"}
+PASS_THROUGH: dict[str, tuple[int, ...] | None] = {"if": (1, 2), "iferror": None, "ifna": None, "choose": None}
+#: Operations passing on a value read from a range argument.
+RANGE_PICKS = {"index", "vlookup", "hlookup"}
+_EXCEL_NAME = {op: name for name, (op, _, _) in reversed(EXCEL_FUNCTIONS.items())}
 
-def _check_arguments(tree: Expr) -> None:
-    """A range only where an operation over ranges expects one; text nowhere."""
+
+def _kind(op: str, i: int) -> str:
+    fixed, repeat = ARGUMENTS.get(op, ("", "v"))
+    if i < len(fixed):
+        return fixed[i]
+    return repeat[(i - len(fixed)) % len(repeat)] if repeat else "v"
+
+
+def _as_range(arg: Expr) -> Expr:
+    if isinstance(arg, Ref):
+        return Area(arg.sheet, arg.col, arg.row, arg.relative, arg.row, arg.relative)
+    return arg
+
+
+def _rows_of(area: Area) -> Expr:
+    if area.row1 is None:
+        return Const(1048576.0)
+    if area.rel0 != area.rel1:
+        raise Unsupported("ROWS of a range with one end fixed and one relative")
+    return Const(float(area.row1 - area.row0 + 1))
+
+
+def _position_call(tree: Call, col: str) -> Expr:
+    """ROW, COLUMN, ROWS and COLUMNS, which read positions, not values."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    arg = tree.args[0] if tree.args else None
+    if tree.op == "row":
+        if arg is None:
+            return RowNumber(0, True)
+        if isinstance(arg, Ref):
+            return RowNumber(arg.row, arg.relative)
+        if isinstance(arg, Area):
+            return RowNumber(arg.row0, arg.rel0)
+    elif tree.op == "column":
+        if arg is None:
+            return Const(float(column_index_from_string(col)))
+        if isinstance(arg, (Ref, Area)):
+            return Const(float(column_index_from_string(arg.col)))
+    elif isinstance(arg, Ref):
+        return Const(1.0)
+    elif isinstance(arg, Area):
+        if tree.op == "rows":
+            return _rows_of(arg)
+        return Const(float(len(columns_between(arg.col, arg.last_col))))
+    raise Unsupported(f"{tree.op.upper()} of something other than a reference")
+
+
+def finish(tree: Expr, col: str) -> Expr:
+    """A resolved tree made ready to evaluate in column ``col``: positions
+    (ROW, COLUMN ...) become numbers, cells given where a range is expected
+    become ranges of one cell, and a range where one value is expected is
+    refused."""
+    try:
+        return _finish(tree, col)
+    except RecursionError:
+        raise Unsupported("functions nested hundreds deep") from None
+
+
+def _finish(tree: Expr, col: str) -> Expr:
     if not isinstance(tree, Call):
-        return
-    wanted = RANGE_ARGUMENT.get(tree.op)
-    if tree.op in PRIMITIVES and PRIMITIVES[tree.op].over_ranges and wanted is None:
-        raise Unsupported(f"operation {tree.op} over ranges")
+        if isinstance(tree, Area):
+            raise Unsupported("a range where one value is expected")
+        return tree
+    if tree.op in ("row", "column", "rows", "columns"):
+        return _position_call(tree, col)
+    args = []
     for i, arg in enumerate(tree.args):
-        if isinstance(arg, Text):
-            raise Unsupported("text in a formula")
-        if (i == wanted) != isinstance(arg, Area):
-            what = "a range" if i == wanted else "a single value"
-            raise Unsupported(f"{PRIMITIVES[tree.op].excel} needs {what} as argument {i + 1}")
+        kind = _kind(tree.op, i)
+        if kind == "v":
+            args.append(_finish(arg, col))
+        elif isinstance(arg, (Ref, Area)):
+            args.append(_as_range(arg))
+        elif kind == "r":
+            name = _EXCEL_NAME.get(tree.op, tree.op.upper())
+            raise Unsupported(f"{name} with a computed value where it needs a range (argument {i + 1})")
+        else:
+            args.append(_finish(arg, col))
+    return Call(tree.op, tuple(args))

@@ -19,16 +19,24 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pysie.expr import Call, Expr
 from pysie.recalc.compiled.book import Cells, ColumnKey, Run
 from pysie.recalc.compiled.graph import strong_components
-from pysie.recalc.compiled.parse import Area, Ref, Unsupported
+from pysie.recalc.compiled.parse import (
+    PASS_THROUGH,
+    RANGE_PICKS,
+    TEXT_OPS,
+    Area,
+    Call,
+    Expr,
+    Ref,
+    Text,
+    Unsupported,
+    columns_between,
+    nodes,
+)
 from pysie.spec import InputError
-
-#: Operations over a range that read an empty cell as 0, as Excel does.
-BLANK_IS_ZERO = {"range_sum", "index"}
 
 
 class CircularReference(InputError):
@@ -58,18 +66,18 @@ class Read:
         return min(a[0], b[0]), max(a[1], b[1])
 
 
-def reads(tree: Expr, op: str | None = None) -> Iterator[Read]:
-    if isinstance(tree, Ref):
-        yield Read((tree.sheet or "", tree.col), tree.row, tree.relative, tree.row, tree.relative)
-    elif isinstance(tree, Area):
-        yield Read((tree.sheet or "", tree.col), tree.row0, tree.rel0, tree.row1, tree.rel1, op)
-    elif isinstance(tree, Call):
-        for arg in tree.args:
-            yield from reads(arg, tree.op)
+def reads(tree: Expr) -> Iterator[Read]:
+    """Every cell and range (one read per column) ``tree`` reads."""
+    for node in nodes(tree):
+        if isinstance(node, Ref):
+            yield Read((node.sheet or "", node.col), node.row, node.relative, node.row, node.relative)
+        elif isinstance(node, Area):
+            for col in columns_between(node.col, node.last_col):
+                yield Read((node.sheet or "", col), node.row0, node.rel0, node.row1, node.rel1, "range")
 
 
 def has_area(tree: Expr) -> bool:
-    return any(isinstance(n, Area) for n in tree.walk())
+    return any(isinstance(n, Area) for n in nodes(tree))
 
 
 @dataclass
@@ -87,6 +95,59 @@ class Plan:
     runs: list[Run]
     sizes: dict[ColumnKey, int]
     steps: list[Step]
+    #: rows of each column that may hold text: text constants and runs that can give text
+    text_rows: dict[ColumnKey, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def may_be_text(self, tree: Expr, run: Run) -> bool:
+        """Whether ``tree``, in the cells of ``run``, can be a text (so a
+        number-wanting operation must read it through ``num``)."""
+        return _may_be_text(tree, run, self.text_rows, self.sizes)
+
+
+def _overlaps(read: Read, run: Run, text_rows: dict[ColumnKey, list[tuple[int, int]]], sizes: dict) -> bool:
+    spans = text_rows.get(read.column)
+    if not spans:
+        return False
+    lo, hi = read.rows_over(run, sizes.get(read.column, 1) - 1)
+    return any(a <= hi and b >= lo for a, b in spans)
+
+
+def _may_be_text(tree: Expr, run: Run, text_rows: dict[ColumnKey, list[tuple[int, int]]], sizes: dict) -> bool:
+    if isinstance(tree, Text):
+        return True
+    if isinstance(tree, (Ref, Area)):
+        return any(_overlaps(r, run, text_rows, sizes) for r in reads(tree))
+    if not isinstance(tree, Call):
+        return False
+    if tree.op in TEXT_OPS:
+        return True
+    if tree.op in PASS_THROUGH:
+        positions = PASS_THROUGH[tree.op]
+        args = tree.args if positions is None else [tree.args[i] for i in positions if i < len(tree.args)]
+        if tree.op == "choose":
+            args = tree.args[1:]
+        return any(_may_be_text(a, run, text_rows, sizes) for a in args)
+    if tree.op in RANGE_PICKS:
+        return _may_be_text(tree.args[1 if tree.op != "index" else 0], run, text_rows, sizes)
+    return False
+
+
+def _text_rows(cells: Cells, sizes: dict[ColumnKey, int]) -> dict[ColumnKey, list[tuple[int, int]]]:
+    """Rows that may hold text: text constants, then (to a fixed point) runs
+    whose formula can give text given what they read."""
+    spans: dict[ColumnKey, list[tuple[int, int]]] = {}
+    for column, rows in cells.texts.items():
+        spans[column] = [(r, r) for r in sorted(rows)]
+    texty: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for i, run in enumerate(cells.runs):
+            if i not in texty and _may_be_text(run.tree, run, spans, sizes):
+                texty.add(i)
+                spans.setdefault(run.column, []).append((run.start, run.end))
+                changed = True
+    return spans
 
 
 class _Index:
@@ -110,30 +171,10 @@ class _Index:
     def end_of(self, column: ColumnKey) -> int:
         return self.last.get(column, self.cells.max_row.get(column[0], 1))
 
-    def filled(self, column: ColumnKey, lo: int, hi: int) -> int:
-        """Non-empty cells in rows lo..hi."""
-        numbers = self.cells.numbers.get(column, {})
-        texts = self.cells.texts.get(column, set())
-        count = sum(1 for r in numbers if lo <= r <= hi) + sum(1 for r in texts if lo <= r <= hi)
-        for i in self.by_column.get(column, ()):
-            run = self.runs[i]
-            count += max(0, min(hi, run.end) - max(lo, run.start) + 1)
-        return count
-
 
 def _validate(run: Run, read: Read, lo: int, hi: int, index: _Index) -> None:
-    where = f"{run.cell(run.start)} ({run.formula})"
     if lo < 1:
-        raise Unsupported(f"{where}: reads above row 1 (#REF!)")
-    texts = index.cells.texts.get(read.column, set())
-    if any(lo <= r <= hi for r in texts):
-        raise Unsupported(f"{where}: reads text in {read.column[0]}!{read.column[1]}{lo}:{read.column[1]}{hi}")
-    if (
-        read.area_op is not None
-        and read.area_op not in BLANK_IS_ZERO
-        and index.filled(read.column, lo, hi) < hi - lo + 1
-    ):
-        raise Unsupported(f"{where}: {read.area_op} over a range with empty cells")
+        raise Unsupported("a reference above row 1 (#REF!)").at(run.cell(run.start))
 
 
 def make_plan(cells: Cells) -> Plan:
@@ -154,7 +195,8 @@ def make_plan(cells: Cells) -> Plan:
             for b in index.overlapping(read.column, lo, hi):
                 rows.append(a)
                 cols.append(b)
-    labels = strong_components(n, zip(rows, cols))
+    _equal_whole_columns(runs, sizes)
+    labels = strong_components(n, zip(rows, cols, strict=False))
     members: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         members.setdefault(int(label), []).append(i)
@@ -162,7 +204,7 @@ def make_plan(cells: Cells) -> Plan:
     for label in members:
         sorter.add(label)
     self_loops = set()
-    for a, b in zip(rows, cols):
+    for a, b in zip(rows, cols, strict=False):
         if labels[a] != labels[b]:
             sorter.add(int(labels[a]), int(labels[b]))
         elif a == b:
@@ -175,7 +217,19 @@ def make_plan(cells: Cells) -> Plan:
             steps.append(Step(kind, group))
         else:
             steps.append(_cycle_step(group, run_reads, index))
-    return Plan(cells, runs, sizes, steps)
+    return Plan(cells, runs, sizes, steps, _text_rows(cells, sizes))
+
+
+def _equal_whole_columns(runs: list[Run], sizes: dict[ColumnKey, int]) -> None:
+    """The columns of a range of whole columns (``A:C``) get one length, so
+    their slices line up."""
+    for run in runs:
+        for node in nodes(run.tree):
+            if isinstance(node, Area) and node.row1 is None and node.col1 is not None:
+                keys = [(node.sheet or "", c) for c in columns_between(node.col, node.col1)]
+                size = max(sizes.get(k, 0) for k in keys)
+                for k in keys:
+                    sizes[k] = size
 
 
 def _cycle_step(group: list[int], run_reads: list[list[Read]], index: _Index) -> Step:

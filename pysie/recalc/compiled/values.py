@@ -1,0 +1,137 @@
+"""How the compiled engine holds Excel values in float64 arrays.
+
+Every cell value is one float64, so a whole column over many scenarios is one
+numpy array:
+
+* a number is itself (finite);
+* an Excel error is a quiet NaN whose payload is the error's code
+  (:data:`ERROR_CODES`): ``#DIV/0!``, ``#NUM!``, ``#VALUE!``, ``#N/A``,
+  ``#REF!``, ``#NAME?`` and ``#NULL!`` stay distinct through arithmetic,
+  because IEEE 754 hardware passes a NaN operand's payload on to the result;
+* a text is a quiet NaN whose payload is ``TEXT_TAG`` plus the text's number
+  in a table of interned strings (:func:`text`, :func:`text_of`);
+* a NaN without a payload (``inf - inf``, ``sqrt(-1)`` inside numpy) and an
+  infinity (an overflow) read as ``#NUM!``, as Excel reports overflow.
+
+An empty cell is 0 in its column (what arithmetic reads); functions over
+ranges are told which cells are empty by a separate mask.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+
+#: Excel's error values and the payload each carries.
+ERROR_CODES: dict[str, int] = {
+    "#NULL!": 1,
+    "#DIV/0!": 2,
+    "#VALUE!": 3,
+    "#REF!": 4,
+    "#NAME?": 5,
+    "#NUM!": 6,
+    "#N/A": 7,
+}
+ERROR_NAMES: dict[int, str] = {code: name for name, code in ERROR_CODES.items()}
+
+_QUIET_NAN = 0x7FF8_0000_0000_0000
+_PAYLOAD = 0x0007_FFFF_FFFF_FFFF
+TEXT_TAG = 1 << 40
+
+
+def _nan_with(payload: int) -> float:
+    return float(np.array([_QUIET_NAN | payload], dtype=np.uint64).view(np.float64)[0])
+
+
+def error(name: str) -> float:
+    """The float that holds the error ``name`` (``'#N/A'``)."""
+    return _nan_with(ERROR_CODES[name])
+
+
+NULL, DIV0, VALUE, REF, NAME, NUM, NA = (error(n) for n in ERROR_CODES)
+
+_strings: list[str] = []
+_string_ids: dict[str, int] = {}
+
+
+def text(value: str) -> float:
+    """The float that holds the text ``value`` (interned once per process)."""
+    i = _string_ids.get(value)
+    if i is None:
+        i = _string_ids[value] = len(_strings)
+        _strings.append(value)
+    return _nan_with(TEXT_TAG + i)
+
+
+def payloads(x: Array) -> Array:
+    """The NaN payload bits of every element (meaningless where finite)."""
+    a = np.ascontiguousarray(x, dtype=np.float64)
+    return a.view(np.uint64) & np.uint64(_PAYLOAD)
+
+
+def is_text(x: Array) -> Array:
+    x = np.asarray(x, dtype=float)
+    nan = np.isnan(x)
+    if not nan.any():
+        return nan
+    return nan & (payloads(x) >= TEXT_TAG)
+
+
+def is_error(x: Array) -> Array:
+    """Errors: every non-finite value that is not a text."""
+    x = np.asarray(x, dtype=float)
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return bad
+    return bad & ~is_text(x)
+
+
+def error_code(x: float) -> int:
+    """The code of the error in ``x`` (non-finite, not text): 6 (#NUM!) for an
+    infinity or a payload-free NaN."""
+    if math.isinf(x):
+        return ERROR_CODES["#NUM!"]
+    p = int(np.array([x], dtype=np.float64).view(np.uint64)[0]) & _PAYLOAD
+    return p if p in ERROR_NAMES else ERROR_CODES["#NUM!"]
+
+
+def text_of(x: float) -> str:
+    """The text held in ``x`` (a text value)."""
+    p = int(np.array([x], dtype=np.float64).view(np.uint64)[0]) & _PAYLOAD
+    return _strings[p - TEXT_TAG]
+
+
+class XlError(str):
+    """An Excel error as a Python value (the error's text, e.g. ``'#N/A'``)."""
+
+
+Plain = float | str | XlError
+
+
+def decode(x: float) -> Plain:
+    """One value as a Python float, str or :class:`XlError`."""
+    if math.isfinite(x):
+        return x
+    if math.isnan(x):
+        p = int(np.array([x], dtype=np.float64).view(np.uint64)[0]) & _PAYLOAD
+        if p >= TEXT_TAG:
+            return _strings[p - TEXT_TAG]
+        if p in ERROR_NAMES:
+            return XlError(ERROR_NAMES[p])
+    return XlError("#NUM!")
+
+
+def encode(value: Any) -> float:
+    """A Python value (float, bool, str, :class:`XlError`) as a float."""
+    if isinstance(value, XlError):
+        return error(str(value))
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, (bool, np.bool_)):
+        return 1.0 if value else 0.0
+    f = float(value)
+    return f if math.isfinite(f) else NUM
