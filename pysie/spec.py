@@ -428,10 +428,10 @@ def validate_values(p: Parameter, value: object, where: str = "") -> np.ndarray:
     return array
 
 
-def check_scenarios(model: Model, arrays: Mapping[str, np.ndarray], n: int) -> None:
+def check_scenarios(model: Model, arrays: Mapping[str, np.ndarray], n: int, offset: int = 0) -> None:
     """The model's cross-parameter rules (:func:`check_whole_steps` of every
     table, :attr:`Model.check_values`) in every scenario; the message names
-    the scenario when there are several."""
+    the scenario (counted from ``offset``) when there are several."""
     first = {name: float(a[0]) for name, a in arrays.items()}
     for table in model.tables:
         check_whole_steps(table, first)  # reads structural parameters only: one value in every scenario
@@ -442,4 +442,4 @@ def check_scenarios(model: Model, arrays: Mapping[str, np.ndarray], n: int) -> N
         try:
             model.check_values({name: column[i] for name, column in columns.items()})
         except InputError as exc:
-            raise InputError(f"scenario {i}: {exc}" if n > 1 else str(exc)) from None
+            raise InputError(f"scenario {offset + i}: {exc}" if n > 1 or offset else str(exc)) from None
