@@ -170,6 +170,26 @@ def _require_soffice() -> str:
 TEMP_PREFIX = "pysie-lo-"
 #: File in each such folder naming the process that made it: "pid start-time".
 _OWNER_FILE = ".pysie-owner"
+#: File naming the process group of the program run in the folder.
+_GROUP_FILE = ".pysie-group"
+
+
+def _kill_orphaned_group(folder: Path) -> None:
+    """Kill the process group recorded in ``folder`` if one of its processes
+    still runs with ``folder`` on its command line (a soffice whose pysie was
+    killed); a reused group id of an unrelated program is never touched."""
+    try:
+        pgid = int((folder / _GROUP_FILE).read_text())
+    except (OSError, ValueError):
+        return
+    for pid in _live_group_members(pgid) or []:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(folder).encode() in cmdline:
+            _kill_group(pgid)
+            return
 
 
 def _process_start(pid: int) -> str:
@@ -220,6 +240,7 @@ def sweep_stale_tempdirs(root: Path | None = None) -> list[Path]:
         except OSError:
             continue
         if not _owner_alive(owner):
+            _kill_orphaned_group(folder)
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
@@ -371,6 +392,8 @@ def _run_group(
             env=env,
         )
         pgid = proc.pid  # session leader: its pid is the process-group id
+        # for sweep_stale_tempdirs, should this process die before killing the group
+        (logs_dir / _GROUP_FILE).write_text(f"{pgid}\n")
         program = Path(cmd[0]).name
         try:
             returncode = proc.wait(timeout=timeout)
