@@ -490,6 +490,7 @@ def _soffice_convert(
         ]
         env = dict(os.environ)
         env.setdefault("HOME", str(tmp_path))  # soffice insists on a HOME
+        env["TMPDIR"] = str(tmp_path)  # soffice's own lu*.tmp files go with the folder
         stderr_tail = _run_group(cmd, timeout=timeout, logs_dir=tmp_path, what=what, env=env)
         produced = conv_dir / (stem + out_suffix)
         if not produced.is_file() or produced.stat().st_size == 0:
