@@ -122,10 +122,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_build_check(args: argparse.Namespace) -> int:
     """``build --check``: exit 1 listing every cell where workbooks/ is stale."""
     from pysie.freshness import check_committed
+    from pysie.templates import workbooks_dir
 
     if args.target is not None:
         raise UsageError("build --check compares every template; give no TARGET")
-    folder = Path(args.output or "workbooks")
+    folder = workbooks_dir(args.output, args.templates)
     stale = check_committed(folder, args.templates)
     for item in stale[: args.limit]:
         print(item.describe())
