@@ -163,8 +163,10 @@ def read_preset_inputs(path: Path, layout: Layout) -> dict[str, dict[str, float]
         book.close()
 
 
-def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
-    """(model module, validated inputs, metadata) of a pysie workbook.
+def load_model_inputs(path: Path, evaluate_formula: Any = None) -> tuple[Any, dict[str, float], Any]:
+    """(model module, validated inputs, metadata) of a pysie workbook; an input
+    cell holding a formula is read through ``evaluate_formula(sheet, cell)``
+    (as ``import`` reads it), or refused when that is None.
 
     The book is opened read-only: only the cells of the inputs and the
     metadata are parsed, not the thousands of formula cells."""
@@ -172,18 +174,38 @@ def load_model_inputs(path: Path) -> tuple[Any, dict[str, float], Any]:
     try:
         meta = read_metadata(book, path)
         module = model_module(meta.model)
-        values, _ = read_inputs(book, module.MODEL, path)
+        values, _ = read_inputs(book, module.MODEL, path, evaluate_formula=evaluate_formula)
         return module, values, meta
     finally:
         book.close()
 
 
-def workbook_expectations(path: Path) -> tuple[Layout, dict[tuple[str, str], tuple[str, int | None, float]]]:
+def check_sheets(path: Path, layout: Layout) -> None:
+    """Refuse a workbook missing a sheet the model's formulas live on (renamed
+    or deleted), with the message ``import`` gives, before anything is compared."""
+    book = open_workbook(path, read_only=True)
+    try:
+        present = set(book.sheetnames)
+    finally:
+        book.close()
+    model = layout.model
+    for sheet in dict.fromkeys(fc.sheet for fc in layout.formula_cells()):
+        if sheet not in present:
+            raise InputError(
+                f"{path}: sheet {sheet!r} of model {model.name} is missing (renamed or deleted); "
+                f"rebuild with pysie build {model.name} --from {path.name} -o DIR"
+            )
+
+
+def workbook_expectations(
+    path: Path, evaluate_formula: Any = None
+) -> tuple[Layout, dict[tuple[str, str], tuple[str, int | None, float]]]:
     """The layout of a pysie workbook and the solver's value of every formula
     cell, for the inputs (and compared presets' inputs) the workbook holds."""
-    module, values, _ = load_model_inputs(path)
+    module, values, _ = load_model_inputs(path, evaluate_formula)
     model = module.MODEL
     layout = Layout.of(model, values)
+    check_sheets(path, layout)
     presets = solve_presets(model, values, read_preset_inputs(path, layout)) if model.comparison else None
     return layout, expected_values(layout, solve(model, values), presets=presets)
 
@@ -194,9 +216,17 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
     from pysie.recalc import recalculate
 
     path = Path(path)
-    layout, expected = workbook_expectations(path)
+    recalculated: dict[tuple[str, str], Any] = {}
+
+    def engine_value(sheet: str, cell: str) -> Any:
+        """An input formula's value as the engine computes it (one rule with import)."""
+        if not recalculated:
+            recalculated.update(recalculate(path, engine))
+        return recalculated.get((sheet, cell))
+
+    layout, expected = workbook_expectations(path, engine_value)
     model = layout.model
-    found = recalculate(path, engine)
+    found = recalculated or recalculate(path, engine)
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
         raise InputError(f"{path}: none of the model's formula cells are formulas here; was it saved as values only?")

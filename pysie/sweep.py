@@ -162,10 +162,24 @@ def _workbook_model(book: Path) -> tuple[Model | None, dict[str, float], list[st
         if defined_name_target(wb, "pysie_model") is None:
             return None, {}, names
         module = model_module(read_metadata(wb, book).model)
-        values, _ = read_inputs(wb, module.MODEL, book)
+        values, _ = read_inputs(wb, module.MODEL, book, evaluate_formula=_formula_value(book))
         return module.MODEL, values, names
     finally:
         wb.close()
+
+
+def _formula_value(book: Path) -> Any:
+    """``(sheet, cell) -> value`` of an input cell holding a formula, computed by
+    the compiled engine as ``import`` computes it (the workbook is compiled on
+    the first call only)."""
+    values: dict[tuple[str, str], Any] = {}
+
+    def value(sheet: str, cell: str) -> Any:
+        if not values:
+            values.update(_compile(book).values())
+        return values.get((sheet, cell))
+
+    return value
 
 
 def _check_name(name: str, model: Model | None, workbook_names: Sequence[str]) -> Parameter | None:

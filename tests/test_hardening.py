@@ -441,3 +441,82 @@ def test_plain_workbook_is_still_refused_as_not_pysie(tmp_path: Path, capsys: py
     wb.active["A1"] = 1
     wb.save(path)
     refused(["check", str(path)], path, capsys, "not a pysie workbook")
+
+
+# --- one rule for every command -----------------------------------------------------------
+
+
+def test_an_input_formula_is_read_alike_by_import_check_and_sweep(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``=1.2+0.3`` in research_returns: import reads 1.5 (as the README says),
+    check compares with the solver at 1.5, sweep keeps it for the other inputs."""
+    import json
+
+    edit(book, lambda b: setattr(cell_of(b, "research_returns"), "value", "=1.2+0.3"))
+    assert main(["import", str(book), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["inputs"]["research_returns"] == pytest.approx(1.5)
+    assert main(["check", str(book)]) == 0
+    assert "all agree" in capsys.readouterr().out
+    out = tmp_path / "o.csv"
+    assert main(["sweep", str(book), "--set", "retraining_share=0.2:0.4:2", "-o", str(out)]) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    want = solve(MODEL, MODEL.resolve("note-default", {**SHORT, "research_returns": 1.5, "retraining_share": 0.4}))
+    assert table["deployments"].iloc[1] == pytest.approx(want.value("deployments"), rel=1e-12)
+    capsys.readouterr()
+    refused(
+        ["sweep", str(book), "--set", "research_returns=1:2:2", "-o", str(out), "--force"],
+        book,
+        capsys,
+        "holds a formula",
+    )
+
+
+@pytest.mark.parametrize("sheet", ["From scratch", "Inputs"])
+def test_a_renamed_sheet_is_one_clear_refusal_from_check_as_from_import(
+    book: Path, capsys: pytest.CaptureFixture[str], sheet: str
+) -> None:
+    edit(book, lambda b: setattr(b[sheet], "title", "Renamed"))
+    start = time.monotonic()
+    for command in ("import", "check"):
+        if command == "import" and sheet == "Inputs":
+            continue  # import reads the inputs through their (renamed-along) names and reports no model sheet
+        refused([command, str(book)], book, capsys, f"sheet {sheet!r}", "is missing", "--from")
+    assert time.monotonic() - start < 60
+
+
+def _swap_rows(book: Any, a: int, b: int) -> None:
+    ws = book["Inputs"]
+    for col in "ABCDEF":
+        ws[f"{col}{a}"].value, ws[f"{col}{b}"].value = ws[f"{col}{b}"].value, ws[f"{col}{a}"].value
+
+
+def test_sorted_input_rows_are_refused_even_when_every_value_is_in_bounds(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """initial_doubling_days (35) and initial_training_days (100) share the bounds
+    (0, 3650]: swapped with their labels, each is in bounds but wrong."""
+    rows = {openpyxl.load_workbook(book)["Inputs"][f"A{r}"].value: r for r in range(1, 30)}
+    edit(book, lambda b: _swap_rows(b, rows["initial_doubling_days"], rows["initial_training_days"]))
+    for args in (
+        ["import", str(book)],
+        ["check", str(book)],
+        ["sweep", str(book), "--set", "research_returns=1:2:2", "-o", str(tmp_path / "o.csv")],
+    ):
+        refused(args, book, capsys, "initial_doubling_days", "the label beside it says 'initial_training_days'")
+
+
+def test_strict_open_xml_is_named_as_such(book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rewrite_part(
+        book,
+        "xl/workbook.xml",
+        lambda d: d.replace(
+            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ),
+    )
+    for args in (["import", str(book)], ["check", str(book)], ["recalc", str(book), "-o", str(tmp_path / "r.xlsx")]):
+        refused(args, book, capsys, "Strict Open XML")
+    assert not (tmp_path / "r.xlsx").exists()

@@ -41,6 +41,8 @@ MAX_MEMBER_BYTES = 256 * 1024 * 1024
 #: the XML parser (a few KB of zip can hold 500 MB of blanks).
 MAX_TEXT_RUN = 1024 * 1024
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
+#: Strict Open XML (ISO/IEC 29500 Strict) names its main namespace so.
+_STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 _SCAN_CHUNK = 4 * 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: An encrypted .xlsx is an OLE container holding this stream (UTF-16 name).
@@ -87,6 +89,12 @@ def _check_archive(path: Path, dev: int, ino: int, size: int, mtime_ns: int) -> 
                 )
             for info in z.infolist():
                 _check_member(z, info, path)
+            with z.open("xl/workbook.xml") as fh:
+                if _STRICT_NAMESPACE in fh.read(8192):
+                    raise WorkbookError(
+                        f"{path}: a Strict Open XML workbook, which pysie does not read; "
+                        "save it as a (Transitional) Excel Workbook .xlsx"
+                    )
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise WorkbookError(f"{path}: corrupted or truncated archive ({exc})") from None
 
@@ -231,6 +239,7 @@ def read_inputs(
             raise InputError(f"{path}: defined name {p.name!r} points at missing sheet {sheet!r}")
         raw = book[sheet][cell].value
         where = f"{path.name} {sheet}!{cell}"
+        check_label(book, sheet, cell, p.name, model, where)
         text = formula_text(raw)
         if text is not None:
             if evaluate_formula is None:
@@ -240,6 +249,22 @@ def read_inputs(
         values[p.name] = p.validate(raw, where)
         cells[p.name] = InputCell(p.name, sheet, cell, raw)
     return values, cells
+
+
+def check_label(book: Any, sheet: str, cell: str, name: str, model: Model, where: str) -> None:
+    """Refuse an input whose label (the cell to its left, where pysie writes
+    the parameter's name) names another parameter: the rows were moved, e.g.
+    sorted, without their defined names, so the value read is another's."""
+    col, row = openpyxl.utils.cell.coordinate_from_string(cell)
+    index = openpyxl.utils.column_index_from_string(col)
+    if index < 2:
+        return
+    label = book[sheet][f"{openpyxl.utils.get_column_letter(index - 1)}{row}"].value
+    if isinstance(label, str) and label.strip() != name and label.strip() in {p.name for p in model.parameters}:
+        raise InputError(
+            f"{name} ({where}): the label beside it says {label.strip()!r}; the rows were moved (sorted?) "
+            "without their names; undo the move, or put each value back beside its name"
+        )
 
 
 def formula_text(value: Any) -> str | None:
