@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pysie import __version__
+from pysie import __version__, fileio
 from pysie.build import Built, build_all, build_from, build_target
 from pysie.compare import check_workbook
+from pysie.console import StdoutFailed, guarded_stdout, silence_stdout, terminate_as_exit
 from pysie.excel.reader import WorkbookError
-from pysie.fileio import OutputExists
 from pysie.freshness import check_committed
 from pysie.importer import import_workbook
 from pysie.models import MODELS, get_model, model_names
+from pysie.options import MAX_DPI, MIN_DPI, finite_at_least, integer_in
 from pysie.recalc import ENGINES
 from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
 from pysie.recalc.writeback import recalc_to_file
@@ -29,7 +30,8 @@ from pysie.render import render_charts
 from pysie.report import format_rows, key_rows, report
 from pysie.solver import solve
 from pysie.spec import InputError, Model
-from pysie.sweep import parse_span, sweep, write_csv
+from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_csv
+from pysie.templates import workbooks_dir
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -126,7 +128,7 @@ def cmd_build_check(args: argparse.Namespace) -> int:
     """``build --check``: exit 1 listing every cell where workbooks/ is stale."""
     if args.target is not None:
         raise UsageError("build --check compares every template; give no TARGET")
-    folder = Path(args.output or "workbooks")
+    folder = workbooks_dir(args.output, args.templates)
     stale = check_committed(folder, args.templates)
     for item in stale[: args.limit]:
         print(item.describe())
@@ -182,12 +184,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    spans = {name: parse_span(value) for name, value in parse_assignments(args.set).items()}
-    if not spans:
-        raise UsageError("sweep needs at least one --set NAME=LO:HI:COUNT")
-    inputs, outputs = sweep(Path(args.book), spans, samples=args.samples, seed=args.seed)
-    rows = write_csv(Path(args.output), inputs, outputs, overwrite=args.force)
-    print(f"wrote {args.output} ({rows} scenarios, {len(outputs)} results)")
+    spans, texts = parse_sets(args.set)
+    rows, results = sweep_to_csv(
+        Path(args.book),
+        Path(args.output),
+        spans,
+        samples=args.samples,
+        seed=args.seed,
+        texts=texts,
+        overwrite=args.force,
+        max_scenarios=args.max_scenarios,
+    )
+    print(f"wrote {args.output} ({rows} scenarios, {results} results)")
     return EXIT_OK
 
 
@@ -223,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ from a fresh build",
     )
-    p.add_argument("--limit", type=int, default=20, help="with --check: differences to print")
+    p.add_argument("--limit", type=integer_in(0), default=20, help="with --check: differences to print")
     p.add_argument(
         "--from", dest="from_book", metavar="BOOK", help="a fresh workbook with the inputs of BOOK (an edited workbook)"
     )
@@ -250,17 +258,22 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ENGINES,
         help="compiled (default), formulas (the reference) or libreoffice",
     )
-    p.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (default 1e-9)")
+    p.add_argument("--rtol", type=finite_at_least(0), default=1e-9, help="relative tolerance (default 1e-9)")
     p.add_argument(
-        "--atol", type=float, default=0.0, help="absolute tolerance added to it, for values near zero (default 0)"
+        "--atol",
+        type=finite_at_least(0),
+        default=0.0,
+        help="absolute tolerance added to it, for values near zero (default 0)",
     )
-    p.add_argument("--limit", type=int, default=20, help="differences to print")
+    p.add_argument("--limit", type=integer_in(0), default=20, help="differences to print")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("render", help="export each chart sheet to PNG through LibreOffice")
     p.add_argument("book")
     p.add_argument("-o", "--output", required=True, help="folder for the PNGs (created if missing)")
-    p.add_argument("--dpi", type=int, default=80)
+    p.add_argument(
+        "--dpi", type=integer_in(MIN_DPI, MAX_DPI), default=80, help=f"resolution, {MIN_DPI} to {MAX_DPI} (default 80)"
+    )
     p.set_defaults(func=cmd_render)
     p = sub.add_parser(
         "import", help="read an edited workbook: changed inputs and results, edited formulas, added cells"
@@ -273,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ENGINES,
         help="recalculates edited formulas: compiled (default), formulas or libreoffice",
     )
-    p.add_argument("--limit", type=int, default=20, help="edited formulas and added cells to print")
+    p.add_argument("--limit", type=integer_in(0), default=20, help="edited formulas and added cells to print")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -281,8 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("book")
     p.add_argument("--set", action="append", default=[], metavar="NAME=LO:HI:COUNT", help="an input name and its range")
-    p.add_argument("--samples", type=int, help="draw this many uniform random input sets instead of a grid")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=integer_in(1), help="draw this many uniform random input sets instead of a grid")
+    p.add_argument("--seed", type=integer_in(0), default=0)
+    p.add_argument(
+        "--max-scenarios",
+        type=integer_in(1),
+        default=MAX_SCENARIOS,
+        help=f"refuse a grid or sample larger than this (default {MAX_SCENARIOS:,})",
+    )
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.set_defaults(func=cmd_sweep)
@@ -292,12 +311,33 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    written = len(fileio.WRITTEN)
     try:
-        return int(args.func(args))
+        with terminate_as_exit(), guarded_stdout():
+            return int(args.func(args))
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except (InputError, UsageError, WorkbookError, OutputExists, EngineUnavailable, EngineFailed, OSError) as exc:
+    except StdoutFailed as exc:  # the report was lost; say whether the files were written
+        silence_stdout()
+        files = [str(p) for p in fileio.WRITTEN[written:]]
+        if files:
+            print(f"pysie: warning: wrote {', '.join(files)}, but {exc.strerror}", file=sys.stderr)
+            return EXIT_OK
+        print(f"pysie: error: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("pysie: interrupted; nothing was left half written", file=sys.stderr)
+        return 130
+    except (
+        InputError,
+        UsageError,
+        WorkbookError,
+        fileio.OutputExists,
+        EngineUnavailable,
+        EngineFailed,
+        OSError,
+    ) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"pysie: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

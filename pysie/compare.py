@@ -160,8 +160,10 @@ def read_preset_inputs(path: Path, layout: Layout) -> dict[str, dict[str, float]
         book.close()
 
 
-def load_model_inputs(path: Path) -> tuple[Model, dict[str, float], Metadata]:
-    """(model, validated inputs, metadata) of a pysie workbook.
+def load_model_inputs(path: Path, evaluate_formula: Any = None) -> tuple[Model, dict[str, float], Metadata]:
+    """(model, validated inputs, metadata) of a pysie workbook; an input cell
+    holding a formula is read through ``evaluate_formula(sheet, cell)`` (as
+    ``import`` reads it), or refused when that is None.
 
     The book is opened read-only: only the cells of the inputs and the
     metadata are parsed, not the thousands of formula cells."""
@@ -169,17 +171,35 @@ def load_model_inputs(path: Path) -> tuple[Model, dict[str, float], Metadata]:
     try:
         meta = read_metadata(book, path)
         model = get_model(meta.model)
-        values, _ = read_inputs(book, model, path)
+        values, _ = read_inputs(book, model, path, evaluate_formula=evaluate_formula)
         return model, values, meta
     finally:
         book.close()
 
 
-def workbook_plan(path: Path) -> WorkbookPlan:
+def check_sheets(path: Path, layout: Layout) -> None:
+    """Refuse a workbook missing a sheet the model's formulas live on (renamed
+    or deleted), with the message ``import`` gives, before anything is compared."""
+    book = open_workbook(path, read_only=True)
+    try:
+        present = set(book.sheetnames)
+    finally:
+        book.close()
+    model = layout.model
+    for sheet in dict.fromkeys(fc.sheet for fc in layout.formula_cells()):
+        if sheet not in present:
+            raise InputError(
+                f"{path}: sheet {sheet!r} of model {model.name} is missing (renamed or deleted); "
+                f"rebuild with pysie build {model.name} --from {path.name} -o DIR"
+            )
+
+
+def workbook_plan(path: Path, evaluate_formula: Any = None) -> WorkbookPlan:
     """The plan of a pysie workbook for the inputs (and compared presets'
     inputs) it holds: every formula cell with the solver's value."""
-    model, values, meta = load_model_inputs(path)
+    model, values, meta = load_model_inputs(path, evaluate_formula)
     layout = Layout.of(model, values)
+    check_sheets(path, layout)
     solved = solve_workbook(model, values, read_preset_inputs(path, layout))
     return plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
 
@@ -188,10 +208,18 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
     path = Path(path)
-    plan = workbook_plan(path)
+    recalculated: dict[tuple[str, str], Any] = {}
+
+    def engine_value(sheet: str, cell: str) -> Any:
+        """An input formula's value as the engine computes it (one rule with import)."""
+        if not recalculated:
+            recalculated.update(recalculate(path, engine))
+        return recalculated.get((sheet, cell))
+
+    plan = workbook_plan(path, engine_value)
     layout, model = plan.layout, plan.model
     expected = expected_values(plan)
-    found = recalculate(path, engine)
+    found = recalculated or recalculate(path, engine)
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
         raise InputError(f"{path}: none of the model's formula cells are formulas here; was it saved as values only?")

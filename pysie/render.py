@@ -22,6 +22,7 @@ import defusedxml.ElementTree as SafeET
 
 from pysie.excel.cache import sheet_parts
 from pysie.excel.reader import check_container
+from pysie.options import MAX_DPI, MIN_DPI
 from pysie.spec import InputError
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -91,6 +92,11 @@ def render_charts(book: Path, out_dir: Path, *, dpi: int = 80, timeout: float = 
     from pysie.recalc.libreoffice import EngineFailed, render_pngs
 
     book, out_dir = Path(book), Path(out_dir)
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not MIN_DPI <= dpi <= MAX_DPI:
+        raise InputError(f"dpi: a whole number between {MIN_DPI} and {MAX_DPI} is needed, found {dpi!r}")
+    check_container(book)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: is not a folder; -o names the folder for the PNGs")
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="pysie-render-") as tmp:
         staged = Path(tmp) / f"{book.stem}-charts.xlsx"

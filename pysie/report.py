@@ -27,9 +27,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pysie.dates import AFTER_LAST_DATE, iso_date
 from pysie.fileio import atomic_output
 from pysie.models import MODELS
-from pysie.dates import AFTER_LAST_DATE, iso_date
 from pysie.solver import Solution, solve
 from pysie.spec import Model, Scalar
 

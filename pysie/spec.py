@@ -8,9 +8,10 @@ names, names that look like cell references, unknown references).
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -455,12 +456,19 @@ def check_whole_steps(table: Table, values: Mapping[str, float]) -> None:
 
 
 def broadcast_parameters(model: Model, values: Mapping[str, object]) -> tuple[dict[str, np.ndarray], int]:
-    """Parameter values as 1-D float arrays of one common length (scenarios).
+    """Parameter values as 1-D float arrays of one common length (scenarios),
+    each validated as :meth:`Parameter.validate` validates one value.
 
-    Structural parameters must be the same in every scenario, since they fix
-    the number of rows.
+    Every key must be a parameter of ``model`` (an unknown name is refused with
+    the nearest known names) and every parameter must be given. Each value is a
+    number or a 1-D array over scenarios: finite, inside its bounds and whole
+    where declared (:func:`validate_values`). Structural parameters must be the
+    same in every scenario, since they fix the number of rows; the model's
+    cross-parameter checks (:attr:`Model.check_values`, whole steps) hold in
+    every scenario (:func:`check_scenarios`).
     """
-    arrays = {p.name: np.atleast_1d(np.asarray(values[p.name], dtype=float)) for p in model.parameters}
+    check_parameter_names(model, values)
+    arrays = {p.name: validate_values(p, values[p.name]) for p in model.parameters}
     sizes = {a.size for a in arrays.values() if a.size != 1}
     if len(sizes) > 1:
         raise InputError(f"parameter arrays have different lengths: {sorted(sizes)}")
@@ -470,4 +478,78 @@ def broadcast_parameters(model: Model, values: Mapping[str, object]) -> tuple[di
             raise InputError(
                 f"{p.name}: a structural parameter (it sets the number of rows) must be the same in every scenario"
             )
-    return {k: np.broadcast_to(a, (n,)).astype(float) for k, a in arrays.items()}, n
+    out = {k: np.broadcast_to(a, (n,)).astype(float) for k, a in arrays.items()}
+    check_scenarios(model, out, n)
+    return out, n
+
+
+def nearest_names(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean a, b?)`` with the known names closest to ``name``
+    (:func:`difflib.get_close_matches`), or the whole list when none is close."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=3, cutoff=0.6)
+        close = [k for k in known if k.lower() in close]
+    return f" (did you mean {', '.join(close)}?)" if close else f"; known: {', '.join(known)}"
+
+
+def check_parameter_names(model: Model, values: Mapping[str, object]) -> None:
+    """Refuse a key that is not a parameter of ``model`` (naming the nearest
+    known ones) and a parameter that is not given."""
+    known = [p.name for p in model.parameters]
+    for key in values:
+        if key not in known:
+            raise InputError(f"model {model.name!r} has no parameter {key!r}{nearest_names(str(key), known)}")
+    missing = [name for name in known if name not in values]
+    if missing:
+        raise InputError(
+            f"model {model.name!r}: no value given for {', '.join(missing)} (start from Model.defaults() or resolve())"
+        )
+
+
+def validate_values(p: Parameter, value: object, where: str = "") -> np.ndarray:
+    """``value`` (a number or a 1-D array over scenarios) as a 1-D float array,
+    or :class:`InputError` naming ``p`` and, for an array, the first scenario
+    that breaks the rule of :meth:`Parameter.validate` (finite, inside the
+    bounds, whole where declared); the message is that method's own."""
+    if not isinstance(value, (np.ndarray, list, tuple)):
+        return np.array([p.validate(value, where)])
+    raw = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+    at = f"{where}, " if where else ""
+    if raw.ndim != 1 or raw.size == 0:
+        shape = "no scenarios" if raw.size == 0 else f"an array of shape {raw.shape}"
+        raise InputError(f"{p.name}{f' ({where})' if where else ''}: a number or a 1-D array is needed, found {shape}")
+    if raw.dtype.kind not in "iuf":  # bools, text, None, objects: each as Parameter.validate reads it
+        return np.array([p.validate(v, f"{at}scenario {i}") for i, v in enumerate(raw.tolist())], dtype=float)
+    array = raw.astype(float)
+    bad = ~np.isfinite(array)
+    with np.errstate(invalid="ignore"):
+        if p.integer:
+            bad |= array != np.round(array)
+        if p.lower is not None:
+            bad |= (array < p.lower) | ((array == p.lower) if p.lower_open else False)
+        if p.upper is not None:
+            bad |= (array > p.upper) | ((array == p.upper) if p.upper_open else False)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        p.validate(float(array[i]), f"{at}scenario {i}")
+        raise AssertionError(f"{p.name}: scenario {i} failed the array check but not Parameter.validate")
+    return array
+
+
+def check_scenarios(model: Model, arrays: Mapping[str, np.ndarray], n: int, offset: int = 0) -> None:
+    """The model's cross-parameter rules (:func:`check_whole_steps` of every
+    table, :attr:`Model.check_values`) in every scenario; the message names
+    the scenario (counted from ``offset``) when there are several."""
+    first = {name: float(a[0]) for name, a in arrays.items()}
+    for table in model.tables:
+        check_whole_steps(table, first)  # reads structural parameters only: one value in every scenario
+    if model.check_values is None:
+        return
+    columns = {name: a.tolist() for name, a in arrays.items()}
+    for i in range(n):
+        try:
+            model.check_values({name: column[i] for name, column in columns.items()})
+        except InputError as exc:
+            raise InputError(f"scenario {offset + i}: {exc}" if n > 1 or offset else str(exc)) from None

@@ -24,6 +24,9 @@ from pysie.models import get_model
 from pysie.spec import InputError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+#: Where a non-editable install keeps the templates (pyproject.toml maps the
+#: repository's templates/ there).
+INSTALLED_TEMPLATES = Path(__file__).resolve().parent / "_templates"
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,35 @@ class Template:
 
 
 def templates_dir(explicit: Path | None = None) -> Path:
-    """``explicit``, else ./templates, else the templates shipped beside the package."""
-    for candidate in (explicit, Path.cwd() / "templates", PACKAGE_ROOT / "templates"):
-        if candidate is not None and candidate.is_dir():
+    """``explicit``, else ./templates, else the repository's templates/ beside
+    the package (a checkout), else the templates installed with it."""
+    if explicit is not None:
+        if not Path(explicit).is_dir():
+            raise InputError(f"{explicit}: no such templates folder")
+        return Path(explicit)
+    candidates = (Path.cwd() / "templates", PACKAGE_ROOT / "templates", INSTALLED_TEMPLATES)
+    for candidate in candidates:
+        if candidate.is_dir():
             return candidate
-    raise InputError("no templates folder found; pass --templates DIR")
+    raise InputError(f"no templates folder found (looked in {', '.join(map(str, candidates))}); pass --templates DIR")
+
+
+def workbooks_dir(explicit: Path | str | None = None, templates: Path | None = None) -> Path:
+    """The committed workbooks ``pysie build --check`` compares: ``explicit``
+    (``-o``), else ./workbooks, else the workbooks/ beside the templates folder
+    in use (a checkout run from another folder); :class:`InputError` saying
+    where it looked when none exists."""
+    if explicit is not None:
+        if not Path(explicit).is_dir():
+            raise InputError(f"{explicit}: no such folder of workbooks to check")
+        return Path(explicit)
+    candidates = list(
+        dict.fromkeys([Path.cwd() / "workbooks", templates_dir(templates).resolve().parent / "workbooks"])
+    )
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise InputError(f"no workbooks folder to check (looked in {' and '.join(map(str, candidates))}); pass -o DIR")
 
 
 def load_template(path: Path) -> Template:

@@ -10,6 +10,7 @@ dependency), so XML entity expansion never runs.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 import zipfile
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
@@ -34,6 +36,18 @@ class WorkbookError(ValueError):
 
 #: Refuse archives that would unpack to more than this (zip bombs).
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+#: Refuse one member larger than this: the largest sheet pysie writes (100,000
+#: rows of the widest table) is about 120 MiB.
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+#: Refuse an XML member with a longer stretch than this between two markup
+#: characters (``<`` or ``>``). No cell text (32,767 characters) or formula
+#: (8,192) comes near it; megabytes of padding would be held as one string by
+#: the XML parser (a few KB of zip can hold 500 MB of blanks).
+MAX_TEXT_RUN = 1024 * 1024
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+#: Strict Open XML (ISO/IEC 29500 Strict) names its main namespace so.
+_STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+_SCAN_CHUNK = 4 * 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: An encrypted .xlsx is an OLE container holding this stream (UTF-16 name).
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
@@ -46,6 +60,16 @@ def check_container(path: Path) -> None:
         raise WorkbookError(f"{path}: no such file")
     if path.is_dir():
         raise WorkbookError(f"{path}: is a folder, not a workbook")
+    if not path.is_file():  # a FIFO, socket or device would block or never end
+        raise WorkbookError(f"{path}: is not a regular file (a pipe, socket or device), not a workbook")
+    stat = path.stat()
+    _check_archive(path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _check_archive(path: Path, dev: int, ino: int, size: int, mtime_ns: int) -> None:
+    """The checks of :func:`check_container` on one version of a file (the
+    stat fields key the cache, so an edited file is checked again)."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
     if head.startswith(_OLE_MAGIC):
@@ -67,11 +91,55 @@ def check_container(path: Path) -> None:
                 raise WorkbookError(
                     f"{path}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB; refusing to read it"
                 )
-            bad = z.testzip()
-            if bad is not None:
-                raise WorkbookError(f"{path}: corrupted archive (member {bad} fails its checksum)")
+            for info in z.infolist():
+                _check_member(z, info, path)
+            with z.open("xl/workbook.xml") as fh:
+                if _STRICT_NAMESPACE in fh.read(8192):
+                    raise WorkbookError(
+                        f"{path}: a Strict Open XML workbook, which pysie does not read; "
+                        "save it as a (Transitional) Excel Workbook .xlsx"
+                    )
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise WorkbookError(f"{path}: corrupted or truncated archive ({exc})") from None
+
+
+def _check_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
+    """Stream one member (memory: one chunk): its declared size within
+    :data:`MAX_MEMBER_BYTES`, its checksum right (zipfile checks it at the end,
+    and never returns more than the declared size) and, for XML, no stretch
+    without markup longer than :data:`MAX_TEXT_RUN`."""
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise WorkbookError(
+            f"{path}: member {info.filename} unpacks to {info.file_size / 2**20:.0f} MiB, more than "
+            f"{MAX_MEMBER_BYTES // 2**20} MiB; refusing to read it"
+        )
+    xml = info.filename.lower().endswith(_XML_SUFFIXES)
+    run = 0  # bytes since the last markup character
+    try:
+        with z.open(info) as fh:
+            while chunk := fh.read(_SCAN_CHUNK):
+                if xml:
+                    run = _markup_gap(chunk, run, info.filename, path)
+    except (zipfile.BadZipFile, zlib.error) as exc:
+        raise WorkbookError(f"{path}: corrupted archive (member {info.filename} fails its checksum: {exc})") from None
+
+
+def _markup_gap(chunk: bytes, run: int, member: str, path: Path) -> int:
+    """Raise if ``chunk`` (after ``run`` bytes without ``<`` or ``>``) holds a
+    stretch longer than :data:`MAX_TEXT_RUN` without one; return the run at its end."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    marks = np.flatnonzero((data == 0x3C) | (data == 0x3E))
+    if marks.size == 0:
+        longest = run = run + data.size
+    else:
+        longest = max(run + int(marks[0]), int(np.diff(marks).max()) - 1 if marks.size > 1 else 0)
+        run = data.size - 1 - int(marks[-1])
+    if longest > MAX_TEXT_RUN:
+        raise WorkbookError(
+            f"{path}: member {member} holds more than {MAX_TEXT_RUN // 2**20} MiB without markup "
+            "(padding, not spreadsheet content); refusing to read it"
+        )
+    return run
 
 
 def open_workbook(path: Path, *, data_only: bool = False, read_only: bool = False) -> Any:
@@ -175,6 +243,7 @@ def read_inputs(
             raise InputError(f"{path}: defined name {p.name!r} points at missing sheet {sheet!r}")
         raw = book[sheet][cell].value
         where = f"{path.name} {sheet}!{cell}"
+        check_label(book, sheet, cell, p.name, model, where)
         text = formula_text(raw)
         if text is not None:
             if evaluate_formula is None:
@@ -184,6 +253,22 @@ def read_inputs(
         values[p.name] = p.validate(raw, where)
         cells[p.name] = InputCell(p.name, sheet, cell, raw)
     return values, cells
+
+
+def check_label(book: Any, sheet: str, cell: str, name: str, model: Model, where: str) -> None:
+    """Refuse an input whose label (the cell to its left, where pysie writes
+    the parameter's name) names another parameter: the rows were moved, e.g.
+    sorted, without their defined names, so the value read is another's."""
+    col, row = openpyxl.utils.cell.coordinate_from_string(cell)
+    index = openpyxl.utils.column_index_from_string(col)
+    if index < 2:
+        return
+    label = book[sheet][f"{openpyxl.utils.get_column_letter(index - 1)}{row}"].value
+    if isinstance(label, str) and label.strip() != name and label.strip() in {p.name for p in model.parameters}:
+        raise InputError(
+            f"{name} ({where}): the label beside it says {label.strip()!r}; the rows were moved (sorted?) "
+            "without their names; undo the move, or put each value back beside its name"
+        )
 
 
 def formula_text(value: Any) -> str | None:

@@ -6,10 +6,8 @@ workbooks come from :mod:`pysie.excel.plan`, reports from :mod:`pysie.report`.
 
 from __future__ import annotations
 
-import difflib
-
 from pysie.models import milestone_takeoff, overhang, retraining, software_explosion
-from pysie.spec import InputError, Model
+from pysie.spec import InputError, Model, nearest_names
 
 #: model name -> declaration, in the order ``pysie list`` shows them
 MODELS: dict[str, Model] = {
@@ -17,16 +15,10 @@ MODELS: dict[str, Model] = {
 }
 
 
-def nearest(name: str, known: list[str]) -> str:
-    """``"; did you mean X?"`` for the closest of ``known``, else ``""``."""
-    close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
-    return f"; did you mean {' or '.join(close)}?" if close else ""
-
-
 def get_model(name: str) -> Model:
     """The model called ``name``; :class:`InputError` naming the nearest known ones."""
     if name not in MODELS:
-        raise InputError(f"unknown model {name!r}{nearest(name, list(MODELS))} (known: {', '.join(MODELS)})")
+        raise InputError(f"unknown model {name!r}{nearest_names(name, MODELS)}")
     return MODELS[name]
 
 

@@ -14,7 +14,6 @@ when asked for; ``libreoffice`` runs soffice.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +51,10 @@ def recalculate(path: Path, engine: str = "compiled") -> dict[tuple[str, str], A
 
         values = recalculate_formulas(path, sheets)
     elif engine == "libreoffice":
-        from pysie.recalc.libreoffice import recalculate_libreoffice
+        from pysie.recalc.libreoffice import private_tempdir, recalculate_libreoffice
 
-        with tempfile.TemporaryDirectory(prefix="pysie-lo-") as tmp:
-            out = Path(tmp) / path.name
+        with private_tempdir() as tmp:
+            out = tmp / path.name
             recalculate_libreoffice(path, out)
             from pysie.excel.cache import read_cached_values
 

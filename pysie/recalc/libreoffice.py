@@ -41,6 +41,7 @@ the call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -49,7 +50,10 @@ import subprocess
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+
+from pysie.console import terminate_as_exit
 
 __all__ = [
     "EngineFailed",
@@ -57,8 +61,10 @@ __all__ = [
     "export_pdf",
     "find_pdftoppm",
     "find_soffice",
+    "private_tempdir",
     "recalculate_libreoffice",
     "render_pngs",
+    "sweep_stale_tempdirs",
 ]
 
 #: Environment variable that names the soffice binary explicitly.
@@ -154,6 +160,102 @@ def _require_soffice() -> str:
         where = f"{SOFFICE_ENV}={env} is not an executable file or command; " if env else ""
         raise EngineUnavailable(where + _SOFFICE_INSTALL_HINT)
     return soffice
+
+
+# ---------------------------------------------------------------------------
+# Private temporary folders
+# ---------------------------------------------------------------------------
+
+#: Prefix of the temporary folders holding a LibreOffice profile and files.
+TEMP_PREFIX = "pysie-lo-"
+#: File in each such folder naming the process that made it: "pid start-time".
+_OWNER_FILE = ".pysie-owner"
+#: File naming the process group of the program run in the folder.
+_GROUP_FILE = ".pysie-group"
+
+
+def _kill_orphaned_group(folder: Path) -> None:
+    """Kill the process group recorded in ``folder`` if one of its processes
+    still runs with ``folder`` on its command line (a soffice whose pysie was
+    killed); a reused group id of an unrelated program is never touched."""
+    try:
+        pgid = int((folder / _GROUP_FILE).read_text())
+    except (OSError, ValueError):
+        return
+    for pid in _live_group_members(pgid) or []:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(folder).encode() in cmdline:
+            _kill_group(pgid)
+            return
+
+
+def _process_start(pid: int) -> str:
+    """Start time of process *pid* in clock ticks since boot (``/proc``), or
+    '' where unknown; with the pid it tells a live owner from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def _owner_alive(owner: str) -> bool:
+    """Is the process named by an owner file ("pid start-time") still running?"""
+    try:
+        pid_text, _, start = owner.strip().partition(" ")
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: leave its folder alone
+    return not start or not _process_start(pid) or _process_start(pid) == start
+
+
+def sweep_stale_tempdirs(root: Path | None = None) -> list[Path]:
+    """Remove ``pysie-lo-*`` folders left by a pysie process that died without
+    cleaning up (SIGKILL, power loss); returns what was removed.
+
+    Only folders of pysie's own making are touched: owned by this user and
+    holding an owner file whose process is gone. A folder of a running pysie,
+    of another user or without an owner file is left alone."""
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            if folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+            owner = (folder / _OWNER_FILE).read_text()
+        except OSError:
+            continue
+        if not _owner_alive(owner):
+            _kill_orphaned_group(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@contextlib.contextmanager
+def private_tempdir() -> Iterator[Path]:
+    """A fresh ``pysie-lo-*`` temporary folder, removed on leaving (also on
+    Ctrl-C and, through :func:`pysie.console.terminate_as_exit`, SIGTERM).
+    It holds an owner file, so that after a SIGKILL the next call removes it
+    (:func:`sweep_stale_tempdirs`, run first)."""
+    sweep_stale_tempdirs()
+    with terminate_as_exit(), tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
+        (Path(tmp) / _OWNER_FILE).write_text(f"{os.getpid()} {_process_start(os.getpid())}\n")
+        yield Path(tmp)
 
 
 # ---------------------------------------------------------------------------
@@ -290,6 +392,8 @@ def _run_group(
             env=env,
         )
         pgid = proc.pid  # session leader: its pid is the process-group id
+        # for sweep_stale_tempdirs, should this process die before killing the group
+        (logs_dir / _GROUP_FILE).write_text(f"{pgid}\n")
         program = Path(cmd[0]).name
         try:
             returncode = proc.wait(timeout=timeout)
@@ -357,8 +461,7 @@ def _soffice_convert(
     if not src.is_file():
         raise EngineFailed(f"Cannot convert {src}: input file does not exist.")
     what = f"LibreOffice conversion of {src} to {convert_to}"
-    with tempfile.TemporaryDirectory(prefix="pysie-lo-") as tmp:
-        tmp_path = Path(tmp)
+    with private_tempdir() as tmp_path:
         profile = tmp_path / "profile"
         in_dir = tmp_path / "in"
         conv_dir = tmp_path / "out"
@@ -387,6 +490,7 @@ def _soffice_convert(
         ]
         env = dict(os.environ)
         env.setdefault("HOME", str(tmp_path))  # soffice insists on a HOME
+        env["TMPDIR"] = str(tmp_path)  # soffice's own lu*.tmp files go with the folder
         stderr_tail = _run_group(cmd, timeout=timeout, logs_dir=tmp_path, what=what, env=env)
         produced = conv_dir / (stem + out_suffix)
         if not produced.is_file() or produced.stat().st_size == 0:

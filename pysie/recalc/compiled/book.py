@@ -17,9 +17,9 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.datetime import to_excel
 
 from pysie.excel.reader import WorkbookError, check_container
+from pysie.excel.xlsx import read_book_cells
 from pysie.recalc.compiled.parse import Area, Call, Const, Expr, Name, Ref, Unsupported, finish, parse_key, relative_key
 from pysie.recalc.compiled.values import ERROR_CODES, XlError, encode
-from pysie.excel.xlsx import read_book_cells
 
 ColumnKey = tuple[str, str]  # (sheet, column letter)
 

@@ -1,0 +1,114 @@
+"""A wheel holds everything pysie needs: installed into a fresh virtual
+environment (not editable), every README example runs from a folder outside
+the repository and prints what the checkout prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import sysconfig
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pysie.cli import main
+from tests.conftest import REPO
+from tests.test_readme import EXAMPLES
+
+
+def test_every_package_folder_is_listed_in_pyproject() -> None:
+    """The mapped templates folder needs an explicit package list; a new
+    subpackage missing from it would be left out of the wheel."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for p in (REPO / "pysie").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found | {"pysie._templates"} == set(config["packages"])
+    assert config["package-dir"] == {"pysie._templates": "templates"}
+
+
+def test_build_check_says_where_it_looks_for_workbooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "--check", "-o", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder of workbooks" in capsys.readouterr().err
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_the_wheel_runs_every_readme_example_outside_the_repository(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    wheels = tmp_path / "wheels"
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(REPO), "-w", str(wheels)], tmp_path, env)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = wheels.glob("pysie-*.whl")
+    venv = tmp_path / "venv"
+    assert _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path, env).returncode == 0
+    python = venv / "bin" / "python"
+    installed = _run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)], tmp_path, env
+    )
+    assert installed.returncode == 0, installed.stderr
+    # the dependencies come from this interpreter's site-packages, added as a plain
+    # path (its .pth files, among them an editable pysie, are not processed)
+    site = Path(
+        _run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], tmp_path, env
+        ).stdout.strip()
+    )
+    (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = _run([str(python), "-c", "import pysie; print(pysie.__file__)"], elsewhere, env).stdout.strip()
+    assert where.startswith(str(site)), where
+    pysie = str(venv / "bin" / "pysie")
+
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    for example in EXAMPLES:
+        args = shlex.split(example)[1:]
+        out = _run([pysie, *args], elsewhere, env)
+        assert out.returncode == 0, (example, out.stderr)
+        ours = _run([sys.executable, "-m", "pysie.cli", *args], inside, {**env, "PYTHONPATH": str(REPO)})
+        assert ours.returncode == 0, (example, ours.stderr)
+        if args[0] in ("list", "run"):
+            assert out.stdout == ours.stdout, example
+    assert (elsewhere / "out" / "sweep.csv").read_text() == (inside / "out" / "sweep.csv").read_text()
+
+    n2 = json.loads(_run([pysie, "run", "retraining", "--preset", "N2", "--json"], elsewhere, env).stdout)
+    from pysie.cli import run_model
+
+    assert n2 == json.loads(json.dumps(run_model("retraining", "N2", {})))
+
+    built_all = _run([pysie, "build"], elsewhere, env)  # templates from the installed package
+    assert built_all.returncode == 0, built_all.stderr
+    assert sorted(p.name for p in (elsewhere / "workbooks").iterdir()) == sorted(
+        p.name for p in (REPO / "workbooks").glob("*.xlsx")
+    )
+    check = _run([pysie, "build", "--check"], elsewhere, env)
+    assert check.returncode == 0 and "every workbook matches its template" in check.stdout, check.stdout + check.stderr
+    nowhere = tmp_path / "empty"
+    nowhere.mkdir()
+    lost = _run([pysie, "build", "--check"], nowhere, env)
+    assert lost.returncode == 2 and re.search(r"looked in .*workbooks", lost.stderr), lost.stderr
+
+
+def test_build_check_from_another_folder_finds_the_checkout_workbooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pysie.templates import templates_dir, workbooks_dir
+
+    monkeypatch.chdir(tmp_path)
+    assert templates_dir() == REPO / "templates"
+    assert workbooks_dir() == REPO / "workbooks"
