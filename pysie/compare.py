@@ -19,7 +19,7 @@ from typing import Any
 from pysie.excel.cache import ERROR_CODES
 from pysie.excel.layout import COMPARE, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
-from pysie.excel.reader import Metadata, open_workbook, read_inputs, read_metadata
+from pysie.excel.reader import Metadata, ParsedBook, read_book, read_inputs, read_metadata
 from pysie.models import get_model
 from pysie.recalc import recalculate
 from pysie.solver import row_order
@@ -140,51 +140,39 @@ def evaluation_order(layout: Layout) -> dict[tuple[str, str], int]:
     return order
 
 
-def read_preset_inputs(path: Path, layout: Layout) -> dict[str, dict[str, float]]:
+def read_preset_inputs(book: ParsedBook, path: Path, layout: Layout) -> dict[str, dict[str, float]]:
     """The compared presets' varying inputs as the Compare sheet holds them,
     validated (errors name the cell)."""
     if not layout.compare_inputs:
         return {}
-    book = open_workbook(path, read_only=True)
-    try:
-        if COMPARE not in book.sheetnames:
-            raise InputError(f"{path}: sheet {COMPARE!r} is missing; rebuild with pysie build")
-        out: dict[str, dict[str, float]] = {}
-        for (preset, name), cell in layout.compare_inputs.items():
-            raw = book[COMPARE][cell].value
-            out.setdefault(preset, {})[name] = layout.model.parameter(name).validate(
-                raw, f"{path.name} {COMPARE}!{cell}, preset {preset}"
-            )
-        return out
-    finally:
-        book.close()
+    if COMPARE not in book.sheetnames:
+        raise InputError(f"{path}: sheet {COMPARE!r} is missing; rebuild with pysie build")
+    out: dict[str, dict[str, float]] = {}
+    sheet = book[COMPARE]
+    for (preset, name), cell in layout.compare_inputs.items():
+        raw = sheet[cell].value  # type: ignore[index]
+        out.setdefault(preset, {})[name] = layout.model.parameter(name).validate(
+            raw, f"{path.name} {COMPARE}!{cell}, preset {preset}"
+        )
+    return out
 
 
-def load_model_inputs(path: Path, evaluate_formula: Any = None) -> tuple[Model, dict[str, float], Metadata]:
-    """(model, validated inputs, metadata) of a pysie workbook; an input cell
-    holding a formula is read through ``evaluate_formula(sheet, cell)`` (as
-    ``import`` reads it), or refused when that is None.
-
-    The book is opened read-only: only the cells of the inputs and the
-    metadata are parsed, not the thousands of formula cells."""
-    book = open_workbook(path, read_only=True)
-    try:
-        meta = read_metadata(book, path)
-        model = get_model(meta.model)
-        values, _ = read_inputs(book, model, path, evaluate_formula=evaluate_formula)
-        return model, values, meta
-    finally:
-        book.close()
+def load_model_inputs(
+    book: ParsedBook, path: Path, evaluate_formula: Any = None
+) -> tuple[Model, dict[str, float], Metadata]:
+    """(model, validated inputs, metadata) of a parsed pysie workbook; an input
+    cell holding a formula is read through ``evaluate_formula(sheet, cell)``
+    (as ``import`` reads it), or refused when that is None."""
+    meta = read_metadata(book, path)
+    model = get_model(meta.model)
+    values, _ = read_inputs(book, model, path, evaluate_formula=evaluate_formula)
+    return model, values, meta
 
 
-def check_sheets(path: Path, layout: Layout) -> None:
+def check_sheets(book: ParsedBook, path: Path, layout: Layout) -> None:
     """Refuse a workbook missing a sheet the model's formulas live on (renamed
     or deleted), with the message ``import`` gives, before anything is compared."""
-    book = open_workbook(path, read_only=True)
-    try:
-        present = set(book.sheetnames)
-    finally:
-        book.close()
+    present = set(book.sheetnames)
     model = layout.model
     for sheet in dict.fromkeys(fc.sheet for fc in layout.formula_cells()):
         if sheet not in present:
@@ -194,13 +182,16 @@ def check_sheets(path: Path, layout: Layout) -> None:
             )
 
 
-def workbook_plan(path: Path, evaluate_formula: Any = None) -> WorkbookPlan:
+def workbook_plan(path: Path, evaluate_formula: Any = None, book: ParsedBook | None = None) -> WorkbookPlan:
     """The plan of a pysie workbook for the inputs (and compared presets'
-    inputs) it holds: every formula cell with the solver's value."""
-    model, values, meta = load_model_inputs(path, evaluate_formula)
+    inputs) it holds: every formula cell with the solver's value. ``book`` is
+    ``path`` already parsed (:func:`pysie.excel.reader.read_book`)."""
+    path = Path(path)
+    book = book if book is not None else read_book(path)
+    model, values, meta = load_model_inputs(book, path, evaluate_formula)
     layout = Layout.of(model, values)
-    check_sheets(path, layout)
-    solved = solve_workbook(model, values, read_preset_inputs(path, layout))
+    check_sheets(book, path, layout)
+    solved = solve_workbook(model, values, read_preset_inputs(book, path, layout))
     return plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
 
 
@@ -208,18 +199,19 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
     path = Path(path)
+    book = read_book(path)  # the one parse of the file; the compiled engine compiles it
     recalculated: dict[tuple[str, str], Any] = {}
 
     def engine_value(sheet: str, cell: str) -> Any:
         """An input formula's value as the engine computes it (one rule with import)."""
         if not recalculated:
-            recalculated.update(recalculate(path, engine))
+            recalculated.update(recalculate(path, engine, book))
         return recalculated.get((sheet, cell))
 
-    plan = workbook_plan(path, engine_value)
+    plan = workbook_plan(path, engine_value, book)
     layout, model = plan.layout, plan.model
     expected = expected_values(plan)
-    found = recalculated or recalculate(path, engine)
+    found = recalculated or recalculate(path, engine, book)
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
         raise InputError(f"{path}: none of the model's formula cells are formulas here; was it saved as values only?")

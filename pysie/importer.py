@@ -36,6 +36,7 @@ from pysie.excel.cycles import Key, describe, find_cycle
 from pysie.excel.layout import TABLE_HEADER_ROWS, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook, stored_number
 from pysie.excel.reader import (
+    ParsedBook,
     defined_name_target,
     formula_text,
     normalise_formula,
@@ -191,7 +192,7 @@ def import_workbook(
         raise InputError(f"{path}: Docs pysie_model: {exc}") from None
     names = _single_cell_names(book)
     formulas_at = _formula_texts(book)
-    evaluate = _InputEvaluator(path, engine, recalc, formulas_at, names, book.sheetnames)
+    evaluate = _InputEvaluator(path, book, engine, recalc, formulas_at, names)
     inputs, cells = read_inputs(book, model, path, evaluate_formula=evaluate)
     as_built, structural = sheet_structure(book, model, inputs, path)
     template = workbook_template(meta.model, meta.template, meta.template_version)
@@ -228,7 +229,7 @@ def import_workbook(
     if imported.edited_formulas and recalc and edited_results:
         edited_keys = [(e.sheet.upper(), e.cell) for e in imported.edited_formulas]
         _refuse_cycle(path, edited_keys, formulas_at, names, book.sheetnames)
-        values = _recalculate(path, engine)
+        values = evaluate.recalculated()
         declared = report(solved.solution)
         imported.engine = engine
         imported.results_as_edited = report(solution_from_cells(model, plan.layout, located, values, as_built))
@@ -385,13 +386,13 @@ class _InputEvaluator:
     def __init__(
         self,
         path: Path,
+        book: ParsedBook,
         engine: str,
         recalc: bool,
         formulas_at: Mapping[Key, str],
         names: Mapping[str, Key],
-        sheetnames: list[str],
     ) -> None:
-        self.path, self.engine, self.recalc, self.sheetnames = path, engine, recalc, sheetnames
+        self.path, self.book, self.engine, self.recalc, self.sheetnames = path, book, engine, recalc, book.sheetnames
         self.formulas_at, self.names = formulas_at, names
         self._cached: Any = None
         self._computed: Mapping[tuple[str, str], Any] | None = None
@@ -407,14 +408,18 @@ class _InputEvaluator:
             raise InputError(
                 f"{self.path.name} {sheet}!{cell}: the input formula has no saved value; open and save the workbook, or import with recalculation"
             )
+        return self.recalculated().get((sheet, cell))
+
+    def recalculated(self) -> Mapping[tuple[str, str], Any]:
+        """Every formula cell's value, recalculated once by the engine from the parsed book."""
         if self._computed is None:
-            self._computed = _recalculate(self.path, self.engine)
-        return self._computed.get((sheet, cell))
+            self._computed = _recalculate(self.path, self.engine, self.book)
+        return self._computed
 
 
-def _recalculate(path: Path, engine: str) -> Mapping[tuple[str, str], Any]:
+def _recalculate(path: Path, engine: str, book: ParsedBook) -> Mapping[tuple[str, str], Any]:
     try:
-        return recalculate(path, engine)
+        return recalculate(path, engine, book)
     except (InputError, UnknownEngine, OSError):
         raise
     except Exception as exc:  # an engine failing on a person's formula

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pysie.excel.reader import formula_cells, read_book
+
 #: Functions introduced in Excel 2010 or later: stored as ``_xlfn.NAME``.
 XLFN_FUNCTIONS = frozenset(
     [
@@ -267,6 +269,4 @@ def describe(problems: Iterable[Problem], limit: int = 20) -> str:
 
 def workbook_path_problems(path: Path) -> list[Problem]:
     """:func:`workbook_formula_problems` of the workbook at ``path``."""
-    from pysie.recalc import formula_cells
-
-    return workbook_formula_problems(formula_cells(Path(path))[1])
+    return workbook_formula_problems(formula_cells(read_book(Path(path))))

@@ -392,3 +392,13 @@ def read_book(path: Path) -> ParsedBook:
     except Exception as exc:  # broken parts fail in many ways
         first = (str(exc).strip().splitlines() or [""])[0]
         raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {first})") from None
+
+
+def formula_cells(book: ParsedBook) -> dict[tuple[str, str], str]:
+    """Every formula cell of ``book``: ``(sheet, cell) -> '=...'``."""
+    cells: dict[tuple[str, str], str] = {}
+    for ws in book.cells.worksheets:
+        for (row, col), (value, data_type) in ws.cells.items():
+            if data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+                cells[(ws.title, f"{get_column_letter(col)}{row}")] = str(value)
+    return cells

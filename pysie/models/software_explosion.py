@@ -783,4 +783,3 @@ MODEL = Model(
     ),
     **_COMMON,  # type: ignore[arg-type]
 ).validate()
-

@@ -17,7 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pysie.excel.reader import open_workbook
+from pysie.excel.cache import read_cached_values
+from pysie.excel.reader import ParsedBook, formula_cells, read_book
+from pysie.recalc.compiled import recalculate_compiled
+from pysie.recalc.formulas_engine import recalculate_formulas
+from pysie.recalc.libreoffice import private_tempdir, recalculate_libreoffice
 
 ENGINES = ("compiled", "formulas", "libreoffice")
 
@@ -26,39 +30,25 @@ class UnknownEngine(ValueError):
     pass
 
 
-def formula_cells(path: Path) -> tuple[list[str], dict[tuple[str, str], str]]:
-    """Sheet names and every formula cell ``(sheet, cell) -> '=...'`` of a workbook."""
-    book = open_workbook(path)
-    cells: dict[tuple[str, str], str] = {}
-    for ws in book.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
-                    cells[(ws.title, c.coordinate)] = str(c.value)
-    return book.sheetnames, cells
+def recalculate(path: Path, engine: str = "compiled", book: ParsedBook | None = None) -> dict[tuple[str, str], Any]:
+    """Recalculate ``path`` (never modified) and return every formula cell's value.
 
-
-def recalculate(path: Path, engine: str = "compiled") -> dict[tuple[str, str], Any]:
-    """Recalculate ``path`` (never modified) and return every formula cell's value."""
+    ``book`` is ``path`` already parsed (:func:`pysie.excel.reader.read_book`):
+    the compiled engine compiles it and the other engines take the list of
+    formula cells from it, so the file is not parsed again."""
     path = Path(path)
+    if engine not in ENGINES:
+        raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if book is None:
+        book = read_book(path)
     if engine == "compiled":
-        from pysie.recalc.compiled import recalculate_compiled
-
-        return recalculate_compiled(path).values
-    sheets, formulas_at = formula_cells(path)
+        return recalculate_compiled(path, book.cells).values
+    sheets, formulas_at = book.sheetnames, formula_cells(book)
     if engine == "formulas":
-        from pysie.recalc.formulas_engine import recalculate_formulas
-
         values = recalculate_formulas(path, sheets)
     elif engine == "libreoffice":
-        from pysie.recalc.libreoffice import private_tempdir, recalculate_libreoffice
-
         with private_tempdir() as tmp:
             out = tmp / path.name
             recalculate_libreoffice(path, out)
-            from pysie.excel.cache import read_cached_values
-
             values = read_cached_values(out)
-    else:
-        raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     return {key: values.get(key) for key in formulas_at}

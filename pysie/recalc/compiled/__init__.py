@@ -26,6 +26,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from pysie.excel.xlsx import BookCells
 from pysie.recalc.compiled.book import Cells, ColumnKey, read_cells
 from pysie.recalc.compiled.codegen import compile_plan
 from pysie.recalc.compiled.functions import FUNCTIONS
@@ -212,10 +213,11 @@ class CompiledWorkbook:
         return out
 
 
-def compile_workbook(path: Path) -> CompiledWorkbook:
-    """Read and compile ``path``; raises :class:`Unsupported` (naming the cell
-    and what it uses) or :class:`CircularReference` before evaluating anything."""
-    cells = read_cells(Path(path))
+def compile_workbook(path: Path, book: BookCells | None = None) -> CompiledWorkbook:
+    """Read (or take ``book``, ``path`` already parsed) and compile ``path``;
+    raises :class:`Unsupported` (naming the cell and what it uses) or
+    :class:`CircularReference` before evaluating anything."""
+    cells = read_cells(Path(path), book)
     plan = make_plan(cells)
     function, source, columns, orders, data = compile_plan(plan)
     return CompiledWorkbook(Path(path), cells, plan, function, source, columns, orders, data)
@@ -229,7 +231,7 @@ class CompiledResult:
     engine: str = "compiled"
 
 
-def recalculate_compiled(path: Path, sheet_names: list[str] | None = None) -> CompiledResult:
+def recalculate_compiled(path: Path, book: BookCells | None = None) -> CompiledResult:
     """Recalculate with the compiled engine; what it cannot evaluate is
     refused (:class:`Unsupported`), never handed to another engine."""
-    return CompiledResult(compile_workbook(path).values())
+    return CompiledResult(compile_workbook(path, book).values())

@@ -17,7 +17,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.datetime import to_excel
 
 from pysie.excel.reader import WorkbookError, check_container
-from pysie.excel.xlsx import read_book_cells
+from pysie.excel.xlsx import BookCells, read_book_cells
 from pysie.recalc.compiled.parse import Area, Call, Const, Expr, Name, Ref, Unsupported, finish, parse_key, relative_key
 from pysie.recalc.compiled.values import ERROR_CODES, XlError, encode
 
@@ -80,14 +80,16 @@ def _constant(value: Any, data_type: str) -> float | str:
     raise Unsupported(f"a cell holding {type(value).__name__}")
 
 
-def read_cells(path: Path) -> Cells:
-    """Read ``path`` once (formulas and constants) and find its runs."""
+def read_cells(path: Path, book: BookCells | None = None) -> Cells:
+    """Read ``path`` once (formulas and constants) and find its runs; ``book``
+    is the file already parsed (then it is not read again)."""
     path = Path(path)
-    check_container(path)
-    try:
-        book = read_book_cells(path)
-    except Exception as exc:  # broken parts fail in many ways
-        raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
+    if book is None:
+        check_container(path)
+        try:
+            book = read_book_cells(path)
+        except Exception as exc:  # broken parts fail in many ways
+            raise WorkbookError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
     cells = Cells(path, list(book.sheetnames))
     _read_names(book.defined_names, book.sheetnames, cells)
     parsed: dict[str, Expr] = {}
