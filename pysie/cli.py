@@ -294,8 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("book")
     p.add_argument("--set", action="append", default=[], metavar="NAME=LO:HI:COUNT", help="an input name and its range")
-    p.add_argument("--samples", type=integer_in(1), help="draw this many uniform random input sets instead of a grid")
-    p.add_argument("--seed", type=integer_in(0), default=0)
+    p.add_argument(
+        "--random",
+        dest="samples",
+        metavar="N",
+        type=integer_in(1),
+        help="draw N uniform random input sets within the ranges instead of the grid (a model's own Monte Carlo "
+        "is not this: set it with --set samples=... in pysie run)",
+    )
+    p.add_argument("--seed", type=integer_in(0), default=0, help="seed of the --random draws (default 0)")
     p.add_argument(
         "--max-scenarios",
         type=integer_in(1),

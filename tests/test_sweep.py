@@ -140,7 +140,7 @@ def test_sweep_applies_the_cross_parameter_checks_to_every_scenario(
 
 def test_whole_number_inputs_are_sampled_as_whole_numbers(milestone_book: Path, tmp_path: Path) -> None:
     out = tmp_path / "o.csv"
-    args = ["sweep", str(milestone_book), "--set", "multiplier_uncertainty=0:1:2", "--samples", "40", "-o", str(out)]
+    args = ["sweep", str(milestone_book), "--set", "multiplier_uncertainty=0:1:2", "--random", "40", "-o", str(out)]
     assert main(args) == 0
     assert set(pd.read_csv(out)["multiplier_uncertainty"]) == {0.0, 1.0}
 
@@ -172,7 +172,7 @@ def test_an_input_of_the_workbook_is_used_with_the_swept_values(book: Path, tmp_
     [
         (["--set", "research_returns=1.2:2:10000000"], ["10,000,000 scenarios", "--max-scenarios"]),
         (["EIGHT"], ["100,000,000 scenarios"]),
-        (["--set", "research_returns=1.2:2:3", "--samples", "1000000000"], ["1,000,000,000 scenarios"]),
+        (["--set", "research_returns=1.2:2:3", "--random", "1000000000"], ["1,000,000,000 scenarios"]),
         (
             ["--set", "research_returns=1.2:2:3", "--set", "upgrade_factor=2:3:2", "--max-scenarios", "5"],
             ["6 scenarios"],
@@ -204,10 +204,10 @@ def test_samples_must_be_a_positive_whole_number(
     book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["sweep", str(book), "--set", "research_returns=1:2:2", "--samples", value, "-o", str(tmp_path / "o.csv")])
+        main(["sweep", str(book), "--set", "research_returns=1:2:2", "--random", value, "-o", str(tmp_path / "o.csv")])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert "argument --samples" in err and "whole number" in err and "Traceback" not in err
+    assert "argument --random" in err and "whole number" in err and "Traceback" not in err
     assert not (tmp_path / "o.csv").exists()
 
 
