@@ -54,7 +54,7 @@ def scenarios(book: str, count: int, repeat: int) -> tuple[float, float]:
     start = time.perf_counter()
     compiled = compile_workbook(Path(book))
     compile_s = time.perf_counter() - start
-    side = int(round(count**0.5))
+    side = round(count**0.5)
     r, s = np.meshgrid(np.linspace(1.1, 2.0, side), np.linspace(0.1, 0.5, count // side))
     changes = {"research_returns": r.ravel(), "retraining_share": s.ravel()}
     times = []

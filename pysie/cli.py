@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check",
         action="store_true",
-        help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ from a fresh build",
+        help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ "
+        "from a fresh build",
     )
     p.add_argument("--limit", type=integer_in(0), default=20, help="with --check: differences to print")
     p.add_argument(

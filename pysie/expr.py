@@ -20,7 +20,7 @@ import numpy as np
 
 from pysie.primitives import PRIMITIVES
 
-Number = Union[int, float, np.ndarray]
+Number = Union[int, float, np.ndarray]  # noqa: UP007 (aliases of Union, as Operand must be)
 Operand = Union["Expr", int, float, np.ndarray]
 
 

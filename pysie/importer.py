@@ -267,7 +267,8 @@ def sheet_structure(
     for table in model.tables:
         if table.sheet not in book.sheetnames:
             raise InputError(
-                f"{path}: sheet {table.sheet!r} of model {model.name} is missing; rebuild with pysie build {model.name} --from {path.name} -o DIR"
+                f"{path}: sheet {table.sheet!r} of model {model.name} is missing; rebuild with pysie build "
+                f"{model.name} --from {path.name} -o DIR"
             )
         rows = _formula_rows(book[table.sheet])
         step = float(inputs[table.step_from]) if table.step_from else 1.0
@@ -406,7 +407,8 @@ class _InputEvaluator:
             return value
         if not self.recalc:
             raise InputError(
-                f"{self.path.name} {sheet}!{cell}: the input formula has no saved value; open and save the workbook, or import with recalculation"
+                f"{self.path.name} {sheet}!{cell}: the input formula has no saved value; open and save the "
+                "workbook, or import with recalculation"
             )
         return self.recalculated().get((sheet, cell))
 
@@ -427,7 +429,8 @@ def _recalculate(path: Path, engine: str, book: ParsedBook) -> Mapping[tuple[str
         if name in {"EngineUnavailable", "EngineFailed", "WorkbookError"}:
             raise
         raise InputError(
-            f"{path}: the {engine} engine cannot recalculate it ({name}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            f"{path}: the {engine} engine cannot recalculate it ({name}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
         ) from None
 
 

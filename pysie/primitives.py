@@ -196,30 +196,6 @@ range_min = _reducer(np.min)
 range_sum = _reducer(np.sum)
 
 
-def norm_s_inv(u: Array) -> Array:
-    """``NORM.S.INV(u)``: the standard normal quantile; u outside (0, 1) is ``#NUM!``."""
-    from scipy.special import ndtri
-
-    u = np.asarray(u, dtype=float)
-    return np.where((u > 0) & (u < 1), ndtri(np.where((u > 0) & (u < 1), u, 0.5)), _NAN)
-
-
-def percentile(column: Array, k: Array) -> Array:
-    """``PERCENTILE(range, k)`` (= PERCENTILE.INC = numpy's linear method): with
-    the n cells sorted, position k (n - 1) interpolated linearly; k outside
-    [0, 1] or an error cell is an error. ``k`` may differ per scenario."""
-    ordered = np.sort(np.asarray(column, dtype=float), axis=-1)
-    rows = ordered.shape[-1]
-    k = np.broadcast_to(np.asarray(k, dtype=float), ordered.shape[:-1])
-    valid = np.isfinite(k) & (k >= 0) & (k <= 1) & np.isfinite(ordered).all(axis=-1)
-    position = np.where(valid, k, 0.0) * (rows - 1)
-    low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, rows - 1)
-    below = np.take_along_axis(ordered, low[..., None], axis=-1)[..., 0]
-    above = np.take_along_axis(ordered, high[..., None], axis=-1)[..., 0]
-    return np.where(valid, below + (position - low) * (above - below), _NAN)
-
-
 @dataclass(frozen=True)
 class Primitive:
     """One operation: its numpy function and how Excel spells it.

@@ -196,7 +196,7 @@ class Table:
         count = float(values[self.rows_from])
         if self.step_from is not None:
             count = count / float(values[self.step_from])
-        return int(round(count)) + self.extra_rows
+        return round(count) + self.extra_rows
 
     @property
     def independent_rows(self) -> bool:
@@ -383,12 +383,14 @@ class Model:
             for column in table.columns:
                 if column.data is not None and not set(column.data.reads) <= structural:
                     raise ValueError(
-                        f"{table.name}.{column.name}: stored values may read only structural parameters, not {sorted(set(column.data.reads) - structural)}"
+                        f"{table.name}.{column.name}: stored values may read only structural parameters, not "
+                        f"{sorted(set(column.data.reads) - structural)}"
                     )
                 ranges = {n.table for e in (column.first, column.next) for n in e.walk() if isinstance(n, Range)}
                 if not ranges <= earlier:
                     raise ValueError(
-                        f"{table.name}.{column.name}: a column may read whole columns of earlier tables only, not {sorted(ranges - earlier)}"
+                        f"{table.name}.{column.name}: a column may read whole columns of earlier tables only, "
+                        f"not {sorted(ranges - earlier)}"
                     )
                 for expr in (column.first, column.next):
                     self._check_refs(expr, seen, cols, f"{table.name}.{column.name}")
@@ -451,7 +453,8 @@ def check_whole_steps(table: Table, values: Mapping[str, float]) -> None:
     count = span / step
     if abs(count - round(count)) > 1e-9 * max(1.0, count):
         raise InputError(
-            f"{table.step_from}: {step:g} does not divide {table.rows_from} = {span:g} into whole steps ({count:.6g} steps)"
+            f"{table.step_from}: {step:g} does not divide {table.rows_from} = {span:g} into whole steps "
+            f"({count:.6g} steps)"
         )
 
 

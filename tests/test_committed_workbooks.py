@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from pysie.cli import main
-from pysie.excel.cache import write_cached_values
 from pysie.compare import workbook_plan
+from pysie.excel.cache import write_cached_values
 from pysie.freshness import compare_with_plan
 from tests.conftest import REPO, template_names
 

@@ -131,7 +131,7 @@ def test_input_validation_enforces_exactly_the_stated_bounds(template: object) -
     book = openpyxl.load_workbook(REPO / "workbooks" / template.filename)  # type: ignore[attr-defined]
     ws = book["Inputs"]
     for p in model.parameters:
-        ((sheet, ref),) = book.defined_names[p.name].destinations
+        ((_sheet, ref),) = book.defined_names[p.name].destinations
         cell = ref.replace("$", "")
         (rule,) = [dv for dv in ws.data_validations.dataValidation if cell in dv.sqref]
         probes = [p.default]

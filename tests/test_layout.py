@@ -14,9 +14,9 @@ import numpy as np
 import openpyxl
 import pytest
 
+from pysie.build import write_workbook
 from pysie.excel.layout import COMPARE, Layout, absolute, quote_sheet
 from pysie.excel.printer import cell_formula
-from pysie.build import write_workbook
 from pysie.expr import Col, Const, Name, column_max, match
 from pysie.models.milestone_takeoff import MODEL as MILESTONE
 from pysie.models.overhang import MODEL as OVERHANG

@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from scipy.stats import pearsonr, spearmanr
 
+from pysie.build import write_workbook
 from pysie.cli import main
 from pysie.compare import check_workbook
-from pysie.build import write_workbook
-from pysie.models import milestone_takeoff as mt
 from pysie.dates import AFTER_LAST_DATE
 from pysie.excel.plan import solve_workbook
+from pysie.models import milestone_takeoff as mt
 from pysie.models.milestone_takeoff import MODEL
 from pysie.report import iso_date, report
 from pysie.solver import solve

@@ -43,7 +43,7 @@ def post_rules(mult: float, asymmetry: int, horizon: float = 40, step: float = 0
         "hardware_remaining": [],
         "software_remaining": [],
     }
-    for k in range(int(round(horizon / step)) + 1):
+    for k in range(round(horizon / step) + 1):
         capability = start + P[0] * (1 - R[0]) + P[1] * (1 - R[1]) + P[2] * (1 - R[2])
         took = took or capability >= threshold
         rates = []
@@ -61,6 +61,7 @@ def post_rules(mult: float, asymmetry: int, horizon: float = 40, step: float = 0
         for name, value in zip(
             ("capability", "takeoff", "speed", "investment_remaining", "hardware_remaining", "software_remaining"),
             (capability, float(took), speed, *R),
+            strict=False,
         ):
             out[name].append(float(value))
         R = [R[i] * (1 - rates[i]) for i in range(3)]

@@ -38,7 +38,7 @@ def test_flop_is_scientific_and_years_are_plain(template: str, template_books: d
         ):
             cells = [
                 (f"{c.column_letter}3", str(u.value or ""), ws[f"{c.column_letter}3"].number_format)
-                for c, u in zip(header, units)
+                for c, u in zip(header, units, strict=False)
             ]
         else:  # name, value, unit rows (Inputs, Summary, Theory)
             cells = [

@@ -63,7 +63,7 @@ def test_stream_reader_matches_openpyxl(odd_book: Path) -> None:
     book = openpyxl.load_workbook(odd_book)
     fast = read_book_cells(odd_book)
     assert fast.sheetnames == book.sheetnames
-    for ws, streamed in zip(book.worksheets, fast.worksheets):
+    for ws, streamed in zip(book.worksheets, fast.worksheets, strict=False):
         assert streamed.title == ws.title
         assert streamed.max_row == ws.max_row
         expected = {k: (_comparable(c.value), c.data_type) for k, c in ws._cells.items() if c.value is not None}

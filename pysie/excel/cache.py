@@ -81,7 +81,9 @@ def write_cached_values(src: Path, dst: Path, values: Mapping[tuple[str, str], f
             wanted = by_sheet.get(parts.get(item.filename, ""), {})
             if wanted:
 
-                def replace(match: re.Match[bytes]) -> bytes:
+                def replace(
+                    match: re.Match[bytes], wanted: Mapping[bytes, float | str | bool | None] = wanted
+                ) -> bytes:
                     nonlocal written
                     ref, attrs, body = match.group(1), match.group(2), match.group(4) or b""
                     formula = _FORMULA.search(body)

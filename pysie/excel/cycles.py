@@ -79,7 +79,7 @@ def find_cycle(seeds: Iterable[Key], formulas: Mapping[Key, str], names: Mapping
             if child not in formulas or state.get(child) == 2:
                 continue
             if state.get(child) == 1:
-                return path[path.index(child) :] + [child]
+                return [*path[path.index(child) :], child]
             state[child] = 1
             path.append(child)
             stack.append(iter(set(references(formulas[child], child[0], names))))

@@ -11,11 +11,14 @@ from pysie.excel.printer import Where, formula
 Line = tuple[str, object]
 
 HOW_TO = (
-    "Change inputs only in the yellow cells of the Inputs sheet; every formula reads them through their workbook names.",
+    "Change inputs only in the yellow cells of the Inputs sheet; every formula reads them through their "
+    "workbook names.",
     "To check a saved copy against the Python solver: pysie check BOOK.xlsx (exit 0: every formula cell agrees).",
-    "To bring an edited copy back: pysie import BOOK.xlsx shows the changed inputs, any edited formulas and the new results.",
+    "To bring an edited copy back: pysie import BOOK.xlsx shows the changed inputs, any edited formulas and "
+    "the new results.",
     "To start afresh with your inputs: pysie build MODEL --from BOOK.xlsx -o DIR.",
-    "Sheets you add and cells outside the generated blocks are kept by pysie import; edited formulas are reported cell by cell.",
+    "Sheets you add and cells outside the generated blocks are kept by pysie import; edited formulas are "
+    "reported cell by cell.",
 )
 
 
@@ -27,7 +30,7 @@ def readable_lines(text: str) -> Iterator[str]:
         items: list[list[str]] = []
         for line in lines:
             stripped = line.strip()
-            starts_item = stripped.startswith(("* ", "- ")) or line.startswith("    ") and not items
+            starts_item = stripped.startswith(("* ", "- ")) or (line.startswith("    ") and not items)
             if starts_item or not items or (line.startswith("    ") and not line.startswith("      ")):
                 items.append([stripped])
             else:
@@ -56,7 +59,8 @@ def docs_lines(layout: Layout) -> Iterator[Line]:
                     "pair",
                     (
                         column.name,
-                        f"{column.description} [{column.unit}]. Stored values (numbers, not formulas), generated from {', '.join(column.data.reads) or 'the declaration'}.",
+                        f"{column.description} [{column.unit}]. Stored values (numbers, not formulas), "
+                        f"generated from {', '.join(column.data.reads) or 'the declaration'}.",
                     ),
                 )
                 continue

@@ -100,7 +100,8 @@ class Layout:
             clash = {n.name for n in d.expr.walk() if isinstance(n, Name)} & set(varying)
             if clash:
                 raise ValueError(
-                    f"derived input {d.name!r} reads {sorted(clash)}, which differ between compared presets; make it a column or an output"
+                    f"derived input {d.name!r} reads {sorted(clash)}, which differ between compared presets; "
+                    "make it a column or an output"
                 )
         self.compare_results_row = COMPARE_HEADER_ROW + len(varying) + 2
         used = (

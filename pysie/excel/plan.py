@@ -307,7 +307,8 @@ def _inputs_sheet(layout: Layout, solution: Solution) -> SheetPlan:
         "Each value is a workbook name (e.g. =research_returns), so formulas still work if rows move.",
         "Values outside the bounds in column E are refused by data validation.",
         "Check a saved copy against the Python solver: pysie check BOOK.xlsx ; re-import edits: pysie import BOOK.xlsx",
-        "Inputs marked 'structural' set the number of rows: after changing one, rebuild with pysie build MODEL --from BOOK.xlsx",
+        "Inputs marked 'structural' set the number of rows: after changing one, rebuild with pysie build MODEL "
+        "--from BOOK.xlsx",
     )
     for i, line in enumerate(howto[: HOWTO_ROWS - 1]):
         ws.label(1 + i, 0, line, "note")

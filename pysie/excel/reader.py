@@ -236,7 +236,8 @@ def read_inputs(
         target = defined_name_target(book, p.name)
         if target is None:
             raise InputError(
-                f"{path}: defined name {p.name!r} is missing or no longer points at one cell; restore it (Formulas > Name Manager) or rebuild with pysie build"
+                f"{path}: defined name {p.name!r} is missing or no longer points at one cell; restore it "
+                "(Formulas > Name Manager) or rebuild with pysie build"
             )
         sheet, cell = target
         if sheet not in book.sheetnames:

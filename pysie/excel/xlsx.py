@@ -123,7 +123,7 @@ class _SheetParser:
         if tag == _C:
             self.attrs, self.formula, self.value, self.formula_text, self.inline = attrs, None, None, None, None
         elif self.attrs is not None:
-            if tag == _V or tag == _F:
+            if tag in (_V, _F):
                 self.buffer = []
                 if tag == _F:
                     self.formula = attrs

@@ -398,7 +398,7 @@ POINT_GAPS = (pg["sc_sar_gap"], pg["sar_siar_gap"], pg["siar_asi_gap"])
 def point_multiplier(progress: Any) -> Any:
     """v(p) of the point path: geometric within the phase p falls in, v_ASI after ASI."""
     v = [N[m] for m in MULTIPLIERS]
-    starts = (Const(0),) + BOUNDARIES[:2]
+    starts = (Const(0), *BOUNDARIES[:2])
     value: Any = v[3]
     for k in (2, 1, 0):
         within = v[k] * (v[k + 1] / v[k]) ** ((progress - starts[k]) / POINT_GAPS[k])
@@ -417,7 +417,8 @@ day, progress, mult, mid_p, mid_v = (
 PATH = Table(
     "point_path",
     "Point path",
-    "The point estimate day by day: progress grows by the multiplier at mid-day (times e^(g t)) / days_per_year each day.",
+    "The point estimate day by day: progress grows by the multiplier at mid-day (times e^(g t)) / "
+    "days_per_year each day.",
     (
         Column("day", Const(0), day.prev + 1, "days", "Calendar days since SC"),
         Column(
@@ -455,7 +456,7 @@ PATH = Table(
                 "flag",
                 f"1 once {m} is reached",
             )
-            for m, b in zip(MILESTONES, BOUNDARIES)
+            for m, b in zip(MILESTONES, BOUNDARIES, strict=False)
         ),
     ),
     rows_from="path_days",
@@ -684,7 +685,7 @@ DISTRIBUTION = Table(
 
 # --- results -------------------------------------------------------------------------
 
-PHASE_COLUMNS = dict(zip(PHASES, ("sc_sar_years", "sar_siar_years", "siar_asi_years")))
+PHASE_COLUMNS = dict(zip(PHASES, ("sc_sar_years", "sar_siar_years", "siar_asi_years"), strict=False))
 
 
 def _percentile_outputs() -> tuple[Scalar, ...]:
@@ -781,7 +782,7 @@ OUTPUTS = (
             "0.00",
             report_as=("path_days", m),
         )
-        for m, b in zip(MILESTONES, BOUNDARIES)
+        for m, b in zip(MILESTONES, BOUNDARIES, strict=False)
     ),
 )
 
@@ -880,7 +881,8 @@ MODEL = Model(
         ),
     ),
     notes=(
-        "Dates are Excel date serials shown as yyyy-mm-dd; #### means after 9999-12-31 (the SIAR->ASI gap is capped at e^690 years instead of overflowing).",
+        "Dates are Excel date serials shown as yyyy-mm-dd; #### means after 9999-12-31 (the SIAR->ASI gap is "
+        "capped at e^690 years instead of overflowing).",
     ),
     check_values=check_intervals,
     sampling=Sampling(samples="samples", seed="seed"),

@@ -215,7 +215,8 @@ PARAMETERS = (
         "investment_pool_doubling_years",
         0,
         "years",
-        "Doubling time of global spending on AI chips; the investment pool grows by log10(2) OOM per doubling (0: constant pool, the post's model)",
+        "Doubling time of global spending on AI chips; the investment pool grows by log10(2) OOM per doubling "
+        "(0: constant pool, the post's model)",
         COMMENTS,
         lower=0,
         upper=1000,
@@ -327,7 +328,8 @@ COLUMNS = (
             1,
         ),
         "x",
-        "With asymmetry: c2 (10^(investment_index_start_oom + OOM of investment consumed))^(1/4), else 1; multiplies the software takeoff rate",
+        "With asymmetry: c2 (10^(investment_index_start_oom + OOM of investment consumed))^(1/4), else 1; "
+        "multiplies the software takeoff rate",
         "0.000",
     ),
     *(
@@ -457,7 +459,9 @@ MODEL = Model(
         ),
     ),
     notes=(
-        "Compare sheet: the four presets side by side, each computed live on its own 'Steps (preset)' sheet from the Inputs sheet and the preset's own cells.",
-        "Front-loading investment (invest-x3) uses up the investment overhang before takeoff, which comes earlier and, with hardware and software pools still full, faster.",
+        "Compare sheet: the four presets side by side, each computed live on its own 'Steps (preset)' sheet "
+        "from the Inputs sheet and the preset's own cells.",
+        "Front-loading investment (invest-x3) uses up the investment overhang before takeoff, which comes "
+        "earlier and, with hardware and software pools still full, faster.",
     ),
 ).validate()

@@ -3,8 +3,9 @@
 Source: Tom Davidson, "Will the need to retrain AI models from scratch block a
 software intelligence explosion?", Forethought research note, March 2025. The
 note's sheets are not public in a readable form; these equations are pysie's
-reconstruction, which reproduces the note's published table (months to infinity 8/27, 5/16, 3/10, 1.3/4.6 for N = 4.3, 3,
-2, 1.5 without/with retraining; effective FLOP about 1.6e29 at day 60 and
+reconstruction, which reproduces the note's published table (months to
+infinity 8/27, 5/16, 3/10, 1.3/4.6 for N = 4.3, 3, 2, 1.5 without/with
+retraining; effective FLOP about 1.6e29 at day 60 and
 2.5e29 at day 100).
 
 All quantities are normalised to day 0; row t+1 is computed from row t:
@@ -280,7 +281,8 @@ TABLES = (
     _variant(
         "from_scratch",
         "From scratch",
-        "Reconstruction of retraining from scratch (generations): a run uses the software of the day it started and is deployed at upgrade_factor x the deployed model.",
+        "Reconstruction of retraining from scratch (generations): a run uses the software of the day it "
+        "started and is deployed at upgrade_factor x the deployed model.",
         E_dep / E0,
         (
             Column(
