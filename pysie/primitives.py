@@ -196,6 +196,30 @@ range_min = _reducer(np.min)
 range_sum = _reducer(np.sum)
 
 
+def norm_s_inv(u: Array) -> Array:
+    """``NORM.S.INV(u)``: the standard normal quantile; u outside (0, 1) is ``#NUM!``."""
+    from scipy.special import ndtri
+
+    u = np.asarray(u, dtype=float)
+    return np.where((u > 0) & (u < 1), ndtri(np.where((u > 0) & (u < 1), u, 0.5)), _NAN)
+
+
+def percentile(column: Array, k: Array) -> Array:
+    """``PERCENTILE(range, k)`` (= PERCENTILE.INC = numpy's linear method): with
+    the n cells sorted, position k (n - 1) interpolated linearly; k outside
+    [0, 1] or an error cell is an error. ``k`` may differ per scenario."""
+    ordered = np.sort(np.asarray(column, dtype=float), axis=-1)
+    rows = ordered.shape[-1]
+    k = np.broadcast_to(np.asarray(k, dtype=float), ordered.shape[:-1])
+    valid = np.isfinite(k) & (k >= 0) & (k <= 1) & np.isfinite(ordered).all(axis=-1)
+    position = np.where(valid, k, 0.0) * (rows - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, rows - 1)
+    below = np.take_along_axis(ordered, low[..., None], axis=-1)[..., 0]
+    above = np.take_along_axis(ordered, high[..., None], axis=-1)[..., 0]
+    return np.where(valid, below + (position - low) * (above - below), _NAN)
+
+
 @dataclass(frozen=True)
 class Primitive:
     """One operation: its numpy function and how Excel spells it.
@@ -318,30 +342,6 @@ def match_sorted(value: Array, column: Array, descending: Array = 0.0) -> Array:
     return np.where(np.isfinite(value) & (count > 0), count, _NAN)
 
 
-def percentile(column: Array, k: Array) -> Array:
-    """``PERCENTILE(range, k)`` (``PERCENTILE.INC``): linear interpolation
-    between the sorted cells; k outside [0, 1] or an error cell is ``#NUM!``."""
-    column = np.asarray(column, dtype=float)
-    k = np.broadcast_to(np.asarray(k, dtype=float), column.shape[:-1])
-    ordered = np.sort(column, axis=-1)
-    n = column.shape[-1]
-    valid = np.isfinite(k) & (k >= 0) & (k <= 1) & np.isfinite(column).all(axis=-1)
-    h = np.where(valid, k, 0.0) * (n - 1)
-    lo = np.floor(h).astype(int)
-    hi = np.minimum(lo + 1, n - 1)
-    a = np.take_along_axis(ordered, lo[..., None], axis=-1)[..., 0]
-    b = np.take_along_axis(ordered, hi[..., None], axis=-1)[..., 0]
-    return np.where(valid, a + (h - lo) * (b - a), _NAN)
-
-
-def norm_s_inv(p: Array) -> Array:
-    """``NORM.S.INV(p)``: the standard normal quantile; p outside (0, 1) is ``#NUM!``."""
-    from scipy.special import ndtri
-
-    p = np.asarray(p, dtype=float)
-    return np.where((p > 0) & (p < 1), ndtri(np.where(np.isfinite(p), p, 0.5)), _NAN)
-
-
 PRIMITIVES.update(
     {
         p.name: p
@@ -351,8 +351,6 @@ PRIMITIVES.update(
             _p("sum", total, "SUM", "sum of the arguments"),
             _p("countif", countif, "COUNTIF", "COUNTIF(column, value[, criterion code])", over_ranges=True),
             _p("match_sorted", match_sorted, "MATCH", "MATCH(value, sorted column, 1 or -1)", over_ranges=True),
-            _p("percentile", percentile, "PERCENTILE", "PERCENTILE(column, k), inclusive", over_ranges=True),
-            _p("norm_s_inv", norm_s_inv, "_xlfn.NORM.S.INV", "standard normal quantile"),
         ]
     }
 )
