@@ -151,7 +151,12 @@ def _p(name: str, default: float, unit: str, description: str, source: str = SOU
 
 
 def _range_parameters() -> tuple[Parameter, ...]:
-    units = {"initial_speedup": "x", "research_returns": "", "limit_years": "years", "parallel_returns": ""}
+    units = {
+        "initial_speedup": "x",
+        "research_returns": "doublings per doubling",
+        "limit_years": "years",
+        "parallel_returns": "exponent",
+    }
     uppers = {"initial_speedup": 1000, "research_returns": 100, "limit_years": 100, "parallel_returns": 1}
     out = []
     for name, (kind, low, high) in DISTRIBUTIONS.items():
@@ -183,7 +188,7 @@ PARAMETERS = (
     _p(
         "research_returns",
         1.2,
-        "",
+        "doublings per doubling",
         "r: initial returns to software R&D (software doublings per doubling of research input)",
         upper=100,
         symbol="r",
@@ -201,7 +206,7 @@ PARAMETERS = (
     _p(
         "parallel_returns",
         0.3,
-        "",
+        "exponent",
         "lambda (the paper's p): diminishing returns to parallel labour",
         upper=1,
         symbol="lambda",
@@ -247,7 +252,7 @@ PARAMETERS = (
     _p(
         "seed",
         2025,
-        "",
+        "seed",
         "Seed of numpy's default_rng for the stored uniforms of the MC draws sheet",
         SPEC,
         lower=0,
