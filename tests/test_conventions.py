@@ -148,3 +148,67 @@ def test_input_validation_enforces_exactly_the_stated_bounds(template: object) -
             except ValueError:
                 allowed = False
             assert _rule_accepts(rule, cell, value) == allowed, f"{p.name} ({cell}) = {value!r}: rule {rule.type}"
+
+
+def _imports_of(path: object) -> set[str]:
+    """Every pysie module a module imports, at module level or inside functions,
+    with the packages Python runs on the way (``a.b.c`` runs ``a`` and ``a.b``,
+    unless the importing module lives inside them: those are already running)."""
+    import ast
+    from pathlib import Path
+
+    source = Path(str(path))
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    package = ".".join(source.relative_to(REPO).with_suffix("").parts)
+    if source.name == "__init__.py":
+        package = package.removesuffix(".__init__")
+    else:
+        package = package.rsplit(".", 1)[0]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            names.add(base)
+            names.update(f"{base}.{a.name}" for a in node.names)  # `from pkg import module`
+    ancestors = {".".join(package.split(".")[: i + 1]) for i in range(len(package.split(".")))}
+    out: set[str] = set()
+    for name in names:
+        if name == "pysie" or name.startswith("pysie."):
+            parts = name.split(".")
+            out.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return out - ancestors
+
+
+def test_the_package_has_no_import_cycles() -> None:
+    """No pysie module imports, even inside a function, a module that imports it back."""
+    files = {p for p in (REPO / "pysie").rglob("*.py")}
+    modules = {}
+    for path in files:
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    graph = {name: {m for m in _imports_of(path) if m in modules and m != name} for name, path in modules.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state:
+            cycle = visit(start)
+            assert cycle is None, " -> ".join(cycle)

@@ -62,6 +62,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "wrap": {"text_wrap": True, "valign": "top"},
     "note": {"italic": True, "font_color": "#595959"},
     "bold": {"bold": True},
+    "term": {"bold": True, "valign": "top"},
     "snapshot": {"bg_color": "#EDEDED"},
 }
 METADATA_NAMES = ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version")
@@ -122,6 +123,7 @@ class SheetPlan:
     active: bool = False
     chart: dict[str, Any] | None = None  # a chart sheet: series and axes as XlsxWriter options
     page: PageSetup | None = None
+    row_heights: dict[int, float] = field(default_factory=dict)  # rows of wrapped text, in points
 
     def add(self, row: int, col: int, kind: str, content: Any, style: str = "", number_format: str = "") -> None:
         self.cells.append(PlannedCell(self.name, row, col, kind, content, style, number_format))
@@ -528,16 +530,23 @@ def _snapshot_sheet(model: Model, snapshot: Snapshot, solution: Solution, values
     return ws
 
 
+#: Docs sheet: width of the text column (characters) and the points per line of wrapped text.
+DOCS_TEXT_WIDTH = 120
+LINE_POINTS = 15
+
+
 def _docs_sheet(layout: Layout, template: str, template_version: int) -> SheetPlan:
+    """Headings, then one paragraph, bullet or ``name: definition`` per row;
+    each row is as tall as its wrapped text needs."""
     model = layout.model
     ws = SheetPlan(DOCS)
-    ws.columns += [ColumnFormat(0, 0, 28), ColumnFormat(1, 1, 120, style="wrap")]
     meta = (model.name, template, template_version, __version__)
     ws.label(0, 0, model.title, "title")
     for i, (name, value) in enumerate(zip(METADATA_NAMES, meta, strict=True)):
         ws.label(1 + i, 0, name, "bold")
         ws.label(1 + i, 1, value)
     row = 2 + len(meta)
+    names = [len(n) for n in METADATA_NAMES]
     for kind, text in docs_lines(layout):
         if kind == "heading":
             row += 1
@@ -546,12 +555,23 @@ def _docs_sheet(layout: Layout, template: str, template_version: int) -> SheetPl
         elif kind == "pair":
             assert isinstance(text, tuple)
             name, body = text
-            ws.label(row, 0, name, "bold")
+            ws.label(row, 0, name, "term")
             ws.label(row, 1, body)
+            names.append(len(str(name)))
+            _fit_height(ws, row, str(body))
         else:
             ws.label(row, 1, text)
+            _fit_height(ws, row, str(text))
         row += 1
+    ws.columns += [ColumnFormat(0, 0, min(48, max(names) + 2)), ColumnFormat(1, 1, DOCS_TEXT_WIDTH, style="wrap")]
     return ws
+
+
+def _fit_height(ws: SheetPlan, row: int, text: str) -> None:
+    """A row tall enough for ``text`` wrapped in the Docs text column."""
+    lines = math.ceil(len(text) / (DOCS_TEXT_WIDTH * 1.1))
+    if lines > 1:
+        ws.row_heights[row] = LINE_POINTS * lines
 
 
 def _chart_sheet(layout: Layout, chart: Chart) -> SheetPlan:

@@ -65,6 +65,8 @@ def _worksheet(book: xlsxwriter.Workbook, formats: _Formats, sheet: SheetPlan) -
         _write_cell(ws, formats, cell)
     for row, col, text in sheet.comments:
         ws.write_comment(row, col, text, {"x_scale": 2})
+    for row, height in sheet.row_heights.items():
+        ws.set_row(row, height)
     for row, col, rule in sheet.validations:
         ws.data_validation(row, col, row, col, rule)
     if sheet.freeze is not None:
