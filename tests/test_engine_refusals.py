@@ -167,3 +167,11 @@ def test_a_library_failure_names_the_cell_and_exits_2(
     assert main(["check", str(short_retraining_book)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and re.search(r"!\$?[A-Z]+[0-9]+ \(=.*LN\(.*failed to evaluate it \(ZeroDivisionError", err[0])
+
+
+def test_the_engine_imports_nothing_numeric_from_the_solver() -> None:
+    """No module of the engine imports the solver's primitives, expression tree or solver."""
+    folder = Path(engine_functions.__file__).parent
+    for module in folder.glob("*.py"):
+        imports = [line for line in module.read_text().splitlines() if re.match(r"\s*(from|import) ", line)]
+        assert not [i for i in imports if re.search(r"pysie\.(primitives|expr|solver)\b", i)], module.name
