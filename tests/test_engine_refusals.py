@@ -167,3 +167,27 @@ def test_a_library_failure_names_the_cell_and_exits_2(
     assert main(["check", str(short_retraining_book)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and re.search(r"!\$?[A-Z]+[0-9]+ \(=.*LN\(.*failed to evaluate it \(ZeroDivisionError", err[0])
+
+
+def test_the_engine_imports_nothing_numeric_from_the_solver() -> None:
+    """No module of the engine imports the solver's primitives, expression tree or solver."""
+    folder = Path(engine_functions.__file__).parent
+    for module in folder.glob("*.py"):
+        imports = [line for line in module.read_text().splitlines() if re.match(r"\s*(from|import) ", line)]
+        assert not [i for i in imports if re.search(r"pysie\.(primitives|expr|solver)\b", i)], module.name
+
+
+def test_array_formulas_of_one_cell_evaluate_and_of_a_range_are_refused(tmp_path: Path) -> None:
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    for i in range(1, 4):
+        ws[f"A{i}"] = i
+    ws["B1"] = ArrayFormula("B1", "=SUM(A1:A3)*2")
+    book.save(tmp_path / "one.xlsx")
+    assert recalculate(tmp_path / "one.xlsx")[("Sheet", "B1")] == 12.0
+    ws["C1"] = ArrayFormula("C1:C3", "=A1:A3*2")
+    book.save(tmp_path / "range.xlsx")
+    with pytest.raises(Unsupported, match=r"^Sheet!C1 uses an array formula"):
+        compile_workbook(tmp_path / "range.xlsx")
