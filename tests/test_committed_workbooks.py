@@ -54,4 +54,5 @@ def test_a_changed_formula_and_a_missing_workbook_are_named(template_books: dict
     wb.save(edited)  # openpyxl drops cached values too: many cells differ
     stale = compare_with_plan(edited, workbook_plan(book))
     assert any(s.where == f"{ws.title}!A3" and "content" in s.what for s in stale)
+    (tmp_path / "empty").mkdir()
     assert main(["build", "--check", "-o", str(tmp_path / "empty"), "--templates", str(REPO / "templates")]) == 1
