@@ -118,7 +118,7 @@ def main() -> None:
         variants["jit"] = {"PYSIE_JIT": "1", "PYSIE_JIT_CACHE": tempfile.mkdtemp(prefix="pysie-jit-")}
     print(f"load before: {uptime()}")
     print(f"peak MB of a process that only imports and sets up: {baseline_mb(args.scenarios):.0f}")
-    if "jit" in variants and not args.case:
+    if "jit" in variants:
         # compile into an empty cache (the compile time), then every timed run loads the compiled code
         results_only, full = CASES["{n} scenarios, results only"][1], CASES["{n} scenarios, full trajectories"][1]
         cold = run_case(results_only, args.scenarios, False, variants["jit"])
