@@ -58,7 +58,7 @@ CASES = {
     ),
     "{n} scenarios, results only": (
         # the previous solve_scalars: the reference loop, 1,000 scenarios at a time, all trajectories
-        "run = lambda: [solver._solve(MODEL, piece, 'reference', True) for piece in pieces()]",
+        "run = lambda: [solver._solve(MODEL, piece, 'reference', True).values for piece in pieces()]",
         "run = lambda: solve_scalars(MODEL, many)",
     ),
     "{n} scenarios, full trajectories": (
@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per case (default 5)")
     parser.add_argument("--scenarios", type=int, default=10_000)
     parser.add_argument("--no-jit", action="store_true", help="skip the numba rows even where numba is installed")
+    parser.add_argument("--case", action="append", help="run only cases whose name contains this (repeatable)")
     args = parser.parse_args()
     variants: dict[str, dict[str, str] | None] = {"old": None, "new": None}
     if not args.no_jit and importlib.util.find_spec("numba") is not None:
@@ -131,6 +132,8 @@ def main() -> None:
     print(f"{header}  {'speed-up (cpu)':>14}")
     for label, (old, new) in CASES.items():
         name = label.format(n=f"{args.scenarios:,}")
+        if args.case and not any(c in name for c in args.case):
+            continue
         in_process = label.startswith("one scenario")
         results = {}
         for solver_name, env in variants.items():

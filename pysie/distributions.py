@@ -87,7 +87,8 @@ U_MAX = 1.0 - 2.0**-53
 class Distribution(Protocol):
     """What every distribution offers."""
 
-    source: str
+    @property
+    def source(self) -> str: ...
 
     def ppf(self, u: np.ndarray) -> np.ndarray: ...
 
@@ -342,7 +343,7 @@ class Truncated(_Quantiles):
     hi_open: bool = False
 
     @property
-    def source(self) -> str:  # type: ignore[override]
+    def source(self) -> str:
         return self.dist.source
 
     def _mass(self) -> tuple[float, float]:
@@ -405,7 +406,7 @@ def parse_spec(text: str, name: str = "", source: str = "") -> Distribution:
             raise InputError(f"{at}{label} in {text!r} must be finite, found {raw!r}")
         numbers.append(number)
     try:
-        return cls(*numbers, source=source)  # type: ignore[no-any-return]
+        return cls(*numbers, source=source)
     except InputError as error:
         raise InputError(f"{at}{error} (from {text!r})") from None
 

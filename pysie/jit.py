@@ -162,9 +162,9 @@ def _operations() -> dict[str, Any]:
             return nan
         return 1.0 if a == 0 else 0.0
 
-    return {
-        f.__name__: f for f in (s_div, s_pow, s_ln, s_log10, s_exp, s_sqrt, s_int, s_min, s_max, s_and, s_or, s_not)
-    }
+    found = (s_div, s_pow, s_ln, s_log10, s_exp, s_sqrt, s_int, s_min, s_max, s_and, s_or, s_not)
+    names = ("div", "pow", "ln", "log10", "exp", "sqrt", "int", "min", "max", "and", "or", "not")
+    return {f"s_{name}": f for name, f in zip(names, found, strict=True)}
 
 
 def _pairwise(expr: Expr) -> Expr:
@@ -303,13 +303,13 @@ def _load_kernel(source: str) -> Callable[..., None]:
         partial.replace(path)  # atomic: a parallel process never reads half a file
     name = f"pysie_jit_kernel_{digest}"
     if name in sys.modules:
-        return sys.modules[name].kernel  # type: ignore[no-any-return]
+        return sys.modules[name].kernel
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # numba's cache finds the module again by name
     spec.loader.exec_module(module)
-    return module.kernel  # type: ignore[no-any-return]
+    return module.kernel
 
 
 def solve_rows(
