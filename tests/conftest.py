@@ -27,8 +27,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHORT = {"horizon_days": 200}
 #: Overhang at half-year steps over 20 years: 41 rows per preset copy.
 COARSE = {"step_years": 0.5, "horizon_years": 20}
-#: Small enough for the formulas package: 200 samples, a path just past ASI (day 297).
-SMALL = {"samples": 200, "path_days": 320}
+#: Small enough for the formulas package: 50 samples (~1,000 sample cells; 200
+#: took four times as many for the same one formula per column), a path just
+#: past ASI (day 297).
+SMALL = {"samples": 50, "path_days": 320}
 
 #: Why a LibreOffice test is skipped (None: soffice was found).
 SOFFICE_MISSING = (

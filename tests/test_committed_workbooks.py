@@ -15,6 +15,7 @@ from pysie.freshness import compare_with_plan
 from tests.conftest import REPO, template_names
 
 
+@pytest.mark.slow
 def test_committed_workbooks_are_current(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["build", "--check", "-o", str(REPO / "workbooks"), "--templates", str(REPO / "templates")])
     out = capsys.readouterr().out
@@ -27,6 +28,7 @@ def _a_table_formula_cell(path: Path) -> tuple[str, str]:
     return ws.title, f"B{ws.max_row}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("template", template_names()[:1])
 def test_a_stale_copy_exits_1_naming_the_changed_cell(
     template: str, template_books: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -45,6 +47,7 @@ def test_a_stale_copy_exits_1_naming_the_changed_cell(
     assert out.count("committed") == 1  # only the changed cell is reported
 
 
+@pytest.mark.slow
 def test_a_changed_formula_and_a_missing_workbook_are_named(template_books: dict[str, Path], tmp_path: Path) -> None:
     book = next(iter(template_books.values()))
     edited = tmp_path / book.name

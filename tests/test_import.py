@@ -98,7 +98,10 @@ def test_edited_formulas_are_listed_cell_by_cell(book: Path) -> None:
     assert edits[("Summary", "B4")].found == "the value 7"
 
 
-@pytest.mark.parametrize("engine", ["formulas", pytest.param("libreoffice", marks=pytest.mark.libreoffice)])
+@pytest.mark.parametrize(
+    "engine",
+    [pytest.param("formulas", marks=pytest.mark.slow), pytest.param("libreoffice", marks=pytest.mark.libreoffice)],
+)
 def test_edited_formula_moves_the_recalculated_results(
     book: Path, capsys: pytest.CaptureFixture[str], engine: str
 ) -> None:

@@ -186,6 +186,7 @@ def test_formulas_engine_agrees_on_a_small_workbook(small_book: Path) -> None:
     assert report_.ok, report_.summary()
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_libreoffice_agrees_on_the_committed_workbook() -> None:
     from tests.conftest import REPO

@@ -216,6 +216,7 @@ def test_an_edited_preset_input_is_read_back_and_checked(coarse_book: Path, tmp_
     assert report.ok, report.summary()
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_shipped_workbook_agrees_with_libreoffice_and_a_broken_cell_fails(tmp_path: Path) -> None:
     shipped = REPO / "workbooks" / "overhang.xlsx"

@@ -27,6 +27,7 @@ def test_readme_has_examples() -> None:
     assert len(EXAMPLES) >= 5
 
 
+@pytest.mark.slow
 def test_readme_examples_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

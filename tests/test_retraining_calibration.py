@@ -86,6 +86,7 @@ def test_sheet_measures_about_n_without_and_2n_with_retraining() -> None:
     )
 
 
+@pytest.mark.slow
 def test_daily_recursion_converges_to_the_continuous_blow_up() -> None:
     """x' = x^r / T_R blows up at T_R/(r-1). A step of h days is the daily
     recursion with T_R scaled by 1/h (D scaled by 1/h), counted in steps * h."""
