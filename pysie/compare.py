@@ -22,7 +22,7 @@ from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
 from pysie.excel.reader import Metadata, ParsedBook, read_book, read_inputs, read_metadata
 from pysie.models import get_model
 from pysie.recalc import recalculate
-from pysie.solver import row_order
+from pysie.rowloop import row_order
 from pysie.spec import InputError, Model
 
 DEFAULT_RTOL = 1e-9

@@ -61,7 +61,7 @@ def guarded_stdout() -> Iterator[None]:
     """Run with ``sys.stdout`` guarded; it is flushed before leaving, so an
     error of buffered output shows up here rather than at exit."""
     original = sys.stdout
-    sys.stdout = _GuardedStream(original)  # type: ignore[assignment]
+    sys.stdout = _GuardedStream(original)
     try:
         yield
         sys.stdout.flush()

@@ -42,6 +42,8 @@ import numpy as np
 
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
+from pysie.rowloop import ident, row_order, source
+from pysie.rowloop import solve_table as reference_solve_table
 from pysie.spec import Model, Table
 
 _NAN = math.nan
@@ -64,8 +66,6 @@ def _invariant(expr: Expr) -> bool:
 
 
 def _ident(name: str) -> str:
-    from pysie.solver import _ident as ident
-
     return ident(name)
 
 
@@ -231,10 +231,8 @@ class _Gen:
     def hoist(self, expr: Expr) -> str:
         """An invariant subexpression: computed once, by the reference primitives."""
         if expr not in self.hoisted:
-            from pysie.solver import _source
-
             name = f"h{len(self.hoisted)}"
-            code = _source(expr, "0")
+            code = source(expr, "0")
             if self.scalar:
                 self.prologue.append(f"{name} = _to_float({code})")
             else:
@@ -476,8 +474,6 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
     """Generate and compile the fast row loop of ``table`` once per mode;
     columns in ``ring`` are stored for the current and previous row only
     (arrays of two rows, row t at index t & 1)."""
-    from pysie.solver import row_order
-
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
@@ -569,18 +565,19 @@ def solve_table(
     keep_tables: bool = True,
     keep: frozenset[str] | None = None,
     buffers: Buffers | None = None,
+    compiled_rows: Callable[..., bool] | None = None,
 ) -> dict[str, np.ndarray]:
     """Fill stored-value columns, then run the fast row loop (floats for one
     scenario, arrays for many; tables whose rows are independent are computed
-    whole columns at a time by the reference loop).
+    whole columns at a time by the reference loop). ``compiled_rows`` (the
+    numba loop of :mod:`pysie.jit`, when enabled) runs the rows instead when it
+    can, returning False when it cannot.
 
     With ``keep`` (a set of column names), the other columns are stored for
     two rows only and hold no trajectory; with ``buffers`` the arrays are
     reused from the last call (and overwritten by the next)."""
-    from pysie import solver
-
     if table.independent_rows:
-        return solver._solve_table(table, names, tables, structural, n)
+        return reference_solve_table(table, names, tables, structural, n)
     rows = table.rows(structural)
     functions = {op: p.numpy for op, p in PRIMITIVES.items()}
     if n == 1:
@@ -598,9 +595,7 @@ def solve_table(
         for c in table.columns:
             if c.data is not None:
                 columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
-        from pysie import jit
-
-        if not (jit.enabled() and jit.solve_rows(table, ring, names, columns, rows, n)):
+        if not (compiled_rows is not None and compiled_rows(table, ring, names, columns, rows, n)):
             solve_rows, _ = _compiled(table, False, ring)
             solve_rows(names, columns, rows, functions, tables)
         columns = {name: values for name, values in columns.items() if name not in ring}

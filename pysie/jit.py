@@ -31,6 +31,7 @@ import numpy as np
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.fastpath import _Gen, _ident
 from pysie.primitives import PRIMITIVES
+from pysie.rowloop import row_order, source
 from pysie.spec import Table
 
 _SUPPORTED = {
@@ -199,10 +200,8 @@ class _JitGen(_Gen):
 
     def hoist(self, expr: Expr) -> str:
         if expr not in self.hoisted:
-            from pysie.solver import _source
-
             name = f"h{len(self.hoisted)}"
-            self.prologue.append(f"{name} = _full({_source(expr, '0')}, n)")
+            self.prologue.append(f"{name} = _full({source(expr, '0')}, n)")
             self.hoisted[expr] = name
         return f"{self.hoisted[expr]}[s]"
 
@@ -219,8 +218,6 @@ def _full(value: Any, n: int) -> np.ndarray:
 @lru_cache(maxsize=64)
 def compiled(table: Table, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str] | None:
     """The compiled loop of ``table`` (None when it has an unsupported operation)."""
-    from pysie.solver import row_order
-
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     if any(isinstance(n, Range) for e in exprs for n in e.walk()):
         return None

@@ -293,7 +293,7 @@ PRIMITIVES: dict[str, Primitive] = {
 # --- functions read from workbooks (the compiled engine) --------------------
 
 
-def round_half_away(a: Array, digits: Array = 0.0) -> Array:
+def round_half_away(a: Array, digits: Array | float = 0.0) -> Array:
     """``ROUND(a, digits)``: half away from zero, as Excel does on the 15-digit
     decimal it shows (``ROUND(2.675, 2)`` is 2.68 although 2.675*100 is
     267.4999...); a relative nudge of 2^-50 stands in for that decimal view."""
@@ -319,7 +319,7 @@ COUNTIF_CODES = ("=", "<>", "<", "<=", ">", ">=")
 _COUNTIF_TESTS = (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
 
 
-def countif(column: Array, value: Array, code: Array = 0.0) -> Array:
+def countif(column: Array, value: Array, code: Array | float = 0.0) -> Array:
     """``COUNTIF(range, value)`` or with a criterion such as ``">=2"``
     (``code`` indexes :data:`COUNTIF_CODES`); error cells never count."""
     column = np.asarray(column, dtype=float)
@@ -329,7 +329,7 @@ def countif(column: Array, value: Array, code: Array = 0.0) -> Array:
     return np.where(np.isfinite(value), hits.sum(axis=-1).astype(float), _NAN)
 
 
-def match_sorted(value: Array, column: Array, descending: Array = 0.0) -> Array:
+def match_sorted(value: Array, column: Array, descending: Array | float = 0.0) -> Array:
     """``MATCH(value, range, 1)`` (or ``-1`` with ``descending``): position of
     the last cell <= value in an ascending column (first >= value in a
     descending one); ``#N/A`` when there is none. Assumes the column is sorted,

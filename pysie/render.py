@@ -108,7 +108,7 @@ def render_charts(book: Path, out_dir: Path, *, dpi: int = 80, timeout: float = 
             )
         shutil.copyfile(Path(tmp) / "pages" / f"{staged.stem}.pdf", out_dir / f"{staged.stem}.pdf")
         written = []
-        for sheet, page in zip(charts, pages):
+        for sheet, page in zip(charts, pages, strict=False):
             target = out_dir / f"{book.stem}-{_file_stem(sheet)}.png"
             shutil.copyfile(page, target)
             written.append(target)

@@ -15,17 +15,16 @@ numba, :mod:`pysie.jit`), tested against the reference on every model.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from pysie import fastpath
-from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
+from pysie import fastpath, jit, rowloop
+from pysie.expr import Call, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
-from pysie.spec import Model, Scalar, Table, broadcast_parameters
+from pysie.rowloop import as_errors
+from pysie.spec import Model, Scalar, broadcast_parameters
 
 
 @dataclass
@@ -92,7 +91,7 @@ def _solve(
         tables: dict[str, dict[str, np.ndarray]] = {}
         for table in model.tables:
             if engine == "reference":
-                tables[table.name] = _solve_table(table, values, tables, structural, n)
+                tables[table.name] = rowloop.solve_table(table, values, tables, structural, n)
             else:
                 tables[table.name] = fastpath.solve_table(
                     table,
@@ -103,6 +102,7 @@ def _solve(
                     keep_tables,
                     None if keep is None else keep[table.name],
                     buffers,
+                    jit.solve_rows if jit.enabled() else None,
                 )
         for scalar in _ordered(model.outputs + model.checks):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, tables), n)
@@ -122,14 +122,8 @@ def evaluate(expr: Expr, names: Mapping[str, np.ndarray], tables: Mapping[str, M
     raise TypeError(f"{expr!r} can only appear in a table column")
 
 
-def _as_errors(values: np.ndarray) -> np.ndarray:
-    """Store every error (inf or NaN while computing) as NaN, in place."""
-    values[~np.isfinite(values)] = np.nan
-    return values
-
-
 def _broadcast(value: np.ndarray, n: int) -> np.ndarray:
-    return _as_errors(np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,))))
+    return as_errors(np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,))))
 
 
 def _ordered(scalars: tuple[Scalar, ...]) -> list[Scalar]:
@@ -148,100 +142,6 @@ def _ordered(scalars: tuple[Scalar, ...]) -> list[Scalar]:
             done.append(s)
             del pending[s.name]
     return done
-
-
-def row_order(table: Table, first: bool = False) -> list[str]:
-    """Columns in an order where each follows the same-row cells it reads."""
-    deps = {}
-    for col in table.columns:
-        if col.is_data:
-            continue  # stored values are filled before any row is computed
-        expr = col.first if first else col.next
-        deps[col.name] = {n.name for n in expr.walk() if (isinstance(n, Col) and n.lag == 0) or isinstance(n, Cell)} - {
-            col.name
-        }
-    order: list[str] = []
-    while deps:
-        ready = [name for name, d in deps.items() if not d & deps.keys()]
-        if not ready:
-            raise ValueError(f"table {table.name}: circular same-row references among {sorted(deps)}")
-        order += ready
-        for name in ready:
-            del deps[name]
-    return order
-
-
-def _ident(name: str) -> str:
-    return re.sub(r"\W", "_", name)
-
-
-def _source(expr: Expr, row: str) -> str:
-    """Python source that computes ``expr`` for row ``row``."""
-    if isinstance(expr, Const):
-        return repr(float(expr.value))
-    if isinstance(expr, Name):
-        return f"n_{_ident(expr.name)}"
-    if isinstance(expr, Col):
-        return f"c_{_ident(expr.name)}[{row}-{expr.lag}]" if expr.lag else f"c_{_ident(expr.name)}[{row}]"
-    if isinstance(expr, Cell):
-        return f"c_{_ident(expr.name)}[{expr.row}]"
-    if isinstance(expr, Range):
-        return f"r_{_ident(expr.table)}__{_ident(expr.name)}"
-    if isinstance(expr, Call):
-        return f"f_{expr.op}({', '.join(_source(a, row) for a in expr.args)})"
-    raise TypeError(f"{expr!r} cannot appear in a table column")
-
-
-@lru_cache(maxsize=64)
-def _compiled(table: Table):  # type: ignore[no-untyped-def]
-    """Generate and compile the row loop of ``table`` once."""
-    names = sorted({n.name for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Name)})
-    ops = sorted({n.op for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Call)})
-    ranges = sorted(
-        {(n.table, n.name) for c in table.columns for e in (c.first, c.next) for n in e.walk() if isinstance(n, Range)}
-    )
-    lines = ["def solve_rows(N, C, rows, F, T):"]
-    lines += [f"    f_{op} = F[{op!r}]" for op in ops]
-    lines += [f"    n_{_ident(n)} = N[{n!r}]" for n in names]
-    lines += [f"    r_{_ident(t)}__{_ident(c)} = T[{t!r}][{c!r}].T" for t, c in ranges]
-    lines += [f"    c_{_ident(c.name)} = C[{c.name!r}]" for c in table.columns]
-    if table.independent_rows:  # every row has the same equation: whole columns at once
-        for name in row_order(table):
-            lines.append(f"    c_{_ident(name)}[:] = {_source(table.column(name).next, ':')}")
-        lines.append("    return")
-    for name in row_order(table, first=True):
-        lines.append(f"    c_{_ident(name)}[0] = {_source(table.column(name).first, '0')}")
-    lines.append("    for t in range(1, rows):")
-    for name in row_order(table, first=False):
-        lines.append(f"        c_{_ident(name)}[t] = {_source(table.column(name).next, 't')}")
-    source = "\n".join(lines)
-    namespace: dict[str, object] = {}
-    exec(compile(source, f"<pysie table {table.name}>", "exec"), namespace)
-    return namespace["solve_rows"], source
-
-
-def _solve_table(
-    table: Table,
-    names: Mapping[str, np.ndarray],
-    tables: Mapping[str, Mapping[str, np.ndarray]],
-    structural: Mapping[str, float],
-    n: int,
-) -> dict[str, np.ndarray]:
-    """Fill stored-value columns, then run the compiled row loop."""
-    solve_rows, _ = _compiled(table)
-    rows = table.rows(structural)
-    columns = {c.name: np.empty((rows, n)) for c in table.columns}
-    for c in table.columns:
-        if c.data is not None:
-            columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
-    functions = {op: p.numpy for op, p in PRIMITIVES.items()}
-    solve_rows(names, columns, rows, functions, tables)
-    return {name: _as_errors(values) for name, values in columns.items()}
-
-
-def table_source(table: Table) -> str:
-    """The generated row loop, for reading and debugging."""
-    return _compiled(table)[1]
 
 
 def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 1000) -> dict[str, np.ndarray]:

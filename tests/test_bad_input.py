@@ -82,7 +82,8 @@ def test_encrypted_workbook(book: Path, tmp_path: Path, capsys: pytest.CaptureFi
     encrypted = tmp_path / "locked.xlsx"
     with open(book, "rb") as src, open(encrypted, "wb") as out:
         OOXMLFile(src).encrypt("secret", out)
-    assert msoffcrypto.OfficeFile(open(encrypted, "rb")).is_encrypted()
+    with open(encrypted, "rb") as fh:
+        assert msoffcrypto.OfficeFile(fh).is_encrypted()
     import_refused(encrypted, capsys, "encrypted")
 
 

@@ -183,7 +183,7 @@ def test_compiled_equals_formulas_package_in_every_formula_cell(variant: tuple[s
 @pytest.mark.slow
 def test_edits_change_results(variant: tuple[str, Path, dict], parity_book: Path) -> None:
     """Each variant really differs from the built workbook (or the parity above proves little)."""
-    name, path, reference = variant
+    name, _, reference = variant
     if name in ("as-built", "changed-column"):
         pytest.skip("computes the same numbers by design")
     base = compile_workbook(parity_book).values()

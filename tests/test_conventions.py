@@ -160,10 +160,7 @@ def _imports_of(path: object) -> set[str]:
     source = Path(str(path))
     tree = ast.parse(source.read_text(encoding="utf-8"))
     package = ".".join(source.relative_to(REPO).with_suffix("").parts)
-    if source.name == "__init__.py":
-        package = package.removesuffix(".__init__")
-    else:
-        package = package.rsplit(".", 1)[0]
+    package = package.removesuffix(".__init__") if source.name == "__init__.py" else package.rsplit(".", 1)[0]
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -171,7 +168,9 @@ def _imports_of(path: object) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             names.add(base)
             names.update(f"{base}.{a.name}" for a in node.names)  # `from pkg import module`
     ancestors = {".".join(package.split(".")[: i + 1]) for i in range(len(package.split(".")))}

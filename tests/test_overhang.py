@@ -43,7 +43,7 @@ def post_rules(mult: float, asymmetry: int, horizon: float = 40, step: float = 0
         "hardware_remaining": [],
         "software_remaining": [],
     }
-    for k in range(round(horizon / step) + 1):
+    for _ in range(round(horizon / step) + 1):
         capability = start + P[0] * (1 - R[0]) + P[1] * (1 - R[1]) + P[2] * (1 - R[2])
         took = took or capability >= threshold
         rates = []

@@ -142,8 +142,8 @@ RANGE_STEMS = {
 }
 
 FIXED = "0.000"
-SWITCH = {"lower": 0, "upper": 1, "integer": True}
-POSITIVE = {"lower": 0, "lower_open": True}
+SWITCH: dict[str, Any] = {"lower": 0, "upper": 1, "integer": True}
+POSITIVE: dict[str, Any] = {"lower": 0, "lower_open": True}
 
 
 def _p(name: str, default: float, unit: str, description: str, source: str = SOURCE, **kw: Any) -> Parameter:

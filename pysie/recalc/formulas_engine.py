@@ -53,8 +53,8 @@ def recalculate_formulas(
         match = _KEY.match(key)
         if not match:
             continue
-        sheet = by_upper.get(match["sheet"].upper())
-        if sheet is None:
+        found = by_upper.get(match["sheet"].upper())
+        if found is None:
             continue
-        values[(sheet, match["ref"])] = _plain(getattr(ranges, "value", ranges))
+        values[(found, match["ref"])] = _plain(getattr(ranges, "value", ranges))
     return values

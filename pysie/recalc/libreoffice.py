@@ -227,7 +227,7 @@ def sweep_stale_tempdirs(root: Path | None = None) -> list[Path]:
     holding an owner file whose process is gone. A folder of a running pysie,
     of another user or without an owner file is left alone."""
     root = Path(root or tempfile.gettempdir())
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = [p for p in root.iterdir() if p.name.startswith(TEMP_PREFIX)]
     except OSError:

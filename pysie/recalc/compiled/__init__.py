@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 CellKey = tuple[str, str]  # (sheet, "B7")
-Target = Union[str, CellKey]
+Target = str | CellKey
 
 #: Scenarios evaluated together: bounds the arrays to about 256 MB.
 _CHUNK_BYTES = 256 * 2**20

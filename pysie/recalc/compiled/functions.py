@@ -278,7 +278,7 @@ def log10(a: Array) -> Array:
     return _log_domain(a, np.log10)
 
 
-def log(a: Array, base: Array = 10.0) -> Array:
+def log(a: Array, base: Array | float = 10.0) -> Array:
     """``LOG(a, base)``: base 10 by default; base 1 is ``#DIV/0!``."""
     a, base = _arr(a), _arr(base)
     r = np.where(base == 1, DIV0, _log_domain(a, np.log) / np.where(base == 1, 1.0, _log_domain(base, np.log)))
@@ -317,7 +317,7 @@ def _decimal_round(mode: str) -> Callable[[Array, Array], Array]:
             return x
         return float(q)
 
-    def rounding(a: Array, digits: Array = 0.0) -> Array:
+    def rounding(a: Array, digits: Array | float = 0.0) -> Array:
         return _elementwise(one, a, digits)
 
     return rounding
@@ -331,7 +331,7 @@ round_down = _decimal_round(ROUND_DOWN)
 def _multiple(fn: Callable[[Array], Array]) -> Callable[[Array, Array], Array]:
     """``FLOOR``/``CEILING(x, s)``: a multiple of s; x > 0 with s < 0 is ``#NUM!``."""
 
-    def to_multiple(x: Array, s: Array = 1.0) -> Array:
+    def to_multiple(x: Array, s: Array | float = 1.0) -> Array:
         x, s = _arr(x), _arr(s)
         safe = np.where(s == 0, 1.0, s)
         q = x / safe
@@ -352,7 +352,7 @@ ceiling = _multiple(np.ceil)
 # --- logic and information ----------------------------------------------------------
 
 
-def if_(condition: Array, then: Array, otherwise: Array = 0.0) -> Array:
+def if_(condition: Array, then: Array, otherwise: Array | float = 0.0) -> Array:
     """``IF(c, a, b)``: a text or error condition is ``#VALUE!`` / that error."""
     c = _arr(condition)
     picked = np.where(c != 0, then, otherwise)
@@ -594,7 +594,7 @@ def _criterion(c: float | str) -> Callable[[Array, Array], Array]:
     "=x", "<>x", "<x" ...; a number matches equal numbers; a text matches
     texts case-insensitively with the wildcards * and ?; "" matches empty cells)."""
     if isinstance(c, str):
-        op, operand = _OPERATOR.match(c).groups()  # type: ignore[union-attr]
+        op, operand = _OPERATOR.match(c).groups()
         op = op or "="
         number = _number_of_text(operand) if operand.strip() else None
     else:
@@ -651,14 +651,14 @@ def _criteria_mask(pairs: Sequence[tuple[Range, Array]]) -> tuple[Array, Array |
 
 def countifs(*args: Array | Range) -> Array:
     """``COUNTIF(range, criterion)`` / ``COUNTIFS(range1, criterion1, ...)``."""
-    mask, err = _criteria_mask(list(zip(args[0::2], args[1::2], strict=False)))  # type: ignore[arg-type]
+    mask, err = _criteria_mask(list(zip(args[0::2], args[1::2], strict=False)))
     r = mask.sum(axis=0).astype(float)
     return r if err is None else _with_error(r, err)
 
 
 def sumifs(target: Range, *args: Array | Range) -> Array:
     """``SUMIFS(sum_range, range1, criterion1, ...)``: numbers of the matching cells."""
-    mask, err = _criteria_mask(list(zip(args[0::2], args[1::2], strict=False)))  # type: ignore[arg-type]
+    mask, err = _criteria_mask(list(zip(args[0::2], args[1::2], strict=False)))
     values, empty = _cells(target)
     if values.shape[0] != mask.shape[0]:
         return np.array(VALUE)
@@ -676,7 +676,7 @@ def sumif(rng: Range, criterion: Array, target: Range | None = None) -> Array:
 
 
 def averageifs(target: Range, *args: Array | Range) -> Array:
-    mask, err = _criteria_mask(list(zip(args[0::2], args[1::2], strict=False)))  # type: ignore[arg-type]
+    mask, err = _criteria_mask(list(zip(args[0::2], args[1::2], strict=False)))
     values, empty = _cells(target)
     use = mask & ~empty[:, None] & np.isfinite(values)
     n = use.sum(axis=0)
@@ -743,7 +743,7 @@ def _position(value: Array, cells: Array, empty: Array, kind: Array) -> Array:
     return out
 
 
-def match(value: Array, rng: Range, kind: Array = 1.0) -> Array:
+def match(value: Array, rng: Range, kind: Array | float = 1.0) -> Array:
     """``MATCH(value, range, type)`` over a row or a column."""
     if len(rng) > 1 and rng[0][0].shape[0] > 1:
         return np.array(NA)
@@ -782,7 +782,7 @@ def index(rng: Range, row: Array, col: Array | None = None) -> Array:
 
 
 def _table_lookup(by_rows: bool) -> Callable[..., Array]:
-    def lookup(value: Array, rng: Range, which: Array, approximate: Array = 1.0) -> Array:
+    def lookup(value: Array, rng: Range, which: Array, approximate: Array | float = 1.0) -> Array:
         if by_rows:  # VLOOKUP: search the first column, return column `which`
             cells, empty = rng[0]
         else:  # HLOOKUP: search the first row
@@ -837,7 +837,7 @@ def lognorm_inv(p: Array, mean: Array, sd: Array) -> Array:
     return _guard(np.where(sd <= 0, NUM, np.exp(mean + sd * norm_s_inv(p))), p, mean, sd)
 
 
-def norm_s_dist(z: Array, cumulative: Array = 1.0) -> Array:
+def norm_s_dist(z: Array, cumulative: Array | float = 1.0) -> Array:
     """``NORM.S.DIST(z, cumulative)``: the distribution function, or the density."""
     from scipy import special
 
@@ -952,7 +952,7 @@ def length(s: Array) -> Array:
     return _elementwise(lambda v: float(len(_display(v))), s)
 
 
-def left(s: Array, n: Array = 1.0) -> Array:
+def left(s: Array, n: Array | float = 1.0) -> Array:
     def one(v: float | str, k: float | str) -> str | XlError:
         c = _count(k)
         return XlError("#VALUE!") if c is None else _display(v)[:c]
@@ -960,7 +960,7 @@ def left(s: Array, n: Array = 1.0) -> Array:
     return _elementwise(one, s, n)
 
 
-def right(s: Array, n: Array = 1.0) -> Array:
+def right(s: Array, n: Array | float = 1.0) -> Array:
     def one(v: float | str, k: float | str) -> str | XlError:
         c = _count(k)
         if c is None:
