@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 from openpyxl.formula.translate import Translator
 
+from pysie.build import write_workbook
 from pysie.cli import main
 from pysie.compare import is_error
-from pysie.excel.writer import build_workbook
 from pysie.models.retraining import MODEL
 from pysie.primitives import PRIMITIVES
 from pysie.recalc import recalculate
@@ -148,7 +148,7 @@ VARIANTS = {
 #: last at row 100), and about half the cells of the 200-day book, since the
 #: formulas package's time grows with the cells (~50 s of CPU for 200 days).
 #: It is below the model's lower bound, which only the model applies: the two
-#: engines compared here read any workbook, and build_workbook does not validate.
+#: engines compared here read any workbook, and write_workbook does not validate.
 PARITY_DAYS = 110
 
 
@@ -156,7 +156,7 @@ PARITY_DAYS = 110
 def parity_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("parity") / f"retraining-{PARITY_DAYS}.xlsx"
     values = {**MODEL.resolve("note-default", SHORT), "horizon_days": PARITY_DAYS}
-    build_workbook(MODEL, values, path, template="retraining")
+    write_workbook(MODEL, values, path, template="retraining")
     return path
 
 

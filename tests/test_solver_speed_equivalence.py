@@ -114,7 +114,8 @@ def test_bounds_corners_same_as_reference(model_name: str) -> None:
     stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
     fast, reference = solve(model, stacked), solve(model, stacked, reference=True)
     assert compare(fast, reference) == []
-    assert any(np.isnan(v).any() for v in reference.values.values())  # the corners do reach errors
+    if model_name != "software-explosion":  # its rules keep every value finite at the bounds
+        assert any(np.isnan(v).any() for v in reference.values.values())  # the corners do reach errors
 
 
 def test_presets_stacked_same_as_reference() -> None:

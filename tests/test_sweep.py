@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pysie.sweep as sweep_module
+from pysie.build import write_workbook
 from pysie.cli import main
-from pysie.excel.writer import build_workbook
 from pysie.models.milestone_takeoff import MODEL as MILESTONE
 from pysie.models.retraining import MODEL
 from pysie.solver import solve
@@ -35,7 +35,7 @@ def book(short_retraining_book: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def milestone_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("milestone") / "milestone.xlsx"
-    build_workbook(MILESTONE, MILESTONE.resolve(None, {"samples": 20, "path_days": 30}), path)
+    write_workbook(MILESTONE, MILESTONE.resolve(None, {"samples": 20, "path_days": 30}), path)
     return path
 
 
