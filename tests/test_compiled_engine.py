@@ -452,7 +452,7 @@ def test_sweep_writes_a_grid_and_refuses_to_overwrite(short_retraining_book: Pat
     row = table[(table.research_returns == 1.6) & (table.retraining_share == 0.3)].iloc[0]
     assert row["effective_flop_day_100"] == pytest.approx(expected.value("effective_flop_day_100"), rel=1e-12)
     assert main(args) == 2
-    assert main([*args, "--force", "--samples", "5"]) == 0 and len(pd.read_csv(out)) == 5
+    assert main([*args, "--force", "--random", "5"]) == 0 and len(pd.read_csv(out)) == 5
 
 
 # --- LibreOffice as a second oracle -------------------------------------------------

@@ -40,13 +40,11 @@ Dates are Excel date serials (days since 1899-12-30; 46477 is 2027-03-31).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from pysie.dates import LAST_EXCEL_DATE
+from pysie.draws import row_numbers, uniform_column
 from pysie.expr import (
     Col,
     Const,
@@ -70,7 +68,6 @@ from pysie.expr import (
 from pysie.spec import (
     Chart,
     Column,
-    DataSource,
     InputError,
     Model,
     Parameter,
@@ -477,29 +474,6 @@ UNIFORMS = (
 )
 
 
-@lru_cache(maxsize=8)
-def uniforms(seed: int, samples: int) -> np.ndarray:
-    """(samples, 8) uniforms strictly inside (0, 1): k / 10^15 with k from
-    ``numpy.random.default_rng(seed).integers(1, 10**15)``, one column per name
-    of :data:`UNIFORMS`. At most 15 significant digits, so the decimal text a
-    workbook stores reads back as exactly the same double. Read-only."""
-    draws = np.random.default_rng(int(seed)).integers(1, 10**15, size=(int(samples), len(UNIFORMS)))
-    out = draws / 1e15
-    out.setflags(write=False)
-    return out
-
-
-def _uniform(j: int) -> Callable[[Mapping[str, float], int], np.ndarray]:
-    def values(params: Mapping[str, float], rows: int) -> np.ndarray:
-        return uniforms(int(params["seed"]), rows)[:, j]
-
-    return values
-
-
-def _sample_numbers(params: Mapping[str, float], rows: int) -> np.ndarray:
-    return np.arange(1, rows + 1, dtype=float)
-
-
 S = {
     name: Col(name)
     for name in (
@@ -534,11 +508,11 @@ SAMPLES = Table(
     "Samples",
     "Monte Carlo: one row per sample; uniforms are stored values from default_rng(seed), the rest are formulas.",
     (
-        data_column("sample", DataSource(_sample_numbers, ("samples",)), "", "Sample number"),
+        data_column("sample", row_numbers(1, ("samples",)), "", "Sample number"),
         *(
             data_column(
                 u,
-                DataSource(_uniform(j), ("seed", "samples")),
+                uniform_column(j, len(UNIFORMS), ("seed", "samples")),
                 "",
                 f"Stored uniform of default_rng(seed), column {j + 1}",
                 "0.000000",

@@ -65,11 +65,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
+from pysie.draws import row_numbers, uniform_column
 from pysie.expr import (
     Col,
     Const,
@@ -94,7 +92,7 @@ from pysie.expr import (
     na,
     or_,
 )
-from pysie.spec import Chart, Column, DataSource, InputError, Model, Parameter, Scalar, Table, data_column
+from pysie.spec import Chart, Column, InputError, Model, Parameter, Scalar, Table, data_column
 
 SOURCE = (
     'Tom Davidson and Tom Houlden, "How quick and big would a software intelligence explosion be?", '
@@ -480,10 +478,6 @@ def run_columns(p: Callable[[str], Expr], blocks: bool) -> tuple[Column, ...]:
     return (Column("sample", Const(1), if_(step, sample.prev, sample.prev + 1), "", "Sample"), *columns)
 
 
-def _row_numbers(params: Mapping[str, float], rows: int) -> np.ndarray:
-    return np.arange(rows, dtype=float)
-
-
 def window_columns(steps: Table, blocks: bool) -> tuple[Column, ...]:
     """Per row i, for each indicator: the run's number (1 on the Steps sheet, the
     sample on MC steps) when the window starting at step i holds K more recorded
@@ -492,7 +486,7 @@ def window_columns(steps: Table, blocks: bool) -> tuple[Column, ...]:
     row = Col("row")
     run = Col("sample") if blocks else Const(1)
     out = [
-        data_column("row", DataSource(_row_numbers, ()), "", "Row of the steps sheet (0-based)"),
+        data_column("row", row_numbers(0), "", "Row of the steps sheet (0-based)"),
         Column.every_row("step", index(steps.range("step"), row + 1), "doublings", "Step i of the run"),
     ]
     if blocks:
@@ -606,28 +600,6 @@ CHECKS = (
 UNIFORMS = tuple(f"u_{RANGE_STEMS[name]}" for name in DISTRIBUTIONS)
 
 
-@lru_cache(maxsize=8)
-def uniforms(seed: int, samples: int) -> np.ndarray:
-    """(samples, 4) uniforms strictly inside (0, 1): k / 10^15, k from
-    ``numpy.random.default_rng(seed).integers(1, 10**15)`` (15 digits, so the
-    workbook's decimal text reads back as the same double). Read-only."""
-    draws = np.random.default_rng(int(seed)).integers(1, 10**15, size=(int(samples), len(UNIFORMS)))
-    out = draws / 1e15
-    out.setflags(write=False)
-    return out
-
-
-def _uniform(j: int) -> Callable[[Mapping[str, float], int], np.ndarray]:
-    def values(params: Mapping[str, float], rows: int) -> np.ndarray:
-        return uniforms(int(params["seed"]), rows)[:, j]
-
-    return values
-
-
-def _numbers(params: Mapping[str, float], rows: int) -> np.ndarray:
-    return np.arange(1, rows + 1, dtype=float)
-
-
 def draw(kind: str, u: Any, low: Any, high: Any) -> Any:
     """Inverse CDF: log-uniform EXP(LN lo + u (LN hi - LN lo)), uniform lo + u (hi - lo)."""
     if kind == "log-uniform":
@@ -636,12 +608,12 @@ def draw(kind: str, u: Any, low: Any, high: Any) -> Any:
 
 
 def _draw_columns() -> tuple[Column, ...]:
-    out: list[Column] = [data_column("sample", DataSource(_numbers, ()), "", "Sample number")]
+    out: list[Column] = [data_column("sample", row_numbers(1), "", "Sample number")]
     for j, u in enumerate(UNIFORMS):
         out.append(
             data_column(
                 u,
-                DataSource(_uniform(j), ("seed",)),
+                uniform_column(j, len(UNIFORMS)),
                 "",
                 f"Stored uniform of default_rng(seed), column {j + 1}",
                 "0.000000",
@@ -690,7 +662,7 @@ MC_RESULTS = Table(
     "MC results",
     "Each sample's results, read at the last row of its block.",
     (
-        data_column("sample", DataSource(_numbers, ()), "", "Sample number"),
+        data_column("sample", row_numbers(1), "", "Sample number"),
         Column.every_row("last_row", Col("sample") * ROWS, "", f"Last row of the sample's block: sample x {ROWS}"),
         *(
             Column.every_row(name.removeprefix("mc_"), expr, *_DESCRIPTIONS[name.removeprefix("mc_")])
