@@ -200,11 +200,6 @@ def test_the_formula_cells_are_exactly_the_formulas_in_the_written_file(kind: st
     assert set(listed) == set(file_formulas(toy_books[kind]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Layout.formula_cells lists a compared preset's stored (data) columns as formula cells, "
-    "though the writer stores numbers there; no shipped model has both yet",
-)
 def test_a_compared_model_with_a_stored_column_lists_only_real_formula_cells(tmp_path: Path) -> None:
     model = toy(data=True, compare=True)
     write_workbook(model, model.defaults(), tmp_path / "both.xlsx")

@@ -174,6 +174,8 @@ class Layout:
                 sheet = self.preset_sheets[(preset, table.name)]
                 for step in range(self.table_rows[table.name]):
                     for column in table.columns:
+                        if column.is_data:
+                            continue  # stored values, as on the table's own sheet
                         yield FormulaCell(
                             sheet, self.table_cell(table.name, column.name, step), column.name, step, table.name, preset
                         )
