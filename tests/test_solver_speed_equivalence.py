@@ -221,13 +221,19 @@ def _special_model() -> Model:
     ).validate()
 
 
-@pytest.mark.parametrize("p_value", [2.0, 0.0, -1.0, 1e308, math.inf, math.nan])
+#: Values of the name ``p``: the solver refuses a non-finite parameter (as the
+#: workbook's validation does), so infinities and errors reach the operations
+#: through the stored columns a and b, which hold every special value.
+P_VALUES = [2.0, 0.0, -1.0, 1e308, -1e308, 1e-308]
+
+
+@pytest.mark.parametrize("p_value", P_VALUES)
 def test_every_operation_on_special_values(p_value: float) -> None:
     model = _special_model()
     assert set(PRIMITIVES) >= {c.next.op for c in model.tables[0].columns if isinstance(c.next, Call)}
     one = {"p": p_value}
     assert compare(solve(model, one), solve(model, one, reference=True)) == []  # floats
-    many = {"p": np.array([p_value, 2.0, math.nan])}
+    many = {"p": np.array([p_value, 2.0, 0.5])}
     assert compare(solve(model, many), solve(model, many, reference=True)) == []  # arrays
 
 
@@ -258,5 +264,5 @@ def test_compiled_loop_on_special_values() -> None:
 
     model = _special_model()
     assert jit.compiled(model.tables[0]) is not None  # every operation of the table compiles
-    many = {"p": np.array([2.0, 0.0, -1.0, 1e308, math.inf, math.nan])}
+    many = {"p": np.array(P_VALUES)}
     assert compare(solve(model, many), solve(model, many, reference=True)) == []
