@@ -19,9 +19,7 @@ from typing import Any
 
 from pysie.excel.cache import read_cached_values
 from pysie.excel.reader import ParsedBook, formula_cells, read_book
-from pysie.recalc.compiled import recalculate_compiled
-from pysie.recalc.formulas_engine import recalculate_formulas
-from pysie.recalc.libreoffice import private_tempdir, recalculate_libreoffice
+from pysie.recalc import compiled, formulas_engine, libreoffice
 
 ENGINES = ("compiled", "formulas", "libreoffice")
 
@@ -42,13 +40,13 @@ def recalculate(path: Path, engine: str = "compiled", book: ParsedBook | None = 
     if book is None:
         book = read_book(path)
     if engine == "compiled":
-        return recalculate_compiled(path, book.cells).values
+        return compiled.recalculate_compiled(path, book.cells).values
     sheets, formulas_at = book.sheetnames, formula_cells(book)
     if engine == "formulas":
-        values = recalculate_formulas(path, sheets)
+        values = formulas_engine.recalculate_formulas(path, sheets)
     elif engine == "libreoffice":
-        with private_tempdir() as tmp:
+        with libreoffice.private_tempdir() as tmp:
             out = tmp / path.name
-            recalculate_libreoffice(path, out)
+            libreoffice.recalculate_libreoffice(path, out)
             values = read_cached_values(out)
     return {key: values.get(key) for key in formulas_at}
