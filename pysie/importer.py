@@ -402,6 +402,8 @@ class _InputEvaluator:
         _refuse_cycle(self.path, [(sheet.upper(), cell)], self.formulas_at, self.names, self.sheetnames)
         if self._cached is None:
             self._cached = read_cached_values(self.path)
+        if (sheet, cell) not in self._cached:  # text that merely starts with "=", not a formula
+            return self.book[sheet][cell].value  # type: ignore[index]
         value = self._cached.get((sheet, cell))
         if value is not None:
             return value

@@ -249,7 +249,10 @@ def read_inputs(
         if text is not None:
             if evaluate_formula is None:
                 raise InputError(f"{p.name} ({where}): input cells must hold numbers, found the formula {text}")
-            raw = evaluate_formula(sheet, cell)
+            try:
+                raw = evaluate_formula(sheet, cell)
+            except InputError as exc:
+                raise InputError(f"{p.name} ({where}): {exc}") from None
             where = f"{where}, formula {text}"
         values[p.name] = p.validate(raw, where)
         cells[p.name] = InputCell(p.name, sheet, cell, raw)
@@ -400,6 +403,6 @@ def formula_cells(book: ParsedBook) -> dict[tuple[str, str], str]:
     cells: dict[tuple[str, str], str] = {}
     for ws in book.cells.worksheets:
         for (row, col), (value, data_type) in ws.cells.items():
-            if data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+            if data_type == "f":
                 cells[(ws.title, f"{get_column_letter(col)}{row}")] = str(value)
     return cells

@@ -101,7 +101,7 @@ def read_cells(path: Path, book: BookCells | None = None) -> Cells:
             if value is None:
                 continue
             col = get_column_letter(col_idx)
-            if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+            if data_type == "f" and isinstance(value, str) and value.startswith("=") and len(value) > 1:
                 pending.setdefault(col, []).append((row, relative_key(value, row), value))
             elif data_type == "f" and type(value).__name__ == "ArrayFormula" and _single_cell(value.ref, col, row):
                 text = value.text or ""
