@@ -712,40 +712,26 @@ POINT_YEARS = {
 }
 _base_point = tuple(phase_years(POINT_GAPS[k], N[MULTIPLIERS[k]], N[MULTIPLIERS[k + 1]]) for k in range(3))
 
+
+def _point_date(milestone: str, start: Expr, phase: str, note: str = "") -> Scalar:
+    """The point estimate's date of ``milestone``: the previous date plus the phase's closed-form years."""
+    return Scalar(
+        f"point_{milestone.lower()}_date",
+        start + D * POINT_YEARS[phase],
+        "date",
+        f"Point estimate: {milestone} date{note}",
+        DATE,
+        label=f"{milestone} date",
+        group="point estimate",
+        kind="date",
+        report_as=("point", milestone),
+    )
+
+
 OUTPUTS = (
-    Scalar(
-        "point_sar_date",
-        N["sc_date"] + D * POINT_YEARS["SC->SAR"],
-        "date",
-        "Point estimate: SAR date (closed form)",
-        DATE,
-        label="SAR date",
-        group="point estimate",
-        kind="date",
-        report_as=("point", "SAR"),
-    ),
-    Scalar(
-        "point_siar_date",
-        Name("point_sar_date") + D * POINT_YEARS["SAR->SIAR"],
-        "date",
-        "Point estimate: SIAR date",
-        DATE,
-        label="SIAR date",
-        group="point estimate",
-        kind="date",
-        report_as=("point", "SIAR"),
-    ),
-    Scalar(
-        "point_asi_date",
-        Name("point_siar_date") + D * POINT_YEARS["SIAR->ASI"],
-        "date",
-        "Point estimate: ASI date",
-        DATE,
-        label="ASI date",
-        group="point estimate",
-        kind="date",
-        report_as=("point", "ASI"),
-    ),
+    _point_date("SAR", N["sc_date"], "SC->SAR", " (closed form)"),
+    _point_date("SIAR", Name("point_sar_date"), "SAR->SIAR"),
+    _point_date("ASI", Name("point_siar_date"), "SIAR->ASI"),
     *_percentile_outputs(),
     *(
         Scalar(
