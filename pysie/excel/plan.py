@@ -525,7 +525,7 @@ def _snapshot_sheet(model: Model, snapshot: Snapshot, solution: Solution, values
                 ws.add(r, c, "value", value, "snapshot", formats[name])
             else:
                 ws.label(r, c, "never / n.a.", "snapshot")
-    ws.columns += [ColumnFormat(0, 0, 60), ColumnFormat(1, 1, 28), ColumnFormat(2, len(header), 18)]
+    ws.columns += [ColumnFormat(0, 0, 60), ColumnFormat(1, 1, 28), ColumnFormat(2, len(header), 27)]
     ws.freeze = (SNAPSHOT_HEADER_ROW + 1, 1)
     return ws
 
