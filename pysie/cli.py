@@ -30,7 +30,8 @@ from pysie.render import render_charts
 from pysie.report import format_rows, key_rows, report
 from pysie.solver import solve
 from pysie.spec import InputError, Model
-from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_csv
+from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_file
+from pysie.tables_out import STDOUT
 from pysie.templates import workbooks_dir
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -185,9 +186,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     spans, texts = parse_sets(args.set)
-    rows, results = sweep_to_csv(
+    rows, results = sweep_to_file(
         Path(args.book),
-        Path(args.output),
+        args.output,
         spans,
         samples=args.samples,
         seed=args.seed,
@@ -195,7 +196,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         overwrite=args.force,
         max_scenarios=args.max_scenarios,
     )
-    print(f"wrote {args.output} ({rows} scenarios, {results} results)")
+    where = "standard output" if args.output == STDOUT else args.output
+    print(f"wrote {where} ({rows:,} scenarios, {results} results)", file=sys.stderr if args.output == STDOUT else sys.stdout)
     return EXIT_OK
 
 
