@@ -34,9 +34,9 @@ swept by its defined names; its values are only checked to be finite.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ import numpy as np
 
 from pysie.excel.reader import defined_name_target, open_workbook, read_inputs, read_metadata
 from pysie.models import get_model
-from pysie.options import parse_decimal, parse_integer
+from pysie.options import parse_decimal, parse_integer, set_usage
 from pysie.recalc.compiled import Unsupported, compile_workbook
 from pysie.spec import InputError, Model, Parameter, check_scenarios, nearest_names
 from pysie.tables_out import Field, check_output, open_table, parameter_field, scalar_field
@@ -89,7 +89,7 @@ def parse_sets(items: Sequence[str]) -> tuple[dict[str, Span], dict[str, str]]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InputError(f"--set expects NAME=LO:HI:COUNT, got {item!r}")
+            raise InputError(set_usage(item, "NAME=LO:HI:COUNT (or NAME=VALUE)"))
         if name in spans:
             raise InputError(f"{name}: given twice (--set {name}={texts[name]} and --set {item.strip()}); give it once")
         try:

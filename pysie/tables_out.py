@@ -45,7 +45,8 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 
 from pysie.dates import EXCEL_EPOCH, iso_date
-from pysie.fileio import atomic_output, check_target
+from pysie.fileio import atomic_output, check_target, same_file
+from pysie.solver import Solution
 from pysie.spec import Column, InputError, Parameter, Scalar
 
 #: The output name that means "CSV on standard output".
@@ -116,11 +117,15 @@ def units_path(path: Path) -> Path:
 def check_output(path: str | Path, *, overwrite: bool = False, inputs: Sequence[Path] = ()) -> None:
     """Raise now, before any slow work, if the table (or its units sidecar)
     cannot be written (see :func:`pysie.fileio.check_target`)."""
-    if output_format(path) == "csv" and str(path) != STDOUT:
-        check_target(Path(path), overwrite=overwrite, inputs=inputs)
-        check_target(units_path(Path(path)), overwrite=overwrite, inputs=inputs)
-    elif str(path) != STDOUT:
-        check_target(Path(path), overwrite=overwrite, inputs=inputs)
+    if str(path) == STDOUT:
+        return
+    path = Path(path)
+    if path.is_dir() or any(same_file(path, Path(source)) for source in inputs):
+        check_target(path, overwrite=True, inputs=inputs)  # says which (before the file's name is judged)
+    kind = output_format(path)
+    check_target(path, overwrite=overwrite, inputs=inputs)
+    if kind == "csv":
+        check_target(units_path(path), overwrite=overwrite, inputs=inputs)
 
 
 # --- values as text and as Arrow arrays ----------------------------------------------------
@@ -232,9 +237,11 @@ def open_table(
         import pyarrow.parquet as pq
 
         schema = arrow_schema(fields, metadata)
-        with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
-            with pq.ParquetWriter(tmp, schema) as parquet:
-                yield _ParquetWriter(parquet, fields, schema)
+        with (
+            atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp,
+            pq.ParquetWriter(tmp, schema) as parquet,
+        ):
+            yield _ParquetWriter(parquet, fields, schema)
         return
     with (
         atomic_output(units_path(path), overwrite=overwrite, inputs=inputs) as units_tmp,
@@ -259,3 +266,27 @@ def write_table(
     with open_table(path, fields, overwrite=overwrite, inputs=inputs, metadata=metadata) as writer:
         writer.write(columns)
     return rows
+
+
+# --- trajectories of a solved model -------------------------------------------------------------
+
+
+def trajectory_columns(solution: Solution, table: str) -> tuple[list[Field], dict[str, np.ndarray]]:
+    """The tidy table of one of ``solution``'s tables: a row per (scenario,
+    row), scenario-major; the columns ``scenario`` (from 0), ``row`` (the row
+    below the sheet's header, from 0; ``row_index`` when the table declares a
+    column called ``row``), then every declared column in its order."""
+    declared = solution.model.table(table)
+    arrays = solution.tables[table]
+    n = solution.scenarios
+    rows = next(iter(arrays.values())).shape[0]
+    index = "row_index" if any(c.name == "row" for c in declared.columns) else "row"
+    fields = [
+        Field("scenario", "", "scenario number from 0", integer=True),
+        Field(index, "", f"row of the {declared.sheet} sheet from 0 (one {declared.row_noun} per row)", integer=True),
+        *(column_field(c) for c in declared.columns),
+    ]
+    columns = {"scenario": np.repeat(np.arange(n), rows), index: np.tile(np.arange(rows), n)}
+    for c in declared.columns:
+        columns[c.name] = np.broadcast_to(arrays[c.name], (rows, n)).T.reshape(-1)
+    return fields, columns
