@@ -10,6 +10,7 @@ nearest known names (:func:`pysie.spec.nearest_names`).
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -606,9 +607,20 @@ def _explain(error: CommandLineError, parser: Parser, argv: Sequence[str]) -> tu
     for word in message.removeprefix("unrecognized arguments: ").split():
         if word.startswith("--"):
             name = word.split("=")[0]
-            message = f"unknown option {name!r}{nearest_names(name, options)}"
+            message = f"unknown option {name!r}{_nearest_options(name, options)}"
             break
     return message, sub.format_usage(), sub.prog
+
+
+def _nearest_options(name: str, options: Sequence[str]) -> str:
+    """What :func:`pysie.spec.nearest_names` says of an option, judged on the
+    names without their leading ``--`` (which every option shares, so with
+    it every option looks near)."""
+    bare = [option.removeprefix("--") for option in options]
+    close = difflib.get_close_matches(name.removeprefix("--"), bare, n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean {', '.join('--' + c for c in close)}?)"
+    return f"; known: {', '.join(options)}"
 
 
 def _json_mode(argv: Sequence[str]) -> bool:
