@@ -605,6 +605,9 @@ def _explain(error: CommandLineError, parser: Parser, argv: Sequence[str]) -> tu
         return message, error.usage, error.prog
     options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
     for word in message.removeprefix("unrecognized arguments: ").split():
+        if "=" in word and not word.startswith("-") and "--set" in sub._option_string_actions:
+            message = f"unexpected {word!r}: give each NAME=VALUE its own --set (--set {word})"
+            break
         if word.startswith("--"):
             name = word.split("=")[0]
             message = f"unknown option {name!r}{_nearest_options(name, options)}"
@@ -624,18 +627,22 @@ def _nearest_options(name: str, options: Sequence[str]) -> str:
 
 
 def _json_mode(argv: Sequence[str]) -> bool:
+    """Does ``argv`` ask a command that has ``--json`` for it (so errors are JSON too)?"""
     words = list(argv)
-    return "--json" in (words[: words.index("--")] if "--" in words else words)
+    words = words[: words.index("--")] if "--" in words else words
+    return "--json" in words and _command(words) in {"list", "run", "import"}
 
 
-def _report_error(message: str, as_json: bool, usage: str = "", prog: str = "pysie") -> int:
+def _report_error(
+    message: str, as_json: bool, usage: str = "", prog: str = "pysie", status: int = EXIT_BAD_INPUT
+) -> int:
     """One line on stderr (after the usage line argparse would show), or
-    ``{"error": message}`` under ``--json``; returns the exit status."""
+    ``{"error": message}`` under ``--json``; returns the exit ``status``."""
     if as_json:
         print(json.dumps({"error": message}), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(f"{usage}{prog}: error: {message}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    else:
+        print(f"{usage}{prog}: error: {message}", file=sys.stderr)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -666,8 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         return _report_error(str(exc.strerror), as_json)
     except KeyboardInterrupt:
-        print("pysie: interrupted; nothing was left half written", file=sys.stderr)
-        return 130
+        return _report_error("interrupted; nothing was left half written", as_json, status=130)
     except (
         InputError,
         UsageError,
