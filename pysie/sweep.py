@@ -321,7 +321,8 @@ def sweep(
     texts: Mapping[str, str] | None = None,
     max_scenarios: int = MAX_SCENARIOS,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(inputs, outputs) arrays over every scenario of ``book`` (in memory;
+    """(inputs, outputs) arrays over every scenario of ``book``, the outputs in
+    declaration order (in memory;
     :func:`sweep_to_file` streams a large sweep to a file instead)."""
     compiled, plan = _prepare(Path(book), spans, samples, seed, texts, max_scenarios)
     parts_in: list[dict[str, np.ndarray]] = []
@@ -329,8 +330,8 @@ def sweep(
     for _, chunk in plan.chunks():
         parts_in.append(chunk)
         parts_out.append(_evaluate(compiled, chunk))
-    join = lambda parts: {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}  # noqa: E731
-    return join(parts_in), join(parts_out)
+    join = lambda parts, names: {k: np.concatenate([p[k] for p in parts]) for k in names}  # noqa: E731
+    return join(parts_in, parts_in[0]), join(parts_out, _ordered(plan, parts_out[0]))
 
 
 def _ordered(plan: SweepPlan, results: Mapping[str, np.ndarray]) -> list[str]:

@@ -251,3 +251,18 @@ def test_the_title_says_defaults_only_when_nothing_was_set(
 def test_the_title_of_a_sampled_run_names_the_samples(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "milestone-takeoff", "--samples", "50"]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith("(samples=50)")
+
+
+def test_two_assignments_after_one_set_are_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = in_process(capsys, "run", "retraining", "--set", "research_returns=1.5", "upgrade_factor=3")
+    assert status == 2
+    assert err.splitlines()[-1] == (
+        "pysie run: error: unexpected 'upgrade_factor=3': give each NAME=VALUE its own --set (--set upgrade_factor=3)"
+    )
+
+
+def test_a_name_set_twice_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = in_process(
+        capsys, "run", "retraining", "--set", "research_returns=1.5", "--set", "research_returns=2"
+    )
+    assert status == 2 and "research_returns: given twice" in err
