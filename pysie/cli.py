@@ -127,6 +127,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for model in models:
         print(f"{model.name}: {model.title}")
         print(f"  presets: {', '.join(model.presets) or '(none)'}")
+        print(f"  tables (run --table): {', '.join(t.name for t in model.tables)}")
         rows = [("parameter", "default", "bounds", "unit", "description")]
         for p in model.parameters:
             note = " [structural]" if p.structural else ""
@@ -436,7 +437,7 @@ def build_parser() -> Parser:
         action="append",
         default=[],
         metavar="TABLE",
-        help="write only this table's trajectory (repeatable; pysie list --json names the tables)",
+        help="write only this table's trajectory (repeatable; pysie list names each model's tables)",
     )
     p.add_argument("--force", action="store_true", help="replace the --csv/--parquet files if they exist")
     p.set_defaults(func=cmd_run)

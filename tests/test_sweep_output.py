@@ -7,6 +7,7 @@ compiled workbook a sweep evaluates) and satisfy the model's own closed forms.""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import math
 import os
@@ -251,7 +252,7 @@ def test_run_writes_one_chosen_table_as_parquet_beside_json(tmp_path: Path) -> N
 def test_run_trajectories_of_a_sampling_model_carry_dates(tmp_path: Path) -> None:
     done = pysie("run", "milestone-takeoff", "--samples", "40", "--table", "samples", "--csv", "-")
     assert done.returncode == 0 and done.stderr == ""
-    frame = pd.read_csv(pd.io.common.StringIO(done.stdout))
+    frame = pd.read_csv(io.StringIO(done.stdout))
     assert len(frame) == 40 and list(frame["row"]) == list(range(40))
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in frame["sar_date"])
 
