@@ -292,3 +292,11 @@ def test_run_never_overwrites_a_trajectory_file(tmp_path: Path, capsys: pytest.C
     assert main(["run", "overhang", "--csv", str(path)]) == 2
     assert "exists; pass --force" in capsys.readouterr().err and digest(path) == before
     assert main(["run", "overhang", "--csv", str(path), "--force"]) == 0 and digest(path) != before
+
+
+def test_a_table_with_its_own_row_column_keeps_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """software-explosion's windows table declares ``row`` (its 0-based row), so the index is ``row_index``."""
+    assert main(["run", "software-explosion", "--table", "windows", "--csv", "-"]) == 0
+    frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(frame.columns[:3]) == ["scenario", "row_index", "row"]
+    assert list(frame["row_index"]) == list(range(len(frame))) == list(frame["row"])
