@@ -34,7 +34,7 @@ swept by its defined names; its values are only checked to be finite.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -334,14 +334,17 @@ def sweep(
     return join(parts_in, parts_in[0]), join(parts_out, _ordered(plan, parts_out[0]))
 
 
-def _ordered(plan: SweepPlan, results: Mapping[str, np.ndarray]) -> list[str]:
-    """The result names in declaration order (the model's derived inputs,
-    outputs, then checks); names the model does not declare (added to the
-    workbook by hand, or a workbook without pysie metadata) follow in the
-    engine's order."""
-    declared = [s.name for s in plan.model.scalars] if plan.model is not None else []
+def _in_order(names: Iterable[str], declared: Sequence[str]) -> list[str]:
+    """``names`` in the order of ``declared``; names not declared (added to the
+    workbook by hand, or a workbook without pysie metadata) follow in their
+    own order (the sort is stable)."""
     rank = {name: i for i, name in enumerate(declared)}
-    return sorted(results, key=lambda name: (rank.get(name, len(rank)), list(results).index(name)))
+    return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
+
+def _ordered(plan: SweepPlan, results: Iterable[str]) -> list[str]:
+    """The result names in declaration order: derived inputs, outputs, checks."""
+    return _in_order(results, [s.name for s in plan.model.scalars] if plan.model is not None else [])
 
 
 def sweep_fields(plan: SweepPlan, results: Sequence[str]) -> list[Field]:
@@ -351,10 +354,9 @@ def sweep_fields(plan: SweepPlan, results: Sequence[str]) -> list[Field]:
     model = plan.model
     params = {p.name: p for p in model.parameters} if model is not None else {}
     scalars = {s.name: s for s in model.scalars} if model is not None else {}
-    order = {name: i for i, name in enumerate(params)}
     how = "random draw" if plan.samples is not None else "grid point; the last --set varies fastest"
     fields = [Field("scenario", "", f"scenario number from 0 ({how})", integer=True)]
-    for name in sorted(plan.spans, key=lambda n: (order.get(n, len(order)), list(plan.spans).index(n))):
+    for name in _in_order(plan.spans, list(params)):
         p = params.get(name)
         fields.append(Field(name, "") if p is None else parameter_field(p))
     for name in results:
