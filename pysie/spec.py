@@ -309,7 +309,7 @@ class Model:
             if p.name == name:
                 return p
         raise InputError(
-            f"model {self.name!r} has no parameter {name!r}; known: {', '.join(p.name for p in self.parameters)}"
+            f"model {self.name!r} has no parameter {name!r}{nearest_names(name, [p.name for p in self.parameters])}"
         )
 
     def table(self, name: str) -> Table:
@@ -331,7 +331,7 @@ class Model:
         if name is None:
             return values
         if name not in self.presets:
-            raise InputError(f"model {self.name!r} has no preset {name!r}; known: {', '.join(self.presets)}")
+            raise InputError(f"model {self.name!r} has no preset {name!r}{nearest_names(name, self.presets)}")
         values.update(self.presets[name])
         return values
 
