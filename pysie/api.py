@@ -316,6 +316,19 @@ class Result:
         self._need_tables("plot")
         if ax is None:
             _, ax = plt.subplots()
+        with np.errstate(over="ignore"):  # a log axis of values near 1e300 overflows matplotlib's transform
+            self._draw(ax, series)
+            if log:
+                ax.set_yscale("log")
+            ax.set_title(title)
+            ax.set_xlabel(x_title or d.table(series[0][0]).columns[0].name)
+            ax.set_ylabel(y_title)
+            if len(series) > 1 or self.scenarios > 1:
+                ax.legend(fontsize="small")
+        return ax
+
+    def _draw(self, ax: Axes, series: Sequence[tuple[str, str]]) -> None:
+        d = self.model.declaration
         for t, c in series:
             x_name = d.table(t).columns[0].name
             for i in range(self.scenarios):
@@ -323,15 +336,6 @@ class Result:
                 y = self.solution.column(t, c, i)
                 y = np.where(np.isfinite(y), y, np.nan)  # errors (past infinity) are gaps in the line
                 ax.plot(self.solution.column(t, x_name, i), y, label=label or c)
-            x_title = x_title or x_name
-        if log:
-            ax.set_yscale("log")
-        ax.set_title(title)
-        ax.set_xlabel(x_title)
-        ax.set_ylabel(y_title)
-        if len(series) > 1 or self.scenarios > 1:
-            ax.legend(fontsize="small")
-        return ax
 
     def label(self, scenario: int) -> str:
         """Words for one scenario: its preset and varied parameters (``N2, research_returns=1.5``)."""
