@@ -25,7 +25,13 @@ from pysie.spec import InputError
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from pysie.api import Model, Result, WorkbookImport, check_workbook, model, model_names, read_workbook
+    from pysie.api import Model as Model
+    from pysie.api import Result as Result
+    from pysie.api import WorkbookImport as WorkbookImport
+    from pysie.api import check_workbook as check_workbook
+    from pysie.api import model as model
+    from pysie.api import model_names as model_names
+    from pysie.api import read_workbook as read_workbook
 
 #: public name -> the module that defines it
 _LAZY = {

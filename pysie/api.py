@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 
 #: suffix of the column that flags a result as never reached or undefined
 NEVER_SUFFIX = "_never"
+#: the top of a log axis at most (matplotlib's log ticks overflow above about 1e260; the models
+#: cap an "infinite" level at 1e300)
+LOG_TOP = 1e250
 #: the row-number column of :meth:`Result.trajectories` when the table's row noun is one of its columns
 ROW = "row"
 
@@ -157,9 +160,7 @@ class Model:
         """``{table: [column, ...]}``: what :meth:`Result.trajectories` can show."""
         return {t.name: [c.name for c in t.columns] for t in self.declaration.tables}
 
-    def run(
-        self, preset: str | Sequence[str] | None = None, *, trajectories: bool = True, **values: Any
-    ) -> Result:
+    def run(self, preset: str | Sequence[str] | None = None, *, trajectories: bool = True, **values: Any) -> Result:
         """Solve the model: defaults, then ``preset``, then ``values``.
 
         A value that is a sequence (list, tuple, array, Series) gives one value
@@ -189,7 +190,9 @@ class Model:
             p.name: bases[0][p.name] if len({b[p.name] for b in bases}) == 1 else [b[p.name] for b in bases]
             for p in declaration.parameters
         }
-        inputs.update({k: (list(v) if _is_sequence(v) and not isinstance(v, np.ndarray) else v) for k, v in values.items()})
+        inputs.update(
+            {k: (list(v) if _is_sequence(v) and not isinstance(v, np.ndarray) else v) for k, v in values.items()}
+        )
         varied = [p.name for p in declaration.parameters if p.name in lengths or _is_sequence(inputs[p.name])]
         if trajectories:
             solution = solve(declaration, inputs)
@@ -263,7 +266,8 @@ class Result:
         frame = self.summary()
         outputs = [s.name for s in self.model.declaration.outputs]
         numeric = frame[[c for c in outputs if pd.api.types.is_numeric_dtype(frame[c])]]
-        described = numeric.describe()
+        with np.errstate(over="ignore"):  # the std of values near 1e300 (capped "infinite" levels) is inf
+            described = numeric.describe()
         never = pd.DataFrame([[int(frame[c + NEVER_SUFFIX].sum()) for c in numeric.columns]], columns=numeric.columns)
         described = pd.concat([described, never.set_axis(["never"])])
         described.attrs["units"] = {c: self._units()[c] for c in described.columns}
@@ -293,49 +297,70 @@ class Result:
         units[index] = declared.row_noun
         return _frame(columns, units)
 
-    def plot(self, table: str | None = None, column: str | None = None, *, ax: Axes | None = None) -> Axes:
+    def plot(
+        self, table: str | None = None, column: str | None = None, *, log: bool | None = None, ax: Axes | None = None
+    ) -> Axes:
         """Draw trajectories with matplotlib (``pip install 'pysie[plot]'``):
         ``column`` of ``table`` against the table's first column, a line per
         scenario; with neither, the model's first chart (the workbook's Chart
-        sheet: its series and log scale). Returns the axes."""
+        sheet: its series, log scale and axis limits). ``log`` sets a log y
+        axis (default: the chart's choice; linear for a named column). Errors
+        (values past infinity) are gaps. Returns the axes."""
         plt = _pyplot()
         d = self.model.declaration
+        limits: dict[str, float] = {}
         if table is None and column is None:
             if not d.charts:
                 raise InputError(f"model {self.model.name!r} declares no chart; name a table and column")
             chart = d.charts[0]
-            series, log, title, x_title, y_title = chart.series, chart.log_y, chart.title, chart.x_title, chart.y_title
+            series, title, x_title, y_title = chart.series, chart.title, chart.x_title, chart.y_title
+            log = chart.log_y if log is None else log
+            if log:
+                limits["bottom"] = chart.y_min
+            limits.update(
+                {side: chart.y_axis[key] for side, key in (("bottom", "min"), ("top", "max")) if key in chart.y_axis}
+            )
         elif table is None or column is None:
             raise InputError("plot needs both table and column (or neither, for the model's chart)")
         else:
             known = [c.name for c in self._table(table).columns]
             if column not in known:
                 raise InputError(f"table {table!r} has no column {column!r}{nearest_names(column, known)}")
-            unit = d.table(table).column(column).unit
-            series, log, title, x_title, y_title = ((table, column),), False, f"{column} ({table})", "", unit
+            series, title = ((table, column),), f"{column} ({table})"
+            x_title, y_title = d.table(table).columns[0].name, d.table(table).column(column).unit
         self._need_tables("plot")
         if ax is None:
             _, ax = plt.subplots()
-        with np.errstate(over="ignore"):  # a log axis of values near 1e300 overflows matplotlib's transform
-            self._draw(ax, series)
-            if log:
-                ax.set_yscale("log")
-            ax.set_title(title)
-            ax.set_xlabel(x_title or d.table(series[0][0]).columns[0].name)
-            ax.set_ylabel(y_title)
-            if len(series) > 1 or self.scenarios > 1:
-                ax.legend(fontsize="small")
+        low, high = self._draw(ax, series)
+        if log:  # limits first (no autoscaling over values near 1e300), cut at LOG_TOP
+            limits = {"bottom": low, "top": min(high * 10, LOG_TOP), **limits}
+        if limits:
+            ax.set_ylim(bottom=limits.get("bottom"), top=limits.get("top"))
+        if log:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel(x_title)
+        ax.set_ylabel(y_title)
+        if len(series) > 1 or self.scenarios > 1:
+            ax.legend(fontsize="small")
         return ax
 
-    def _draw(self, ax: Axes, series: Sequence[tuple[str, str]]) -> None:
+    def _draw(self, ax: Axes, series: Sequence[tuple[str, str]]) -> tuple[float, float]:
+        """Plot each series of each scenario; the smallest and largest positive values drawn."""
         d = self.model.declaration
+        low, high = math.inf, 0.0
         for t, c in series:
             x_name = d.table(t).columns[0].name
             for i in range(self.scenarios):
-                label = ", ".join(filter(None, [f"{c} ({t})" if len(series) > 1 else "", self.label(i)]))
+                own = str(self.presets[i]) if self.presets is not None else self.label(i)  # a preset names its values
+                label = ", ".join(filter(None, [f"{c} ({t})" if len(series) > 1 else "", own]))
                 y = self.solution.column(t, c, i)
                 y = np.where(np.isfinite(y), y, np.nan)  # errors (past infinity) are gaps in the line
                 ax.plot(self.solution.column(t, x_name, i), y, label=label or c)
+                positive = y[y > 0]
+                if positive.size:
+                    low, high = min(low, float(positive.min())), max(high, float(positive.max()))
+        return (low, high) if high > 0 else (1.0, 10.0)
 
     def label(self, scenario: int) -> str:
         """Words for one scenario: its preset and varied parameters (``N2, research_returns=1.5``)."""

@@ -159,7 +159,9 @@ def test_api_and_command_line_agree_for_each_scenario_of_a_run() -> None:
     r = pysie.model("retraining").run(preset="N3", research_returns=values, retraining_share=0.25)
     summary = r.summary(never=False)
     for i, value in enumerate(values):
-        cli = cli_json("retraining", "--preset", "N3", "--set", f"research_returns={value}", "--set", "retraining_share=0.25")
+        cli = cli_json(
+            "retraining", "--preset", "N3", "--set", f"research_returns={value}", "--set", "retraining_share=0.25"
+        )
         row = as_json_values(summary.iloc[i])
         assert (row.pop("preset"), row.pop("research_returns")) == ("N3", value)
         assert row == cli["outputs"]
@@ -173,9 +175,13 @@ def test_trajectories_are_tidy_and_agree_with_the_results() -> None:
     assert len(days) == 2 * 301
     steps = days.groupby("scenario")["step"].agg(["min", "max", "count"])
     assert steps.to_dict("index") == {0: {"min": 0, "max": 300, "count": 301}, 1: {"min": 0, "max": 300, "count": 301}}
-    np.testing.assert_array_equal(days.query("scenario == 1")["software"], r.solution.column("continuous_retraining", "software", 1))
+    np.testing.assert_array_equal(
+        days.query("scenario == 1")["software"], r.solution.column("continuous_retraining", "software", 1)
+    )
     assert (days["day"] == days["step"]).all()  # one row per day from day 0
-    assert days.attrs["units"]["software"] == MODELS["retraining"].table("continuous_retraining").column("software").unit
+    assert (
+        days.attrs["units"]["software"] == MODELS["retraining"].table("continuous_retraining").column("software").unit
+    )
     # the first day infinity is reached, found in the frame, is the declared result
     first = days[days["reached_infinity"] == 1].groupby("scenario")["day"].min()
     summary = r.summary()
@@ -196,12 +202,24 @@ def test_trajectories_row_column_is_named_row_when_the_noun_is_a_column() -> Non
     ("values", "message"),
     [
         ({"research_return": 1.5}, r"has no parameter 'research_return' \(did you mean research_returns\?\)"),
-        ({"research_returns": math.nan}, r"research_returns: nan is not a finite number \(allowed: finite numbers in \(0, 20\]"),
-        ({"research_returns": [1.5, math.inf]}, r"research_returns \(scenario 1\): inf is not a finite number \(allowed"),
+        (
+            {"research_returns": math.nan},
+            r"research_returns: nan is not a finite number \(allowed: finite numbers in \(0, 20\]",
+        ),
+        (
+            {"research_returns": [1.5, math.inf]},
+            r"research_returns \(scenario 1\): inf is not a finite number \(allowed",
+        ),
         ({"research_returns": 25}, r"research_returns: 25 is outside its bounds \(0, 20\] doublings per doubling"),
-        ({"horizon_days": 300.5}, r"horizon_days: a whole number is needed, found 300\.5 \(allowed: whole numbers in \[200, "),
+        (
+            {"horizon_days": 300.5},
+            r"horizon_days: a whole number is needed, found 300\.5 \(allowed: whole numbers in \[200, ",
+        ),
         ({"horizon_days": [300, 400]}, r"horizon_days: a structural parameter .* must be the same in every scenario"),
-        ({"research_returns": [1.2, 1.5], "retraining_share": [0.1, 0.2, 0.3]}, r"research_returns has 2, retraining_share has 3"),
+        (
+            {"research_returns": [1.2, 1.5], "retraining_share": [0.1, 0.2, 0.3]},
+            r"research_returns has 2, retraining_share has 3",
+        ),
         ({"research_returns": []}, r"research_returns: a number or a 1-D array is needed, found no scenarios"),
         ({"research_returns": True}, r"research_returns: a number is needed, found True"),
     ],
@@ -247,7 +265,7 @@ def test_plot_draws_the_models_chart_for_every_scenario() -> None:
     assert ax.get_yscale() == "log" and ax.get_title() == chart.title
     ax = r.plot("no_retraining", "software")
     assert len(ax.lines) == 2
-    x, y = ax.lines[1].get_data()
+    _, y = ax.lines[1].get_data()
     np.testing.assert_array_equal(y, r.trajectories("no_retraining").query("scenario == 1")["software"])
     with pytest.raises(pysie.InputError, match=r"no column 'softwar' \(did you mean software"):
         r.plot("no_retraining", "softwar")
@@ -317,7 +335,10 @@ def test_read_workbook_reports_an_edited_input(written: Path, tmp_path: Path) ->
     expected = pysie.model("retraining").run(**inputs).summary(never=False).iloc[0]
     results = book.results
     assert list(results.columns) == ["template", "workbook", "unit"]
-    assert results.loc["no_retraining_months_to_infinity", "workbook"] < results.loc["no_retraining_months_to_infinity", "template"]
+    assert (
+        results.loc["no_retraining_months_to_infinity", "workbook"]
+        < results.loc["no_retraining_months_to_infinity", "template"]
+    )
     for name, value in expected.items():
         if isinstance(value, float) and math.isnan(value):
             assert math.isnan(results.loc[name, "workbook"]), name

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -142,7 +142,7 @@ class FakeApi:
 
 
 class FakeApp:
-    instances: list[FakeApp] = []
+    instances: ClassVar[list[FakeApp]] = []
 
     def __init__(self, visible: bool = True, add_book: bool = True, pid: int = 4242) -> None:
         self.visible, self.add_book, self.pid = visible, add_book, pid
@@ -155,7 +155,7 @@ class FakeApp:
         self.screen_updating = True
         FakeApp.instances.append(self)
 
-    fail_next = False
+    fail_next: ClassVar[bool] = False
 
     def quit(self) -> None:
         self.log.append(("quit",))
@@ -178,7 +178,9 @@ def fake_excel(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     return state
 
 
-def test_excel_engine_protocol_on_a_copy(fake_excel: types.SimpleNamespace, short_retraining_book: Path, tmp_path: Path) -> None:
+def test_excel_engine_protocol_on_a_copy(
+    fake_excel: types.SimpleNamespace, short_retraining_book: Path, tmp_path: Path
+) -> None:
     book = copy_book(short_retraining_book, tmp_path / "book.xlsx")
     before = digest(book)
     values = recalculate(book, "excel")

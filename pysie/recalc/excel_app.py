@@ -61,7 +61,9 @@ def require_excel() -> Any:
     try:
         import xlwings
     except ImportError:
-        raise EngineUnavailable(f"the excel engine needs xlwings and Microsoft Excel: {INSTALL_HINT}; {OTHER_ENGINES}") from None
+        raise EngineUnavailable(
+            f"the excel engine needs xlwings and Microsoft Excel: {INSTALL_HINT}; {OTHER_ENGINES}"
+        ) from None
     return xlwings
 
 
@@ -95,7 +97,9 @@ def _excel(xw: Any) -> Iterator[Any]:
     try:
         app = xw.App(visible=False, add_book=False)
     except Exception as exc:
-        raise EngineUnavailable(f"cannot start Microsoft Excel through xlwings ({_one_line(exc)}); {INSTALL_HINT}") from exc
+        raise EngineUnavailable(
+            f"cannot start Microsoft Excel through xlwings ({_one_line(exc)}); {INSTALL_HINT}"
+        ) from exc
     try:
         app.display_alerts = False
         app.screen_updating = False
