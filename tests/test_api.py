@@ -239,6 +239,23 @@ def test_run_refuses_an_unknown_preset_naming_the_nearest() -> None:
         m.run(preset=["N2", "N3"], research_returns=[1.2, 1.5, 2.0])
 
 
+def test_a_list_of_presets_and_sequences_pair_up_by_scenario() -> None:
+    r = pysie.model("retraining").run(preset=["N2", "N3"], research_returns=[1.2, 1.3], retraining_share=0.3)
+    parameters = r.parameters()
+    assert parameters["initial_doubling_days"].tolist() == [33, 36]  # each preset's own value
+    assert parameters["research_returns"].tolist() == [1.2, 1.3]  # the sequence over the presets' values
+    assert parameters["retraining_share"].tolist() == [0.3, 0.3]
+    summary = r.summary()
+    assert list(summary.columns[:4]) == [
+        "preset",
+        "research_returns",
+        "initial_doubling_days",
+        "no_retraining_days_to_infinity",
+    ]
+    assert summary["preset"].tolist() == ["N2", "N3"] and "retraining_share" not in summary.columns
+    assert r.label(1) == "N3, research_returns=1.3, initial_doubling_days=36"
+
+
 def test_trajectories_refuse_an_unknown_table_and_a_run_without_them() -> None:
     m = pysie.model("retraining")
     with pytest.raises(pysie.InputError, match=r"no table 'continuous' \(did you mean continuous_retraining"):

@@ -54,6 +54,22 @@ def test_without_excel_each_command_exits_2_with_one_line(command: list[str], tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["retraining.xlsx"]
 
 
+@pytest.mark.skipif(sys.platform in excel_app.EXCEL_PLATFORMS, reason="a machine that may have Excel")
+def test_python_m_pysie_check_of_the_committed_workbook(tmp_path: Path) -> None:
+    before = digest(COMMITTED)
+    done = subprocess.run(
+        [sys.executable, "-m", "pysie", "check", str(COMMITTED), "--engine", "excel"],
+        env=ENV,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (done.returncode, done.stdout, done.stderr.count("\n")) == (2, "", 1), done.stderr
+    assert "needs Microsoft Excel" in done.stderr and "Traceback" not in done.stderr
+    assert digest(COMMITTED) == before
+
+
 def test_excel_is_an_engine_choice_of_each_command() -> None:
     assert "excel" in ENGINES
     from pysie.cli import build_parser
