@@ -154,6 +154,23 @@ def test_api_and_command_line_give_identical_numbers_at_the_defaults(name: str) 
     assert r.report() == cli
 
 
+def test_the_comparison_with_the_command_line_sees_a_last_digit_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deliberate break of the comparison above: one output off by one part in 1e12."""
+    import pysie.api
+
+    original = pysie.api.output_value
+
+    def nudged(solution: Any, scalar: Any, scenario: int = 0) -> Any:
+        value = original(solution, scalar, scenario)
+        return value * (1 + 1e-12) if scalar.name == "retraining_multiplier" else value
+
+    monkeypatch.setattr(pysie.api, "output_value", nudged)
+    api = as_json_values(pysie.model("retraining").run().summary(never=False).iloc[0])
+    cli = cli_json("retraining")["outputs"]
+    assert api != cli
+    assert [k for k in api if api[k] != cli[k]] == ["retraining_multiplier"]
+
+
 def test_api_and_command_line_agree_for_each_scenario_of_a_run() -> None:
     values = [1.2, 1.7]
     r = pysie.model("retraining").run(preset="N3", research_returns=values, retraining_share=0.25)
