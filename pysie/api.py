@@ -171,6 +171,8 @@ class Model:
         10,000 retraining scenarios holds about 2.5 GB of trajectories).
         """
         declaration = self.declaration
+        if not (preset is None or isinstance(preset, str) or _is_sequence(preset)):
+            raise InputError(f"preset: a preset name or a list of them is needed, found {preset!r}")
         names = [preset] if preset is None or isinstance(preset, str) else list(preset)
         if not names:
             raise InputError(f"model {self.name!r}: preset is an empty list; give one name or None")

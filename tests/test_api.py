@@ -250,6 +250,8 @@ def test_run_refuses_an_unknown_preset_naming_the_nearest() -> None:
     m = pysie.model("retraining")
     with pytest.raises(pysie.InputError, match=r"no preset 'n2' \(did you mean N2\?\)"):
         m.run(preset="n2")
+    with pytest.raises(pysie.InputError, match="preset: a preset name or a list of them is needed, found 3"):
+        m.run(preset=3)  # type: ignore[arg-type]
     with pytest.raises(pysie.InputError, match="preset is an empty list"):
         m.run(preset=[])
     with pytest.raises(pysie.InputError, match="preset has 2, research_returns has 3"):
