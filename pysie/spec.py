@@ -65,6 +65,11 @@ class Parameter:
         hi = "inf" if self.upper is None else f"{self.upper:g}"
         return f"{'(' if self.lower_open else '['}{lo}, {hi}{')' if self.upper_open else ']'}"
 
+    def allowed_text(self) -> str:
+        """What the parameter accepts, for messages: ``allowed: whole numbers in [10, 100000] days``."""
+        kind = "whole numbers" if self.integer else "finite numbers"
+        return f"allowed: {kind} in {self.bounds_text()} {self.unit}".rstrip()
+
     def validate(self, value: object, where: str = "") -> float:
         """Return ``value`` as a float, or raise :class:`InputError` naming the
         parameter and ``where`` it came from (e.g. ``Inputs!B7``)."""
@@ -78,9 +83,9 @@ class Parameter:
         except (TypeError, ValueError):
             raise InputError(f"{self.name}{at}: a number is needed, found {value!r}") from None
         if not math.isfinite(number):
-            raise InputError(f"{self.name}{at}: {number} is not a finite number")
+            raise InputError(f"{self.name}{at}: {number} is not a finite number ({self.allowed_text()})")
         if self.integer and number != int(number):
-            raise InputError(f"{self.name}{at}: a whole number is needed, found {number:g}")
+            raise InputError(f"{self.name}{at}: a whole number is needed, found {number:g} ({self.allowed_text()})")
         below = self.lower is not None and (number < self.lower or (self.lower_open and number == self.lower))
         above = self.upper is not None and (number > self.upper or (self.upper_open and number == self.upper))
         if below or above:
