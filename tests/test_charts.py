@@ -123,10 +123,15 @@ def chart_problems(path: Path) -> list[str]:
             if not any(u and u in title for u in units):
                 problems.append(f"axis title {title!r} names none of the units {sorted(units)}")
             fmt = axis.find(f"{C}numFmt")
-            if fmt is not None and "yy" in fmt.get("formatCode", "") and None in (
-                _scale(axis, "min"),
-                _scale(axis, "max"),
-                None if axis.find(f"{C}majorUnit") is None else 1.0,
+            if (
+                fmt is not None
+                and "yy" in fmt.get("formatCode", "")
+                and None
+                in (
+                    _scale(axis, "min"),
+                    _scale(axis, "max"),
+                    None if axis.find(f"{C}majorUnit") is None else 1.0,
+                )
             ):
                 problems.append(f"date axis {title!r} without a fixed minimum, maximum and tick spacing")
             if "%" in units and (_scale(axis, "min"), _scale(axis, "max")) != (0.0, 100.0):

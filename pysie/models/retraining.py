@@ -581,7 +581,9 @@ MODEL = Model(
                 Series("chart_data", "from_scratch_log10_flop", "From scratch (deployed run's effective FLOP)"),
             ),
             DAYS_AXIS,
-            Axis("Effective training FLOP (log10 FLOP; axis cut at 40)", min=29, max=40, major_unit=1, number_format="0"),
+            Axis(
+                "Effective training FLOP (log10 FLOP; axis cut at 40)", min=29, max=40, major_unit=1, number_format="0"
+            ),
         ),
     ),
 ).validate()
