@@ -279,3 +279,28 @@ def test_software_lines_stop_the_day_each_variant_reaches_infinity(template_book
         assert all(isinstance(v, (int, float)) for v in line[:infinite]), variant
         assert set(line[infinite:]) == {"#N/A"}, variant
         assert 0 < infinite < len(line)  # the default reaches infinity within the horizon
+
+
+def test_a_changed_chart_is_stale(template_books: dict[str, Path], tmp_path: Path) -> None:
+    """``build --check`` compares charts too: a committed chart whose axis or
+    series differs from the plan's is named with its sheet."""
+    from pysie.compare import workbook_plan
+    from pysie.freshness import compare_with_plan
+
+    book = template_books["overhang"]
+    plan = workbook_plan(book)
+    assert [s for s in compare_with_plan(book, plan) if s.what.startswith("chart")] == []
+    edited = tmp_path / book.name
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(edited, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/charts/chart2.xml":  # the second chart sheet
+                data = data.replace(b'<c:max val="55"/>', b'<c:max val="60"/>', 1)
+                data = data.replace(b"<c:v>invest-x3</c:v>", b"<c:v>invest_x3</c:v>", 1)
+            dst.writestr(item, data)
+    stale = [s for s in compare_with_plan(edited, plan) if s.what.startswith("chart")]
+    assert [(s.where, s.what.split(" committed")[0]) for s in stale] == [
+        ("Capability chart", "chart series 2"),
+        ("Capability chart", "chart y axis"),
+    ]
+    assert "60.0" in stale[1].what and "55.0" in stale[1].what
