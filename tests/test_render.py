@@ -36,6 +36,7 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeET
 import openpyxl
 import pytest
+import xlsxwriter
 
 from pysie.excel.layout import DOCS, INPUT_COLUMNS, INPUTS, SUMMARY, TABLE_HEADER_ROWS, Layout
 from pysie.models import get_model
@@ -303,8 +304,6 @@ def test_the_hash_check_passes_other_text(text: str) -> None:
 
 
 def test_error_cells_finds_errors_and_not_far_dates(tmp_path: Path) -> None:
-    import xlsxwriter
-
     path = tmp_path / "e.xlsx"
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("S")
