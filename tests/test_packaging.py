@@ -82,17 +82,17 @@ def test_the_wheel_runs_every_readme_example_outside_the_repository(
     }
 
     inside = tmp_path / "inside"
-    inside.mkdir()
+    (inside / "out").mkdir(parents=True)
+    monkeypatch.chdir(inside)
     for example in EXAMPLES:
         args = shlex.split(example)[1:]
         out = _run([pysie, *args], elsewhere, env)
         assert out.returncode == 0, (example, out.stderr)
-        monkeypatch.chdir(inside)  # the checkout's pysie, in this process, in a folder of its own
-        assert main(args) == 0, example
-        ours = capsys.readouterr().out
-        if args[0] in ("list", "run"):
-            assert out.stdout == ours, example
-    assert (elsewhere / "out" / "sweep.csv").read_text() == (inside / "out" / "sweep.csv").read_text()
+        if args[0] in ("list", "run"):  # the checkout's pysie, in this process, prints the same
+            assert main(args) == 0, example
+            assert out.stdout == capsys.readouterr().out, example
+    # tests/test_readme.py runs the other examples in the checkout and checks their files
+    assert len((elsewhere / "out" / "sweep.csv").read_text().splitlines()) == 1 + 4 * 3
 
     # the installed package finds no checkout: it says where it looked
     nowhere = tmp_path / "empty"
