@@ -58,7 +58,8 @@ def chart_problems(path: Path) -> list[str]:
             x_units.add(_column(book, ser.find(f"{C}xVal//{C}f").text)[0].lower())
             unit, values = _column(book, ser.find(f"{C}yVal//{C}f").text)
             y_units.add(unit.lower())
-            y_values += [v for v in values if v > 0]
+            if unit.lower() != "date":  # a date axis is linear in time, cut by its own min and max
+                y_values += [v for v in values if v > 0]
         for axis, units in ((x_axis, x_units), (y_axis, y_units)):
             title = _title(axis).lower()
             if not any(u and u in title for u in units):
