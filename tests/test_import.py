@@ -256,7 +256,10 @@ def test_a_libreoffice_save_imports_the_same(book: Path, tmp_path: Path, capsys:
 
     def change(b: Any) -> None:
         cell_of(b, "research_returns").value = 1.3
-        b["Summary"]["B3"] = "=match(1,'No retraining'!$E$3:$E$203,0)-1"  # lower case, as typed
+        b["Summary"]["B3"] = (  # lower case, as typed
+            "=if(isnumber(match(1,'No retraining'!$E$3:$E$203,0)-1),match(1,'No retraining'!$E$3:$E$203,0)-1,"
+            '"not reached")'
+        )
 
     edit(book, change)
     saved = tmp_path / "saved-by-libreoffice.xlsx"

@@ -304,3 +304,31 @@ def test_a_fixed_format_on_huge_values_is_caught(short_plan: WorkbookPlan, tmp_p
     column = next(i for i, c in enumerate(RETRAINING.table("no_retraining").columns) if c.name == "software")
     sheet.cells[:] = [replace(c, number_format="0.00") if c.col == column else c for c in sheet.cells]
     assert any(p.startswith("No retraining!D") for p in too_wide(short_plan))
+
+
+# --- words in result cells: what the declaration may do with them ----------------------------------
+
+
+def _with_outputs(*extra: Any) -> Model:
+    from dataclasses import replace
+
+    return replace(RETRAINING, outputs=RETRAINING.outputs + tuple(extra))
+
+
+def test_a_worded_result_prints_as_isnumber_and_is_read_only_where_text_acts_as_an_error() -> None:
+    from pysie.excel.layout import Layout
+    from pysie.excel.printer import Where, formula
+    from pysie.expr import Name, min_, number_or
+    from pysie.spec import Scalar
+
+    layout = Layout.of(RETRAINING, RETRAINING.resolve("note-default"))
+    text = formula(number_or(Name("research_returns") - 1, 'say "no"'), Where(layout))
+    assert text == '=IF(ISNUMBER(research_returns-1),research_returns-1,"say ""no""")'
+    days = Name("no_retraining_days_to_infinity")
+    with pytest.raises(ValueError, match="wrap it in number_or"):
+        _with_outputs(Scalar("twice", days * 2, "days", "d")).validate()
+    with pytest.raises(ValueError, match="MIN reads a result shown in words"):
+        _with_outputs(Scalar("least", number_or(min_(days, 5), "x"), "days", "d")).validate()
+    with pytest.raises(ValueError, match="whole expression"):
+        _with_outputs(Scalar("inner", number_or(number_or(days, "x") * 2, "y"), "days", "d")).validate()
+    _with_outputs(Scalar("twice", number_or(days * 2, "not reached"), "days", "d")).validate()
