@@ -100,7 +100,8 @@ class Parameter:
         above = self.upper is not None and (number > self.upper or (self.upper_open and number == self.upper))
         if below or above:
             raise InputError(
-                f"{self.name}{at}: {self.shown(number)} is outside its bounds {self.bounds_text()} {self.unit}".rstrip()
+                f"{self.name}{at}: {self.shown(number)} is outside its bounds {self.bounds_text()} "
+                f"{'' if self.date else self.unit}".rstrip()
             )
         return number
 

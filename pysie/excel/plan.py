@@ -65,6 +65,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "bold": {"bold": True},
     "term": {"bold": True, "valign": "top"},
     "snapshot": {"bg_color": "#EDEDED"},
+    "result": {"align": "right"},
     # conditional formats of a table's highlight flag: rows from the event on, and its first row
     "after": {"bg_color": "#FCE4D6"},
     "event": {"bg_color": "#F4B084", "bold": True, "top": 2, "top_color": "#C00000"},
@@ -274,8 +275,9 @@ def _formula_cell(
     text = formula(expr, where)
     words = expr.text if isinstance(expr, NumberOr) else None
     stored = cached(value, expr)
+    style = "result" if words is not None else ""  # words right-aligned, as the numbers around them are
     sheet.cells.append(
-        PlannedCell(sheet.name, row, col, "formula", text, "", fmt, stored, computes, float(value), words)
+        PlannedCell(sheet.name, row, col, "formula", text, style, fmt, stored, computes, float(value), words)
     )
 
 
