@@ -18,8 +18,8 @@ from pysie.excel.writer import write_plan
 from pysie.importer import import_workbook, workbook_template
 from pysie.models import MODELS, get_model
 from pysie.report import report
-from pysie.spec import InputError, Model
-from pysie.templates import Template, all_templates, find_template
+from pysie.spec import InputError, Model, nearest_names
+from pysie.templates import Template, all_templates, find_template, templates_dir
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ def build_target(
     template = find_template(target, templates)
     if template is None:
         if target not in MODELS:
-            raise InputError(f"no template or model named {target!r}")
+            known = dict.fromkeys([*(p.stem for p in sorted(templates_dir(templates).glob("*.toml"))), *MODELS])
+            raise InputError(f"no template or model named {target!r}{nearest_names(target, known)}")
         template = Template(name=target, model=target, preset=preset)
     elif preset is not None:
         template = replace(template, preset=preset)

@@ -1,18 +1,22 @@
 """Command line: each subcommand is one library call.
 
 Exit status: 0 success (and, for ``check``, every cell agrees), 1 a check found
-differences, 2 bad input (a one-line reason on stderr).
+differences, 2 bad input (a one-line reason on stderr: ``pysie: error: ...``;
+with ``--json``, the same reason as ``{"error": "..."}``). A mistyped command,
+model, preset, parameter, template, engine or option is answered with the
+nearest known names (:func:`pysie.spec.nearest_names`).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pysie import __version__, fileio
 from pysie.build import Built, build_all, build_from, build_target
@@ -22,22 +26,23 @@ from pysie.excel.reader import WorkbookError
 from pysie.freshness import check_committed
 from pysie.importer import import_workbook
 from pysie.models import MODELS, get_model, model_names
-from pysie.options import MAX_DPI, MIN_DPI, finite_at_least, integer_in
+from pysie.options import MAX_DPI, MIN_DPI, VALUE_LIKE, finite_at_least, integer_in, set_usage
 from pysie.recalc import ENGINES
 from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
 from pysie.recalc.writeback import recalc_to_file
 from pysie.render import render_charts
 from pysie.report import format_rows, key_rows, report
 from pysie.solver import solve
-from pysie.spec import InputError, Model
-from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_csv
+from pysie.spec import InputError, Model, nearest_names
+from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_file
+from pysie.tables_out import STDOUT, check_output, output_format, trajectory_columns, write_table
 from pysie.templates import workbooks_dir
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class UsageError(ValueError):
-    pass
+    """A command line pysie cannot act on; the message says what to give instead."""
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, str]:
@@ -45,21 +50,91 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
-        out[name.strip()] = value.strip()
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise UsageError(set_usage(item, "NAME=VALUE"))
+        if name in out:
+            raise UsageError(f"{name}: given twice (--set {name}={out[name]} and --set {item.strip()}); give it once")
+        out[name] = value
     return out
+
+
+def _set_misuse(argv: Sequence[str], command: str | None) -> str | None:
+    """The first ``--set`` of ``argv`` that is not ``NAME=VALUE`` in one word
+    (``--set r 1.5``, ``--set r= 1.5``, ``--set r =1.5``, ``--set r = 1.5``),
+    but followed by a word that reads as its value, explained with the
+    spelling meant; None otherwise (the command reports a malformed item)."""
+    form = "NAME=LO:HI:COUNT (or NAME=VALUE)" if command == "sweep" else "NAME=VALUE"
+    words = list(argv)
+    for i, word in enumerate(words[:-1]):
+        if word != "--set":
+            continue
+        item = words[i + 1]
+        name, sep, value = item.partition("=")
+        if sep and name.strip() and value.strip():
+            continue
+        if i + 2 == len(words) or not name.strip():
+            continue  # the command itself says what is wrong with the item
+        following = words[i + 3] if words[i + 2] == "=" and i + 3 < len(words) else words[i + 2]
+        if VALUE_LIKE.match(following.lstrip("=")):
+            return set_usage(item, form, following)
+    return None
 
 
 # --- subcommands -------------------------------------------------------------------
 
 
+def model_json(model: Model) -> dict[str, Any]:
+    """What ``pysie list --json`` says of a model: presets, every parameter
+    with its default, unit, bounds and source, every output with its unit and
+    every table with its columns' units."""
+    return {
+        "title": model.title,
+        "summary": model.summary,
+        "presets": {name: dict(values) for name, values in model.presets.items()},
+        "parameters": {
+            p.name: {
+                "default": p.default,
+                "unit": p.unit,
+                "lower": p.lower,
+                "upper": p.upper,
+                "lower_open": p.lower_open,
+                "upper_open": p.upper_open,
+                "bounds": p.bounds_text(),
+                "integer": p.integer,
+                "structural": p.structural,
+                "description": p.description,
+                "source": p.source,
+            }
+            for p in model.parameters
+        },
+        "outputs": {s.name: {"unit": s.unit, "kind": s.kind, "description": s.description} for s in model.outputs},
+        "tables": {
+            t.name: {
+                "sheet": t.sheet,
+                "columns": {c.name: {"unit": c.unit, "description": c.description} for c in t.columns},
+            }
+            for t in model.tables
+        },
+    }
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    for name, model in MODELS.items():
-        print(f"{name}: {model.title}")
+    models = [get_model(args.model)] if args.model else list(MODELS.values())
+    if args.json:
+        print(json.dumps({m.name: model_json(m) for m in models}, indent=2, allow_nan=False))
+        return EXIT_OK
+    for model in models:
+        print(f"{model.name}: {model.title}")
         print(f"  presets: {', '.join(model.presets) or '(none)'}")
+        print(f"  tables (run --table): {', '.join(t.name for t in model.tables)}")
+        rows = [("parameter", "default", "bounds", "unit", "description")]
         for p in model.parameters:
-            print(f"  {p.name:<36} {p.default:<10g} {p.unit:<24} {p.description}")
+            note = " [structural]" if p.structural else ""
+            rows.append((p.name, f"{p.default:g}", p.bounds_text(), p.unit, p.description + note))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for row in rows:
+            print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
         print()
     return EXIT_OK
 
@@ -82,6 +157,45 @@ def run_model(name: str, preset: str | None, overrides: dict[str, str]) -> dict[
     return report(solve(model, model.resolve(preset, overrides)))
 
 
+def run_title(model: Model, preset: str | None, overrides: Mapping[str, str]) -> str:
+    """The run table's title: what was set, or "(defaults)" when nothing was."""
+    given = [f"preset {preset}"] if preset else []
+    given += [f"{k}={v}" for k, v in overrides.items()]
+    return f"{model.title} ({', '.join(given) or 'defaults'})"
+
+
+def trajectory_outputs(model: Model, args: argparse.Namespace) -> list[tuple[str, Path | str]]:
+    """(table, file) of every trajectory ``--csv``/``--parquet`` write, checked
+    before anything is solved. One table (``--table``, or a model with one)
+    goes to the file named; several go to ``X.<table>.csv`` (``.parquet``)."""
+    targets = [(flag, path) for flag, path in (("--csv", args.csv), ("--parquet", args.parquet)) if path]
+    if args.table and not targets:
+        raise UsageError("--table chooses the tables --csv/--parquet write; give --csv FILE or --parquet FILE")
+    known = [t.name for t in model.tables]
+    for name in args.table:
+        if name not in known:
+            raise UsageError(f"model {model.name!r} has no table {name!r}{nearest_names(name, known)}")
+    tables = list(dict.fromkeys(args.table)) or known
+    out: list[tuple[str, Path | str]] = []
+    for flag, path in targets:
+        kind = output_format(path)
+        if kind != flag[2:]:
+            raise UsageError(f"{flag} {path}: name a {flag[2:].upper()} file X.{flag[2:]}")
+        if path == STDOUT:
+            if len(tables) > 1:
+                raise UsageError(f"{flag} - writes one table; choose it with --table (tables: {', '.join(tables)})")
+            if args.json:
+                raise UsageError(f"--json and {flag} - both write to standard output; name a file for {flag}")
+            out.append((tables[0], STDOUT))
+            continue
+        file = Path(path)
+        for table in tables:
+            target = file if len(tables) == 1 else file.with_name(f"{file.stem}.{table}{file.suffix}")
+            check_output(target, overwrite=args.force)
+            out.append((table, target))
+    return out
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     model = get_model(args.model)
     overrides = parse_assignments(args.set)
@@ -89,13 +203,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     clash = sorted(set(overrides) & set(sampled))
     if clash:
         raise UsageError(f"{clash[0]} is given twice (--set and --samples/--seed); give it once")
-    result = run_model(args.model, args.preset, {**overrides, **sampled})
+    if args.force and not (args.csv or args.parquet):
+        raise UsageError("--force replaces the files of --csv/--parquet; give one of them")
+    files = trajectory_outputs(model, args)
+    solution = solve(model, model.resolve(args.preset, {**overrides, **sampled}))
+    result = report(solution)
+    to_stdout = any(path == STDOUT for _, path in files)
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
-    else:
-        given = [args.preset] if args.preset else []
-        given += [f"{k}={v}" for k, v in {**overrides, **sampled}.items()]
-        print(format_rows(f"{model.title} ({', '.join(given) or 'defaults'})", key_rows(model, result)))
+    elif not to_stdout:
+        print(format_rows(run_title(model, args.preset, {**overrides, **sampled}), key_rows(model, result)))
+    for table, path in files:
+        fields, columns = trajectory_columns(solution, table)
+        rows = write_table(path, fields, columns, overwrite=args.force, metadata={"model": model.name, "table": table})
+        if path != STDOUT:
+            print(f"wrote {path} ({table}: {rows:,} rows)", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 
 
@@ -185,9 +307,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     spans, texts = parse_sets(args.set)
-    rows, results = sweep_to_csv(
+    rows, results = sweep_to_file(
         Path(args.book),
-        Path(args.output),
+        args.output,
         spans,
         samples=args.samples,
         seed=args.seed,
@@ -195,106 +317,234 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         overwrite=args.force,
         max_scenarios=args.max_scenarios,
     )
-    print(f"wrote {args.output} ({rows} scenarios, {results} results)")
+    if args.output != STDOUT:  # standard output holds the table alone
+        print(f"wrote {args.output} ({rows:,} scenarios, {results} results)")
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class CommandLineError(Exception):
+    """argparse refused the command line: ``message`` is its reason, ``usage``
+    the usage line of the (sub)command it was parsing."""
+
+    def __init__(self, message: str, usage: str, prog: str) -> None:
+        super().__init__(message)
+        self.usage, self.prog = usage, prog
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, raising :class:`CommandLineError` instead of printing
+    and exiting, so :func:`main` reports it (as JSON under ``--json``)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandLineError(message, self.format_usage(), self.prog)
+
+
+def choice_of(what: str, known: Sequence[str]) -> Callable[[str], str]:
+    """An argparse ``type=`` accepting one of ``known``; anything else is
+    refused naming the nearest (argparse's own ``choices`` lists them all)."""
+
+    def parse(text: str) -> str:
+        if text not in known:
+            raise argparse.ArgumentTypeError(f"unknown {what} {text!r}{nearest_names(text, known)}")
+        return text
+
+    parse.__name__ = what
+    return parse
+
+
+ENGINE_HELP = (
+    "recalculation engine: {choices} (default compiled: pysie's own, fast; formulas: the pure-Python "
+    "reference, a minute or more; libreoffice: runs soffice)"
+)
+
+
+def _engine_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--engine",
+        default="compiled",
+        type=choice_of("engine", ENGINES),
+        metavar="ENGINE",
+        help=f"{what}; " + ENGINE_HELP.format(choices=", ".join(ENGINES)),
+    )
+
+
+def _book(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("book", metavar="BOOK", help=what)
+
+
+def _set_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=what)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="pysie",
         description="Software-intelligence-explosion models: solve, build live workbooks, recalculate and cross-check.",
+        epilog="pysie COMMAND --help describes each command. Exit status: 0 done, 1 a check found differences, "
+        "2 bad input (one line on stderr saying why).",
     )
-    parser.add_argument("--version", action="version", version=f"pysie {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version", action="version", version=f"pysie {__version__}", help="print the version and exit"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do (one of these):")
+    models = ", ".join(model_names())
 
-    p = sub.add_parser("list", help="models, presets and parameters with units")
+    p = sub.add_parser(
+        "list",
+        help="models, presets and parameters with bounds and units",
+        description="List the models: presets, and each parameter's default, bounds, unit and description.",
+    )
+    p.add_argument("model", nargs="?", metavar="MODEL", help=f"list only this model ({models})")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object on stdout: models by name, with presets, parameters (default, unit, bounds, source), "
+        "outputs and tables",
+    )
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("run", help="solve a model and print its key results")
-    p.add_argument("model", choices=model_names())
-    p.add_argument("--preset")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--samples", help="Monte Carlo samples (same as --set samples=N)")
-    p.add_argument("--seed", help="random seed (same as --set seed=S)")
+    p = sub.add_parser(
+        "run",
+        help="solve a model and print its key results",
+        description="Solve one scenario of a model and print its headline results (all of them with --json); "
+        "--csv/--parquet also write its trajectories.",
+    )
+    p.add_argument("model", metavar="MODEL", help=f"the model to solve: {models}")
+    p.add_argument(
+        "--preset", metavar="PRESET", help="start from this preset's values (pysie list shows each model's presets)"
+    )
+    _set_option(p, "set one parameter, e.g. --set research_returns=1.5 (repeatable; pysie list shows names and bounds)")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout: model, parameters and every output"
+    )
+    p.add_argument(
+        "--samples", metavar="N", help="Monte Carlo samples of a model that samples (same as --set samples=N)"
+    )
+    p.add_argument("--seed", metavar="S", help="random seed of a model that samples (same as --set seed=S)")
+    p.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="write the trajectories (a row per table row) as CSV, units in FILE's .units.csv sidecar; - for standard "
+        "output; several tables: FILE.<table>.csv each",
+    )
+    p.add_argument(
+        "--parquet",
+        metavar="FILE",
+        help="write the trajectories as Parquet (units in the schema); several tables: FILE.<table>.parquet each",
+    )
+    p.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="write only this table's trajectory (repeatable; pysie list names each model's tables)",
+    )
+    p.add_argument("--force", action="store_true", help="replace the --csv/--parquet files if they exist")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("build", help="write workbooks: one template or model, or every template into workbooks/")
-    p.add_argument("target", nargs="?", help="template or model name (default: every template)")
-    p.add_argument("-o", "--output", help="folder (default workbooks/)")
-    p.add_argument("--preset")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p = sub.add_parser(
+        "build",
+        help="write workbooks: one template or model, or every template into workbooks/",
+        description="Write live workbooks: a template or a model by name, or every template into workbooks/.",
+    )
+    p.add_argument("target", nargs="?", metavar="TARGET", help="template or model name (default: every template)")
+    p.add_argument("-o", "--output", metavar="DIR", help="folder (default workbooks/)")
+    p.add_argument("--preset", metavar="PRESET", help="with a TARGET: build this preset of the model")
+    _set_option(p, "with a TARGET: set one parameter in the workbook, e.g. --set horizon_days=400 (repeatable)")
     p.add_argument("--force", action="store_true", help="replace existing files")
-    p.add_argument("--templates", type=Path, help="templates folder (default ./templates)")
+    p.add_argument("--templates", type=Path, metavar="DIR", help="templates folder (default ./templates)")
     p.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 listing the cells where the workbooks in -o (default workbooks/) differ "
         "from a fresh build",
     )
-    p.add_argument("--limit", type=integer_in(0), default=20, help="with --check: differences to print")
+    p.add_argument(
+        "--limit", type=integer_in(0), default=20, metavar="N", help="with --check: differences to print (default 20)"
+    )
     p.add_argument(
         "--from", dest="from_book", metavar="BOOK", help="a fresh workbook with the inputs of BOOK (an edited workbook)"
     )
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("recalc", help="recalculate a workbook headlessly and write the values")
-    p.add_argument("book")
-    p.add_argument("-o", "--output")
-    p.add_argument(
-        "--engine",
-        default="compiled",
-        choices=ENGINES,
-        help="compiled (default), formulas (the reference) or libreoffice",
+    p = sub.add_parser(
+        "recalc",
+        help="recalculate a workbook headlessly and write the values",
+        description="Recalculate a workbook and store the values beside its formulas.",
     )
+    _book(p, "the workbook to recalculate (never modified unless --in-place)")
+    p.add_argument("-o", "--output", metavar="OUT", help="the recalculated copy to write (needed unless --in-place)")
+    _engine_option(p, "how to recalculate")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--in-place", action="store_true", help="write the values into BOOK itself (atomically)")
     p.set_defaults(func=cmd_recalc)
 
-    p = sub.add_parser("check", help="recalculate a workbook and compare every formula cell with the solver")
-    p.add_argument("book")
-    p.add_argument(
-        "--engine",
-        default="compiled",
-        choices=ENGINES,
-        help="compiled (default), formulas (the reference) or libreoffice",
+    p = sub.add_parser(
+        "check",
+        help="recalculate a workbook and compare every formula cell with the solver",
+        description="Recalculate a workbook, read its inputs back and compare every formula cell with the numpy "
+        "solver. Exit 0: all agree; 1: differences.",
     )
-    p.add_argument("--rtol", type=finite_at_least(0), default=1e-9, help="relative tolerance (default 1e-9)")
+    _book(p, "the workbook to check (never modified)")
+    _engine_option(p, "how to recalculate BOOK")
+    p.add_argument(
+        "--rtol", type=finite_at_least(0), default=1e-9, metavar="R", help="relative tolerance (default 1e-9)"
+    )
     p.add_argument(
         "--atol",
         type=finite_at_least(0),
         default=0.0,
+        metavar="A",
         help="absolute tolerance added to it, for values near zero (default 0)",
     )
-    p.add_argument("--limit", type=integer_in(0), default=20, help="differences to print")
+    p.add_argument("--limit", type=integer_in(0), default=20, metavar="N", help="differences to print (default 20)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("render", help="export each chart sheet to PNG through LibreOffice")
-    p.add_argument("book")
-    p.add_argument("-o", "--output", required=True, help="folder for the PNGs (created if missing)")
+    p = sub.add_parser(
+        "render",
+        help="export each chart sheet to PNG through LibreOffice",
+        description="Export each chart sheet of a workbook to a PNG through LibreOffice and pdftoppm.",
+    )
+    _book(p, "the workbook whose chart sheets to export")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created if missing)")
     p.add_argument(
         "--dpi", type=integer_in(MIN_DPI, MAX_DPI), default=80, help=f"resolution, {MIN_DPI} to {MAX_DPI} (default 80)"
     )
     p.set_defaults(func=cmd_render)
+
     p = sub.add_parser(
-        "import", help="read an edited workbook: changed inputs and results, edited formulas, added cells"
+        "import",
+        help="read an edited workbook: changed inputs and results, edited formulas, added cells",
+        description="Read an edited workbook: the inputs that differ from its template, the results they give, edited "
+        "formulas and added cells.",
     )
-    p.add_argument("book")
+    _book(p, "the edited workbook (never modified)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    _engine_option(p, "recalculates edited formulas")
     p.add_argument(
-        "--engine",
-        default="compiled",
-        choices=ENGINES,
-        help="recalculates edited formulas: compiled (default), formulas or libreoffice",
+        "--limit",
+        type=integer_in(0),
+        default=20,
+        metavar="N",
+        help="edited formulas and added cells to print (default 20)",
     )
-    p.add_argument("--limit", type=integer_in(0), default=20, help="edited formulas and added cells to print")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
-        "sweep", help="evaluate a workbook for a grid (or a sample) of input values; one CSV row per scenario"
+        "sweep",
+        help="evaluate a workbook for a grid (or a sample) of input values; a row per scenario in CSV or Parquet",
+        description="Evaluate a workbook for every combination of input values (or random draws within ranges) and "
+        "write one row per scenario: the swept inputs, then every result, in declaration order.",
     )
-    p.add_argument("book")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=LO:HI:COUNT", help="an input name and its range")
+    _book(p, "the workbook to evaluate, as it is (edited formulas included; never modified)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=LO:HI:COUNT",
+        help="an input and its values: COUNT evenly spaced from LO to HI, or one VALUE (repeatable; the grid is every "
+        "combination, the last --set varying fastest)",
+    )
     p.add_argument(
         "--random",
         dest="samples",
@@ -303,22 +553,112 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw N uniform random input sets within the ranges instead of the grid (a model's own Monte Carlo "
         "is not this: set it with --set samples=... in pysie run)",
     )
-    p.add_argument("--seed", type=integer_in(0), default=0, help="seed of the --random draws (default 0)")
+    p.add_argument("--seed", type=integer_in(0), default=0, metavar="S", help="seed of the --random draws (default 0)")
     p.add_argument(
         "--max-scenarios",
         type=integer_in(1),
         default=MAX_SCENARIOS,
+        metavar="N",
         help=f"refuse a grid or sample larger than this (default {MAX_SCENARIOS:,})",
     )
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="X.parquet (Parquet, units in the schema), X.csv (CSV, units in X.units.csv) or - (CSV on standard "
+        "output)",
+    )
+    p.add_argument("--force", action="store_true", help="replace OUT (and its units file) if it exists")
     p.set_defaults(func=cmd_sweep)
     return parser
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand word of ``argv`` (the first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _precheck(parser: Parser, argv: Sequence[str]) -> str | None:
+    """What argparse would answer badly, said plainly: an unknown command
+    (with the nearest) and a ``--set`` that is not ``NAME=VALUE`` in one word."""
+    commands = _subparsers(parser)
+    command = _command(argv)
+    if command is not None and command not in commands:
+        return f"unknown command {command!r}{nearest_names(command, commands)}"
+    return _set_misuse(argv, command)
+
+
+def _explain(error: CommandLineError, parser: Parser, argv: Sequence[str]) -> tuple[str, str, str]:
+    """(reason, usage, prog) of an argparse refusal; an unrecognised option is
+    answered with the nearest options of the subcommand, and its usage line
+    (argparse reports it from the top-level parser)."""
+    message = str(error)
+    sub = _subparsers(parser).get(_command(argv) or "")
+    if not message.startswith("unrecognized arguments: ") or sub is None:
+        return message, error.usage, error.prog
+    options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+    for word in message.removeprefix("unrecognized arguments: ").split():
+        if "=" in word and not word.startswith("-") and "--set" in sub._option_string_actions:
+            message = f"unexpected {word!r}: give each NAME=VALUE its own --set (--set {word})"
+            break
+        if word.startswith("--"):
+            name = word.split("=")[0]
+            message = f"unknown option {name!r}{_nearest_options(name, options)}"
+            break
+    return message, sub.format_usage(), sub.prog
+
+
+def _nearest_options(name: str, options: Sequence[str]) -> str:
+    """What :func:`pysie.spec.nearest_names` says of an option, judged on the
+    names without their leading ``--`` (which every option shares, so with
+    it every option looks near)."""
+    bare = [option.removeprefix("--") for option in options]
+    close = difflib.get_close_matches(name.removeprefix("--"), bare, n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean {', '.join('--' + c for c in close)}?)"
+    return f"; known: {', '.join(options)}"
+
+
+def _json_mode(argv: Sequence[str]) -> bool:
+    """Does ``argv`` ask a command that has ``--json`` for it (so errors are JSON too)?"""
+    words = list(argv)
+    words = words[: words.index("--")] if "--" in words else words
+    return "--json" in words and _command(words) in {"list", "run", "import"}
+
+
+def _report_error(
+    message: str, as_json: bool, usage: str = "", prog: str = "pysie", status: int = EXIT_BAD_INPUT
+) -> int:
+    """One line on stderr (after the usage line argparse would show), or
+    ``{"error": message}`` under ``--json``; returns the exit ``status``."""
+    if as_json:
+        print(json.dumps({"error": message}), file=sys.stderr)
+    else:
+        print(f"{usage}{prog}: error: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    as_json = _json_mode(words)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # A command line refused before any work exits with SystemExit(2), as argparse does.
+    problem = _precheck(parser, words)
+    if problem is not None:
+        sys.exit(_report_error(problem, as_json))
+    try:
+        args = parser.parse_args(words)
+    except CommandLineError as exc:
+        message, usage, prog = _explain(exc, parser, words)
+        sys.exit(_report_error(message, as_json, usage, prog))
     written = len(fileio.WRITTEN)
     try:
         with terminate_as_exit(), guarded_stdout():
@@ -332,11 +672,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if files:
             print(f"pysie: warning: wrote {', '.join(files)}, but {exc.strerror}", file=sys.stderr)
             return EXIT_OK
-        print(f"pysie: error: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _report_error(str(exc.strerror), as_json)
     except KeyboardInterrupt:
-        print("pysie: interrupted; nothing was left half written", file=sys.stderr)
-        return 130
+        return _report_error("interrupted; nothing was left half written", as_json, status=130)
     except (
         InputError,
         UsageError,
@@ -347,8 +685,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         OSError,
     ) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"pysie: error: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _report_error(message, as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,7 @@ from pysie.excel.layout import COMPARE, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
 from pysie.excel.reader import Metadata, ParsedBook, read_book, read_inputs, read_metadata
 from pysie.models import get_model
-from pysie.recalc import recalculate
+from pysie.recalc import recalculate, require_engine
 from pysie.rowloop import row_order
 from pysie.spec import InputError, Model
 
@@ -209,6 +209,7 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
     """Recalculate ``path`` with ``engine``, solve its inputs with numpy and
     compare every formula cell the model declares."""
     path = Path(path)
+    require_engine(engine)  # an engine this machine lacks is refused before any work
     book = read_book(path)  # the one parse of the file; the compiled engine compiles it
     recalculated: dict[tuple[str, str], Any] = {}
 

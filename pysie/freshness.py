@@ -3,7 +3,8 @@
 ``pysie build --check`` plans every template (:mod:`pysie.excel.plan`) and
 compares each plan with the committed workbook cell by cell: the sheet list,
 every cell's content (formula text, or constant) and every cached value
-(numbers within a relative tolerance, everything else exactly). Nothing is
+(numbers within a relative tolerance, everything else exactly), and each
+chart's titles, series, lines and axis scales. Nothing is
 written and bytes are not compared, so a file that differs only in zip
 timestamps or ordering is still current.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from openpyxl.utils.datetime import to_excel
 
 from pysie.excel.cache import read_cached_values
+from pysie.excel.charts import file_signatures, planned_signature
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
 from pysie.excel.reader import open_workbook
 from pysie.models import get_model
@@ -99,6 +101,20 @@ def compare_with_plan(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT
     planned_contents, planned_values = _planned(plan)
     out = _differences(name, "content", contents, planned_contents, rtol)
     out += _differences(name, "cached value", dict(read_cached_values(committed)), planned_values, rtol)
+    return out + _chart_differences(name, committed, plan)
+
+
+def _chart_differences(name: str, committed: Path, plan: WorkbookPlan) -> list[Stale]:
+    """Each chart of ``committed`` against the chart its sheet's plan draws."""
+    planned = [(s.name, planned_signature(s.chart)) for s in plan.sheets if s.chart is not None]
+    found = file_signatures(committed)
+    if len(found) != len(planned):
+        return [Stale(name, "", f"{len(found)} charts committed, fresh build {len(planned)}")]
+    out = []
+    for (sheet, want), got in zip(planned, found, strict=True):
+        for key in sorted(set(want) | set(got)):
+            if want.get(key) != got.get(key):
+                out.append(Stale(name, sheet, f"chart {key} committed {got.get(key)!r}, fresh build {want.get(key)!r}"))
     return out
 
 

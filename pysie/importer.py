@@ -45,7 +45,7 @@ from pysie.excel.reader import (
     read_metadata,
 )
 from pysie.models import get_model
-from pysie.recalc import UnknownEngine, recalculate
+from pysie.recalc import UnknownEngine, recalculate, require_engine
 from pysie.report import key_rows, report
 from pysie.solver import Solution, solve
 from pysie.spec import InputError, Model
@@ -184,6 +184,8 @@ def import_workbook(
     :class:`~pysie.spec.InputError` with a one-line reason for bad input.
     """
     path = Path(path)
+    if recalc:
+        require_engine(engine)  # refused before any work, whether or not the book needs recalculating
     book = read_book(path)
     meta = read_metadata(book, path)
     try:

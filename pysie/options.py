@@ -8,6 +8,8 @@ neither is refused with the rule it breaks. :meth:`pysie.spec.Parameter.validate
 calls it, so ``pysie run --set sc_date=2027-03-31`` and
 ``Model.resolve(overrides={"sc_date": "2027-03-31"})`` read the same.
 
+:func:`set_usage` explains a ``--set`` that is not ``NAME=VALUE`` in one word.
+
 Each factory returns an ``argparse`` ``type=`` function that parses one option
 value strictly and raises :class:`argparse.ArgumentTypeError` with the rule it
 breaks, so ``argparse`` prints one usage line naming the option and exits 2
@@ -117,3 +119,21 @@ def finite_at_least(lo: float) -> Callable[[str], float]:
 
     parse.__name__ = "number"
     return parse
+
+
+#: A word that reads as a value or a range (``1.5``, ``-2``, ``1e3``, ``1:2:5``, ``inf``).
+VALUE_LIKE = re.compile(r"^[-+]?(?:[0-9]|\.[0-9]|inf|nan)[0-9a-z.:+_-]*$", re.I)
+
+
+def set_usage(item: str, form: str, following: str | None = None) -> str:
+    """Why ``--set item`` (perhaps followed by the word ``following``) is not
+    ``--set NAME=VALUE``, with the spelling meant when it can be told."""
+    name, sep, value = item.partition("=")
+    name, value = name.strip(), value.strip()
+    if name and not value and following is not None and VALUE_LIKE.match(following.lstrip("=")):
+        return f"--set takes {form} as one word; did you mean --set {name}={following.lstrip('=')}?"
+    if not name:
+        return f"--set takes {form}; {item!r} has no name before ="
+    if not sep:
+        return f"--set takes {form}; {item!r} has no =VALUE"
+    return f"--set takes {form}; {name} has no value after ="

@@ -75,6 +75,11 @@ class Parameter:
         hi = "inf" if self.upper is None else self.shown(self.upper)
         return f"{'(' if self.lower_open else '['}{lo}, {hi}{')' if self.upper_open else ']'}"
 
+    def allowed_text(self) -> str:
+        """What the parameter accepts, for messages: ``allowed: whole numbers in [10, 100000] days``."""
+        kind = "whole numbers" if self.integer else "finite numbers"
+        return f"allowed: {kind} in {self.bounds_text()} {self.unit}".rstrip()
+
     def validate(self, value: object, where: str = "") -> float:
         """Return ``value`` as a float, or raise :class:`InputError` naming the
         parameter and ``where`` it came from (e.g. ``Inputs!B7``)."""
@@ -93,9 +98,9 @@ class Parameter:
         except (TypeError, ValueError):
             raise InputError(f"{self.name}{at}: a number is needed, found {value!r}") from None
         if not math.isfinite(number):
-            raise InputError(f"{self.name}{at}: {number} is not a finite number")
+            raise InputError(f"{self.name}{at}: {number} is not a finite number ({self.allowed_text()})")
         if self.integer and number != int(number):
-            raise InputError(f"{self.name}{at}: a whole number is needed, found {number:g}")
+            raise InputError(f"{self.name}{at}: a whole number is needed, found {number:g} ({self.allowed_text()})")
         below = self.lower is not None and (number < self.lower or (self.lower_open and number == self.lower))
         above = self.upper is not None and (number > self.upper or (self.upper_open and number == self.upper))
         if below or above:
@@ -233,18 +238,46 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Axis:
+    """One chart axis: a title in words with the unit in brackets, and a fixed
+    scale (``None``: chosen by the spreadsheet). Values beyond ``min``/``max``
+    are clipped at the edge of the plot; ``major_unit`` spaces the ticks (for
+    a date axis in days, e.g. 1826.25 for one tick every five years)."""
+
+    title: str
+    min: float | None = None
+    max: float | None = None
+    major_unit: float | None = None
+    log: bool = False
+    number_format: str = "General"  # "General": the number format of the plotted column
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a chart: a table column against the table's first column,
+    named in the legend by ``label`` (words, not the column's name)."""
+
+    table: str
+    column: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Chart:
-    """A line chart of table columns against the first column, one series each."""
+    """A line chart of table columns against each table's first column.
+
+    One quantity in one unit per chart (the y axis); a cell with ``#N/A`` is a
+    gap in the line, so a column that holds ``NA()`` from some row on (e.g.
+    once a run reaches infinity) is drawn up to that row only. With
+    ``per_preset`` every series is drawn once per compared preset
+    (``Model.comparison``), named by the preset."""
 
     title: str
     sheet: str
-    series: tuple[tuple[str, str], ...]  # (table, column)
-    x_title: str
-    y_title: str
-    log_y: bool = True
-    y_axis: Mapping[str, Any] = field(default_factory=dict)  # extra XlsxWriter y-axis options
-    y_min: float = 1  # lower end of a log axis
-    per_preset: bool = False  # one series per compared preset (Model.comparison) and column
+    series: tuple[Series, ...]
+    x: Axis
+    y: Axis
+    per_preset: bool = False
 
 
 @dataclass(frozen=True)
@@ -328,7 +361,7 @@ class Model:
             if p.name == name:
                 return p
         raise InputError(
-            f"model {self.name!r} has no parameter {name!r}; known: {', '.join(p.name for p in self.parameters)}"
+            f"model {self.name!r} has no parameter {name!r}{nearest_names(name, [p.name for p in self.parameters])}"
         )
 
     def table(self, name: str) -> Table:
@@ -350,7 +383,7 @@ class Model:
         if name is None:
             return values
         if name not in self.presets:
-            raise InputError(f"model {self.name!r} has no preset {name!r}; known: {', '.join(self.presets)}")
+            raise InputError(f"model {self.name!r} has no preset {name!r}{nearest_names(name, self.presets)}")
         values.update(self.presets[name])
         return values
 
@@ -428,7 +461,7 @@ class Model:
         return self
 
     def _validate_reporting(self, names: set[str]) -> None:
-        """Output kinds, sampling, listings, snapshots and the date origin name what exists."""
+        """Output kinds, sampling, listings, snapshots, charts and the date origin name what exists."""
         for scalar in self.scalars:
             if scalar.kind not in OUTPUT_KINDS:
                 raise ValueError(f"{scalar.name}: kind {scalar.kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
@@ -456,6 +489,11 @@ class Model:
             unknown = set(snapshot.columns) - names
             if unknown:
                 raise ValueError(f"snapshot {snapshot.sheet!r}: unknown columns {sorted(unknown)}")
+        for chart in self.charts:
+            if chart.per_preset and not self.comparison:
+                raise ValueError(f"chart {chart.sheet!r}: per_preset needs Model.comparison")
+            for series in chart.series:
+                self.table(series.table).column(series.column)
 
     def _check_words(self) -> None:
         """Results shown in words (:class:`~pysie.expr.NumberOr`) are whole

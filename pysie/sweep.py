@@ -3,8 +3,11 @@
 The workbook is compiled once (:mod:`pysie.recalc.compiled`) and evaluated for
 every input set. Inputs are defined names; the grid is the product of
 ``NAME=LO:HI:COUNT`` ranges, or ``samples`` uniform random draws within them.
-The output has one row per scenario: the inputs, then every defined name on
-a formula cell (the Summary and Theory results); errors are empty.
+The output has one row per scenario: ``scenario`` (from 0), the swept
+inputs, then every defined name on a formula cell (derived inputs, the
+Summary and Theory results), each group in the model's declaration order;
+see :mod:`pysie.tables_out` for the CSV and Parquet files (units, dates,
+errors).
 
 What is refused, before any evaluation (each as :class:`InputError` naming
 the parameter):
@@ -30,21 +33,21 @@ swept by its defined names; its values are only checked to be finite.
 
 from __future__ import annotations
 
-import csv
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pysie.excel.reader import defined_name_target, open_workbook, read_inputs, read_metadata
-from pysie.fileio import atomic_output, check_target
 from pysie.models import get_model
-from pysie.options import parse_decimal, parse_integer
+from pysie.options import parse_decimal, parse_integer, set_usage
 from pysie.recalc.compiled import Unsupported, compile_workbook
 from pysie.spec import InputError, Model, Parameter, check_scenarios, nearest_names
+from pysie.tables_out import Field, check_output, open_table, parameter_field, scalar_field
 
 Span = tuple[float, float, int]
 
@@ -86,7 +89,7 @@ def parse_sets(items: Sequence[str]) -> tuple[dict[str, Span], dict[str, str]]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InputError(f"--set expects NAME=LO:HI:COUNT, got {item!r}")
+            raise InputError(set_usage(item, "NAME=LO:HI:COUNT (or NAME=VALUE)"))
         if name in spans:
             raise InputError(f"{name}: given twice (--set {name}={texts[name]} and --set {item.strip()}); give it once")
         try:
@@ -143,8 +146,21 @@ class SweepPlan:
 
 
 def _axis(lo: float, hi: float, count: int) -> np.ndarray:
-    """The values of one grid axis (``numpy.linspace``, kept within its ends)."""
-    return np.clip(np.linspace(lo, hi, count), min(lo, hi), max(lo, hi))
+    """The values of one grid axis: ``lo + (hi - lo) i / (count - 1)`` computed
+    exactly from the decimal numbers ``lo`` and ``hi`` stand for (their
+    shortest text, as typed: ``1.1``), then rounded once to the nearest float.
+
+    So ``1.1:2:5`` gives 1.1, 1.325, 1.55, 1.775, 2 and not the
+    1.3250000000000002 that ``numpy.linspace`` computes in binary; each value
+    lies within its ends. The arithmetic is on Python integers, whose true
+    division is correctly rounded."""
+    if count == 1:
+        return np.array([lo], dtype=float)
+    (p_lo, q_lo), (p_hi, q_hi) = (Decimal(repr(float(v))).as_integer_ratio() for v in (lo, hi))
+    steps = count - 1
+    start, span, scale = p_lo * q_hi * steps, (p_hi * q_lo - p_lo * q_hi), q_lo * q_hi * steps
+    axis = np.array([(start + span * i) / scale for i in range(count)], dtype=float)
+    return np.clip(axis, min(lo, hi), max(lo, hi))
 
 
 def scenario_count(spans: Mapping[str, Span], samples: int | None) -> int:
@@ -305,26 +321,53 @@ def sweep(
     texts: Mapping[str, str] | None = None,
     max_scenarios: int = MAX_SCENARIOS,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(inputs, outputs) arrays over every scenario of ``book`` (in memory;
-    :func:`sweep_to_csv` streams a large sweep to a file instead)."""
+    """(inputs, outputs) arrays over every scenario of ``book``, the outputs in
+    declaration order (in memory;
+    :func:`sweep_to_file` streams a large sweep to a file instead)."""
     compiled, plan = _prepare(Path(book), spans, samples, seed, texts, max_scenarios)
     parts_in: list[dict[str, np.ndarray]] = []
     parts_out: list[dict[str, np.ndarray]] = []
     for _, chunk in plan.chunks():
         parts_in.append(chunk)
         parts_out.append(_evaluate(compiled, chunk))
-    join = lambda parts: {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}  # noqa: E731
-    return join(parts_in), join(parts_out)
+    join = lambda parts, names: {k: np.concatenate([p[k] for p in parts]) for k in names}  # noqa: E731
+    return join(parts_in, parts_in[0]), join(parts_out, _ordered(plan, parts_out[0]))
 
 
-def _text(column: np.ndarray) -> list[str]:
-    """Shortest round-trip text of each value; empty for an error (NaN)."""
-    return ["" if v != v or v in (math.inf, -math.inf) else repr(v) for v in column.tolist()]
+def _in_order(names: Iterable[str], declared: Sequence[str]) -> list[str]:
+    """``names`` in the order of ``declared``; names not declared (added to the
+    workbook by hand, or a workbook without pysie metadata) follow in their
+    own order (the sort is stable)."""
+    rank = {name: i for i, name in enumerate(declared)}
+    return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
 
-def sweep_to_csv(
+def _ordered(plan: SweepPlan, results: Iterable[str]) -> list[str]:
+    """The result names in declaration order: derived inputs, outputs, checks."""
+    return _in_order(results, [s.name for s in plan.model.scalars] if plan.model is not None else [])
+
+
+def sweep_fields(plan: SweepPlan, results: Sequence[str]) -> list[Field]:
+    """The columns of a sweep's table: ``scenario``, the swept inputs (in the
+    model's declaration order), then ``results``, each with its declared
+    unit and description (empty for names the model does not declare)."""
+    model = plan.model
+    params = {p.name: p for p in model.parameters} if model is not None else {}
+    scalars = {s.name: s for s in model.scalars} if model is not None else {}
+    how = "random draw" if plan.samples is not None else "grid point; the last --set varies fastest"
+    fields = [Field("scenario", "", f"scenario number from 0 ({how})", integer=True)]
+    for name in _in_order(plan.spans, list(params)):
+        p = params.get(name)
+        fields.append(Field(name, "") if p is None else parameter_field(p))
+    for name in results:
+        s = scalars.get(name)
+        fields.append(Field(name, "") if s is None else scalar_field(s))
+    return fields
+
+
+def sweep_to_file(
     book: Path,
-    output: Path,
+    output: str | Path,
     spans: Mapping[str, Span],
     samples: int | None = None,
     seed: int = 0,
@@ -333,41 +376,26 @@ def sweep_to_csv(
     overwrite: bool = False,
     max_scenarios: int = MAX_SCENARIOS,
 ) -> tuple[int, int]:
-    """Evaluate every scenario and write one CSV row each, chunk by chunk,
-    atomically; returns (scenarios, results). ``output`` is checked first
-    (not BOOK, not a folder, not existing unless ``overwrite``)."""
-    book, output = Path(book), Path(output)
-    check_target(output, overwrite=overwrite, inputs=[book])
+    """Evaluate every scenario and write one row each, chunk by chunk, as
+    CSV (``X.csv``, units in ``X.units.csv``; ``-``: standard output) or
+    Parquet (``X.parquet``, a row group per chunk) (:mod:`pysie.tables_out`);
+    returns (scenarios, results). ``output`` is checked first (its format,
+    not BOOK, not a folder, not existing unless ``overwrite``)."""
+    book = Path(book)
+    check_output(output, overwrite=overwrite, inputs=[book])
     compiled, plan = _prepare(book, spans, samples, seed, texts, max_scenarios)
-    results = 0
-    with atomic_output(output, overwrite=overwrite, inputs=[book]) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        for lo, chunk in plan.chunks():
+    chunks = plan.chunks()
+    lo, chunk = next(chunks)
+    values = _evaluate(compiled, chunk)
+    fields = sweep_fields(plan, _ordered(plan, values))
+    metadata = {"book": book.name, "model": plan.model.name if plan.model is not None else None}
+    with open_table(output, fields, overwrite=overwrite, inputs=[book], metadata=metadata) as writer:
+        while True:
+            rows = len(next(iter(chunk.values())))
+            writer.write({"scenario": np.arange(lo, lo + rows), **chunk, **values})
+            try:
+                lo, chunk = next(chunks)
+            except StopIteration:
+                break
             values = _evaluate(compiled, chunk)
-            if lo == 0:
-                writer.writerow(["scenario", *chunk, *values])
-                results = len(values)
-            columns = [_text(v) for v in (*chunk.values(), *values.values())]
-            writer.writerows(zip(range(lo, lo + len(columns[0])), *columns, strict=True))
-    return plan.scenarios, results
-
-
-def write_csv(
-    path: Path,
-    inputs: Mapping[str, np.ndarray],
-    outputs: Mapping[str, np.ndarray],
-    *,
-    overwrite: bool = False,
-    book: Path | None = None,
-) -> int:
-    """Write one row per scenario of in-memory arrays, atomically; returns the number of rows."""
-    columns = {**inputs, **outputs}
-    n = len(next(iter(columns.values()))) if columns else 0
-    with (
-        atomic_output(Path(path), overwrite=overwrite, inputs=[book] if book else []) as tmp,
-        open(tmp, "w", newline="") as fh,
-    ):
-        writer = csv.writer(fh)
-        writer.writerow(["scenario", *columns])
-        writer.writerows(zip(range(n), *(_text(v) for v in columns.values()), strict=True))
-    return n
+    return plan.scenarios, len(fields) - 1 - len(plan.spans)

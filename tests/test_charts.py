@@ -1,11 +1,16 @@
-"""Charts a person can read: log scales where values span orders of magnitude,
-axis titles with units, one chart per chart sheet on one printed page, and a
-rendered picture of each in the README."""
+"""Charts a person can read: one quantity in one unit per axis, titled in
+words with that unit; legends in words; fixed date and percentile scales with
+regular ticks; lines that do not hug an edge of the plot (the "vertical wall
+at the cap" of a log axis running to 1E+300); every series visible where
+lines coincide; one chart per chart sheet on one printed page, and a rendered
+picture of each in the README."""
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -13,6 +18,7 @@ import defusedxml.ElementTree as SafeET
 import openpyxl
 import pytest
 import xlsxwriter
+from openpyxl.utils.datetime import to_excel
 
 from pysie.render import chart_sheet_names, charts_only_copy, render_charts
 from pysie.templates import all_templates
@@ -21,8 +27,12 @@ from tests.test_libreoffice import _distinct_colours, _pdf_pages
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
-#: Positive values spanning more than this ratio need a log axis.
-LOG_SPAN = 1e3
+#: A line hugs an edge when more than this share of its points lie within
+#: :data:`EDGE` of the bottom or at or past the top of the axis.
+HUGGING = 0.75
+EDGE = 0.05
+#: Two series coincide when this share of their points are equal.
+COINCIDE = 0.5
 
 
 def _charts(path: Path) -> list[SafeET.Element]:
@@ -36,61 +46,175 @@ def _title(axis: SafeET.Element) -> str:
     return "".join(t.text or "" for t in axis.iterfind(f"{C}title//{A}t"))
 
 
-def _column(book: openpyxl.Workbook, ref: str) -> tuple[str, list[float]]:
-    """(unit from the units row, numeric values) of a range like 'Sheet'!$D$3:$D$1103."""
+def _column(book: openpyxl.Workbook, ref: str) -> tuple[str, list[float | None]]:
+    """(unit from the row above the first cell, values with None for non-numbers)
+    of a range like 'Sheet'!$D$3:$D$1103."""
     sheet, cells = ref.rsplit("!", 1)
     ws = book[sheet.strip("'").replace("''", "'")]
-    letter = re.match(r"\$?([A-Z]+)", cells).group(1)  # type: ignore[union-attr]
+    letter, top = re.match(r"\$?([A-Z]+)\$?(\d+)", cells).groups()  # type: ignore[union-attr]
     values = [c.value for row in ws[cells.replace("$", "")] for c in row]
-    return str(ws[f"{letter}2"].value or ""), [
-        float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)
-    ]
+    values = [to_excel(v) if isinstance(v, datetime.datetime) else v for v in values]  # dates as serials
+    numbers = [float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None for v in values]
+    return str(ws[f"{letter}{int(top) - 1}"].value or ""), numbers
+
+
+def _scale(axis: SafeET.Element, key: str) -> float | None:
+    found = axis.find(f"{C}scaling/{C}{key}")
+    return None if found is None else float(found.get("val"))
+
+
+def _positions(axis: SafeET.Element, values: list[float]) -> list[float]:
+    """Where ``values`` fall on ``axis``: 0 at its minimum, 1 at its maximum
+    (past 1 when clipped); an automatic end is taken at the data's extreme."""
+    log = axis.find(f"{C}scaling/{C}logBase") is not None
+    f = (lambda v: math.log10(v)) if log else (lambda v: v)
+    shown = [f(v) for v in values if v > 0 or not log]
+    if not shown:
+        return []
+    low = f(_scale(axis, "min")) if _scale(axis, "min") is not None else min(shown)
+    high = f(_scale(axis, "max")) if _scale(axis, "max") is not None else max(shown)
+    span = high - low or 1.0
+    return [(v - low) / span for v in shown if v >= low]
+
+
+def _line(ser: SafeET.Element) -> tuple[str, str, str, bool]:
+    """(colour, dash, width, transparent) of a series' line."""
+    ln = ser.find(f"{C}spPr/{A}ln")
+    if ln is None:
+        return ("auto", "solid", "auto", False)
+    colour = ln.find(f"{A}solidFill/{A}srgbClr")
+    dash = ln.find(f"{A}prstDash")
+    return (
+        "auto" if colour is None else colour.get("val", ""),
+        "solid" if dash is None else dash.get("val", ""),
+        ln.get("w", "auto"),
+        colour is not None and colour.find(f"{A}alpha") is not None,
+    )
+
+
+def _coincide(a: list[float | None], b: list[float | None]) -> bool:
+    same = sum(1 for x, y in zip(a, b, strict=False) if x is not None and y is not None and math.isclose(x, y))
+    return same >= COINCIDE * max(len(a), 1)
 
 
 def chart_problems(path: Path) -> list[str]:
     """Why the charts of ``path`` are hard to read ([] when they are fine)."""
-    book = openpyxl.load_workbook(path, data_only=True)
+    with warnings.catch_warnings():  # dates past 9999 (read as errors: not plotted either)
+        warnings.simplefilter("ignore", UserWarning)
+        book = openpyxl.load_workbook(path, data_only=True)
     problems = []
     for chart in _charts(path):
         x_axis, y_axis = chart.findall(f".//{C}plotArea/{C}valAx")[:2]
-        x_units, y_units, y_values = set(), set(), []
+        x_units, y_units, lines = set(), set(), []
         for ser in chart.iter(f"{C}ser"):
+            name = "".join(v.text or "" for v in ser.iterfind(f"{C}tx//{C}v"))
+            if not name or "_" in name:
+                problems.append(f"legend entry {name!r} is not in words")
             x_units.add(_column(book, ser.find(f"{C}xVal//{C}f").text)[0].lower())
             unit, values = _column(book, ser.find(f"{C}yVal//{C}f").text)
             y_units.add(unit.lower())
-            if unit.lower() != "date":  # a date axis is linear in time, cut by its own min and max
-                y_values += [v for v in values if v > 0]
+            lines.append((name, _line(ser), values))
+        where = _positions(y_axis, [v for _, _, values in lines for v in values if v is not None])
+        edge, points = sum(1 for p in where if p < EDGE or p >= 1), len(where)
+        if len(y_units) > 1:
+            problems.append(f"one y axis holds {len(y_units)} units {sorted(y_units)}")
         for axis, units in ((x_axis, x_units), (y_axis, y_units)):
             title = _title(axis).lower()
             if not any(u and u in title for u in units):
                 problems.append(f"axis title {title!r} names none of the units {sorted(units)}")
-        if y_values and max(y_values) / min(y_values) > LOG_SPAN and y_axis.find(f"{C}scaling/{C}logBase") is None:
-            problems.append(f"y values span {min(y_values):g}..{max(y_values):g} on a linear axis")
+            fmt = axis.find(f"{C}numFmt")
+            if (
+                fmt is not None
+                and "yy" in fmt.get("formatCode", "")
+                and None
+                in (
+                    _scale(axis, "min"),
+                    _scale(axis, "max"),
+                    None if axis.find(f"{C}majorUnit") is None else 1.0,
+                )
+            ):
+                problems.append(f"date axis {title!r} without a fixed minimum, maximum and tick spacing")
+            if "%" in units and (_scale(axis, "min"), _scale(axis, "max")) != (0.0, 100.0):
+                problems.append(f"percentile axis {title!r} does not run from 0 to 100")
+        if points and edge > HUGGING * points:
+            problems.append(f"{edge} of {points} points lie at an edge of the y axis {_title(y_axis)!r}")
+        for i, (name, style, values) in enumerate(lines):
+            for other, other_style, other_values in lines[:i]:
+                if style[:3] == other_style[:3] and style[0] != "auto":  # automatic colours differ
+                    problems.append(f"series {name!r} and {other!r} are drawn alike")
+                elif _coincide(values, other_values) and "solid" in (style[1], other_style[1]):
+                    solid = style if style[1] == "solid" else other_style
+                    if style[1] == other_style[1] or not solid[3]:
+                        problems.append(f"series {name!r} and {other!r} coincide and an opaque solid line hides one")
     return problems
 
 
 @pytest.mark.parametrize("template", template_names())
-def test_axes_have_titles_with_units_and_wide_ranges_are_log(template: str, template_books: dict[str, Path]) -> None:
+def test_charts_can_be_read(template: str, template_books: dict[str, Path]) -> None:
     path = template_books[template]
     assert len(_charts(path)) == len(chart_sheet_names(path))
     assert chart_problems(path) == []
 
 
-def test_the_chart_check_can_fail(tmp_path: Path) -> None:
-    path = tmp_path / "bad.xlsx"
+def _bad_chart(path: Path, wall: bool) -> Path:
+    """A chart sheet with every fault :func:`chart_problems` looks for (or, with
+    ``wall`` False, only the wall: one well-titled series hugging the bottom)."""
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("T")
-    ws.write_row(0, 0, ["day", "flop"])
-    ws.write_row(1, 0, ["day", "FLOP"])
-    for i in range(5):
-        ws.write_row(2 + i, 0, [i, 10.0 ** (5 * i)])
+    ws.write_row(0, 0, ["day", "flop", "software", "share"])
+    ws.write_row(1, 0, ["day", "FLOP", "x day 0", "%"])
+    for i in range(20):
+        ws.write_row(2 + i, 0, [i, 10.0 ** (i if i < 15 else 300), 2.0**i, 5 * i])
     chart = wb.add_chart({"type": "scatter"})
-    chart.add_series({"categories": "='T'!$A$3:$A$7", "values": "='T'!$B$3:$B$7"})
-    chart.set_x_axis({"name": "Time"})
+    if wall:
+        for column in "BCC":  # two units on one axis; two identical, identically drawn series
+            chart.add_series(
+                {
+                    "name": f"software_{column}",
+                    "categories": "='T'!$A$3:$A$22",
+                    "values": f"='T'!${column}$3:${column}$22",
+                    "line": {"color": "#000000"},
+                }
+            )
+        chart.add_series(  # on top of software_C, in another colour but as solid and opaque
+            {"name": "Software", "categories": "='T'!$A$3:$A$22", "values": "='T'!$C$3:$C$22", "line": {"color": "red"}}
+        )
+        chart.set_x_axis({"name": "Time"})
+        chart.set_y_axis({"log_base": 10, "min": 1, "num_format": "yyyy"})
+    else:
+        chart.add_series({"name": "Flop", "categories": "='T'!$A$3:$A$22", "values": "='T'!$B$3:$B$22"})
+        chart.set_x_axis({"name": "Time (day)"})
+        chart.set_y_axis({"name": "FLOP", "log_base": 10, "min": 1})
     wb.add_chartsheet("C").set_chart(chart)
+    share = wb.add_chart({"type": "scatter"})
+    share.add_series({"name": "Share", "categories": "='T'!$A$3:$A$22", "values": "='T'!$D$3:$D$22"})
+    share.set_x_axis({"name": "Time (day)"})
+    share.set_y_axis({"name": "Share (%)", "max": 120 if wall else 100, "min": 0})
+    wb.add_chartsheet("D").set_chart(share)
     wb.close()
-    problems = chart_problems(path)
-    assert len(problems) == 3, problems  # x title without its unit, no y title, linear y over 20 decades
+    return path
+
+
+def test_the_chart_check_can_fail(tmp_path: Path) -> None:
+    problems = chart_problems(_bad_chart(tmp_path / "bad.xlsx", wall=True))
+    expected = [
+        "legend entry 'software_B' is not in words",
+        "one y axis holds 2 units",
+        "axis title 'time' names none of the units",
+        "axis title '' names none of the units",
+        "date axis '' without a fixed minimum, maximum and tick spacing",
+        "points lie at an edge of the y axis",
+        "series 'software_C' and 'software_B' are drawn alike",
+        "series 'software_C' and 'software_C' are drawn alike",
+        "series 'Software' and 'software_C' coincide and an opaque solid line hides one",
+        "percentile axis 'share (%)' does not run from 0 to 100",
+    ]
+    for text in expected:
+        assert any(text in p for p in problems), (text, problems)
+    # the wall alone: 15 points in the bottom 5% of a log axis up to 1E+300, 5 at its top
+    assert chart_problems(_bad_chart(tmp_path / "wall.xlsx", wall=False)) == [
+        "20 of 20 points lie at an edge of the y axis 'FLOP'"
+    ]
 
 
 def test_only_chart_sheets_stay_visible(template_books: dict[str, Path], tmp_path: Path) -> None:
@@ -132,3 +256,51 @@ def test_readme_shows_a_rendered_chart_of_every_template() -> None:
         assert any(Path(i).name.startswith(f"{stem}-") for i in IMAGES), (
             f"README has no picture of {template.filename}'s charts"
         )
+
+
+def test_software_lines_stop_the_day_each_variant_reaches_infinity(template_books: dict[str, Path]) -> None:
+    """The plotted software doublings are numbers before the first day with
+    S >= infinity_cap (or S an error) on the variant's own sheet, and #N/A
+    (a gap) from that day on."""
+    from pysie.models.retraining import MODEL, VARIANTS
+
+    book = openpyxl.load_workbook(template_books["retraining"], data_only=True)
+    cap = float(MODEL.resolve("note-default")["infinity_cap"])
+    plotted = book["Chart data"]
+    header = [c.value for c in plotted[1]]
+    for variant in VARIANTS:
+        sheet = book[MODEL.table(variant).sheet]
+        names = [c.value for c in sheet[1]]
+        software = [r[names.index("software")].value for r in sheet.iter_rows(min_row=3)]
+        infinite = next(
+            i for i, s in enumerate(software) if not isinstance(s, (int, float)) or not math.isfinite(s) or s >= cap
+        )
+        line = [r[header.index(f"{variant}_software_doublings")].value for r in plotted.iter_rows(min_row=3)]
+        assert all(isinstance(v, (int, float)) for v in line[:infinite]), variant
+        assert set(line[infinite:]) == {"#N/A"}, variant
+        assert 0 < infinite < len(line)  # the default reaches infinity within the horizon
+
+
+def test_a_changed_chart_is_stale(template_books: dict[str, Path], tmp_path: Path) -> None:
+    """``build --check`` compares charts too: a committed chart whose axis or
+    series differs from the plan's is named with its sheet."""
+    from pysie.compare import workbook_plan
+    from pysie.freshness import compare_with_plan
+
+    book = template_books["overhang"]
+    plan = workbook_plan(book)
+    assert [s for s in compare_with_plan(book, plan) if s.what.startswith("chart")] == []
+    edited = tmp_path / book.name
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(edited, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/charts/chart2.xml":  # the second chart sheet
+                data = data.replace(b'<c:max val="55"/>', b'<c:max val="60"/>', 1)
+                data = data.replace(b"<c:v>invest-x3</c:v>", b"<c:v>invest_x3</c:v>", 1)
+            dst.writestr(item, data)
+    stale = [s for s in compare_with_plan(edited, plan) if s.what.startswith("chart")]
+    assert [(s.where, s.what.split(" committed")[0]) for s in stale] == [
+        ("Capability chart", "chart series 2"),
+        ("Capability chart", "chart y axis"),
+    ]
+    assert "60.0" in stale[1].what and "55.0" in stale[1].what

@@ -49,7 +49,7 @@ def test_run_reports_never_as_null(capsys: pytest.CaptureFixture[str]) -> None:
         (["--set", "research_returns=-1"], "research_returns: -1 is outside its bounds"),
         (["--set", "research_returns=x"], "research_returns: a number is needed"),
         (["--set", "no_such_input=1"], "no parameter 'no_such_input'"),
-        (["--set", "research_returns"], "--set expects NAME=VALUE"),
+        (["--set", "research_returns"], "--set takes NAME=VALUE"),
         (["--preset", "N9"], "no preset 'N9'"),
         (["--set", "horizon_days=300.5"], "horizon_days: a whole number is needed"),
         (["--set", "infinity_cap=nan"], "infinity_cap: nan is not a finite number"),

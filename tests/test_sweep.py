@@ -85,8 +85,8 @@ def solver_value(name: str, overrides: dict[str, float]) -> float:
         (["Research_Returns=1:2:2"], ["Research_Returns", "did you mean research_returns"]),
         (["no_such_input=1"], ["no_such_input"]),
         ([f"{RESULT}=1:2:2"], [RESULT, "result computed by a formula"]),
-        (["=1:2:2"], ["--set expects NAME="]),
-        (["research_returns"], ["--set expects NAME="]),
+        (["=1:2:2"], ["--set takes NAME="]),
+        (["research_returns"], ["--set takes NAME="]),
         ([], ["at least one --set"]),
     ],
     ids=lambda v: "|".join(v) if isinstance(v, list) and v and isinstance(v[0], str) and "=" in v[0] else None,
@@ -282,6 +282,7 @@ def test_any_swept_value_is_solved_correctly_or_refused_by_name(
     monkeypatch.setattr(sweep_module, "_compile", lambda book: compiled_short)
     out = tmp_path / "p.csv"
     out.unlink(missing_ok=True)
+    (tmp_path / "p.units.csv").unlink(missing_ok=True)  # the CSV's units sidecar
     text = f"{lo!r}:{hi!r}:{count}"
     status = main(["sweep", str(short_retraining_book), "--set", f"{name}={text}", "-o", str(out)])
     err = capsys.readouterr().err

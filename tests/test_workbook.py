@@ -17,7 +17,8 @@ from pysie.excel.printer import Where, formula
 from pysie.expr import Col, Const, Name
 from pysie.models.retraining import MODEL
 from pysie.solver import solve
-from tests.conftest import SHORT
+from pysie.spec import Model
+from tests.conftest import PARITY, SHORT
 
 
 def test_every_input_is_a_named_cell_with_validation(short_retraining_book: Path) -> None:
@@ -62,25 +63,28 @@ def test_printer_follows_excel_precedence() -> None:
 
 
 @pytest.mark.slow
-def test_formulas_engine_agrees_in_every_formula_cell(short_retraining_book: Path) -> None:
-    report = check_workbook(short_retraining_book, engine="formulas")
+def test_formulas_engine_agrees_in_every_formula_cell(parity_retraining_book: Path, parity_retraining: Model) -> None:
+    report = check_workbook(parity_retraining_book, engine="formulas")
     assert report.ok, report.summary()
-    assert report.compared == sum(1 for _ in Layout.of(MODEL, MODEL.resolve("note-default", SHORT)).formula_cells())
+    values = parity_retraining.resolve("note-default", PARITY)
+    assert report.compared == sum(1 for _ in Layout.of(parity_retraining, values).formula_cells())
 
 
 @pytest.mark.slow
-def test_formulas_engine_agrees_after_an_input_is_changed(short_retraining_book: Path, tmp_path: Path) -> None:
+def test_formulas_engine_agrees_after_an_input_is_changed(
+    parity_retraining_book: Path, parity_retraining: Model, tmp_path: Path
+) -> None:
     edited = tmp_path / "edited.xlsx"
-    shutil.copy(short_retraining_book, edited)
+    shutil.copy(parity_retraining_book, edited)
     book = openpyxl.load_workbook(edited)
     ((sheet, ref),) = book.defined_names["research_returns"].destinations
-    book[sheet][ref.replace("$", "")] = 2.0
+    book[sheet][ref.replace("$", "")] = 3.0
     book.save(edited)  # openpyxl drops every cached value: the engine must recompute
     report = check_workbook(edited, engine="formulas")
     assert report.ok, report.summary()
     # the check compared against the edited input, which moves the result:
-    changed = solve(MODEL, MODEL.resolve("note-default", {**SHORT, "research_returns": 2.0}))
-    default = solve(MODEL, MODEL.resolve("note-default", SHORT))
+    changed = solve(parity_retraining, parity_retraining.resolve("note-default", {**PARITY, "research_returns": 3.0}))
+    default = solve(parity_retraining, parity_retraining.resolve("note-default", PARITY))
     assert changed.value("no_retraining_days_to_infinity") < default.value("no_retraining_days_to_infinity")
 
 

@@ -3,6 +3,7 @@ how-to block on the Inputs sheet, read back with openpyxl from every template.""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import openpyxl
@@ -17,9 +18,16 @@ from tests.conftest import REPO, template_names
 SCIENTIFIC = "E+"
 
 
+@functools.cache
+def _loaded(path: Path) -> openpyxl.Workbook:
+    """``path`` loaded once per test process (the tests only read it; the
+    milestone workbook takes seconds to load)."""
+    return openpyxl.load_workbook(path)
+
+
 @pytest.mark.parametrize("template", template_names())
 def test_every_data_sheet_has_frozen_headers(template: str, template_books: dict[str, Path]) -> None:
-    book = openpyxl.load_workbook(template_books[template])
+    book = _loaded(template_books[template])
     for ws in book.worksheets:
         if ws.title != DOCS:
             assert ws.freeze_panes, f"{ws.title}: no frozen header"
@@ -27,7 +35,7 @@ def test_every_data_sheet_has_frozen_headers(template: str, template_books: dict
 
 @pytest.mark.parametrize("template", template_names())
 def test_flop_is_scientific_and_years_are_plain(template: str, template_books: dict[str, Path]) -> None:
-    book = openpyxl.load_workbook(template_books[template])
+    book = _loaded(template_books[template])
     checked = 0
     for ws in book.worksheets:
         if ws.title == DOCS:
@@ -70,7 +78,7 @@ def test_flop_is_scientific_and_years_are_plain(template: str, template_books: d
 
 @pytest.mark.parametrize("template", template_names())
 def test_inputs_sheet_starts_with_how_to_use(template: str, template_books: dict[str, Path]) -> None:
-    ws = openpyxl.load_workbook(template_books[template])[INPUTS]
+    ws = _loaded(template_books[template])[INPUTS]
     block = [str(ws.cell(row=r, column=1).value or "") for r in range(2, HOWTO_ROWS + 1)]
     assert block[0].startswith("How to use:")
     assert sum(bool(line) for line in block) >= 3
@@ -79,5 +87,5 @@ def test_inputs_sheet_starts_with_how_to_use(template: str, template_books: dict
 
 
 def book_is_active_on_inputs(path: Path) -> bool:
-    book = openpyxl.load_workbook(path)
+    book = _loaded(path)
     return book.active is not None and book.active.title == INPUTS

@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 
 from pysie import __version__
 from pysie.dates import AFTER_LAST_DATE, INPUT_DATE_FORMAT
+from pysie.excel.charts import chart_options
 from pysie.excel.docs import docs_lines
 from pysie.excel.layout import (
     COMPARE,
@@ -616,43 +617,5 @@ def _fit_height(ws: SheetPlan, row: int, text: str) -> None:
 
 
 def _chart_sheet(layout: Layout, chart: Chart) -> SheetPlan:
-    """A chart sheet: a scatter chart of table columns against the table's first column."""
-    model = layout.model
-    series_of: list[tuple[str | None, str, str]]
-    if chart.per_preset:
-        series_of = [(p, t, c) for t, c in chart.series for p in model.comparison]
-    else:
-        series_of = [(None, t, c) for t, c in chart.series]
-    series = []
-    for preset, table, column in series_of:
-        sheet = layout.sheet_of(table) if preset is None else layout.preset_sheets[(preset, table)]
-        rows = layout.table_rows[table]
-        first_col = model.table(table).columns[0].name
-        x_letter = layout.table_letters[table][first_col]
-        y_letter = layout.table_letters[table][column]
-        top, bottom = TABLE_HEADER_ROWS + 1, TABLE_HEADER_ROWS + rows
-        series.append(
-            {
-                "name": f"{sheet}: {column}" if preset is None else f"{preset}: {column}",
-                "categories": f"={quote_sheet(sheet)}!${x_letter}${top}:${x_letter}${bottom}",
-                "values": f"={quote_sheet(sheet)}!${y_letter}${top}:${y_letter}${bottom}",
-                "line": {"width": 1.5},
-            }
-        )
-    gridlines = {"visible": True, "line": {"color": "#E0E0E0"}}
-    y_axis: dict[str, Any] = {
-        "name": chart.y_title,
-        "major_gridlines": gridlines,
-        "num_format": "0E+0" if chart.log_y else "General",
-    }
-    if chart.log_y:
-        y_axis.update({"log_base": 10, "min": chart.y_min})
-    y_axis.update(chart.y_axis)
-    options = {
-        "title": {"name": chart.title},
-        "series": series,
-        "x_axis": {"name": chart.x_title, "major_gridlines": gridlines},
-        "y_axis": y_axis,
-        "legend": {"position": "bottom"},
-    }
-    return SheetPlan(chart.sheet, chart=options)
+    """A chart sheet: a scatter chart of table columns (:mod:`pysie.excel.charts`)."""
+    return SheetPlan(chart.sheet, chart=chart_options(layout, chart))

@@ -118,6 +118,8 @@ def _chart_sheet(book: xlsxwriter.Workbook, sheet: SheetPlan) -> None:
     chart.set_x_axis(options["x_axis"])
     chart.set_y_axis(options["y_axis"])
     chart.set_legend(options["legend"])
+    chart.show_blanks_as("gap")
+    chart.show_na_as_empty_cell()  # #N/A is a gap in the line, not a point at 0
     cs = book.add_chartsheet(sheet.name)
     cs.set_chart(chart)
     cs.set_landscape()

@@ -67,6 +67,7 @@ from pysie.expr import (
     sqrt,
 )
 from pysie.spec import (
+    Axis,
     Chart,
     Column,
     InputError,
@@ -75,6 +76,7 @@ from pysie.spec import (
     ReportGrid,
     Sampling,
     Scalar,
+    Series,
     Snapshot,
     Table,
     data_column,
@@ -835,11 +837,11 @@ MODEL = Model(
         Chart(
             "Milestone dates by percentile of the samples (axis cut at 2060)",
             "Chart",
-            tuple(("distribution", f"{m.lower()}_date_percentile") for m in MILESTONES),
-            "Percentile of the samples (%)",
-            "Date",
-            log_y=False,
-            y_axis={"num_format": "yyyy", "min": 46388, "max": 58806},
+            tuple(Series("distribution", f"{m.lower()}_date_percentile", f"{m} date") for m in MILESTONES),
+            Axis("Percentile of the samples (%)", min=0, max=100, major_unit=10, number_format="0"),
+            # Excel date serials of 2025-01-01 and just past 2060-01-01; 1826.25 days (five years
+            # of 365.25) from a year after a leap year puts every tick on a 1 January.
+            Axis("Date of the milestone (year)", min=45658, max=58442, major_unit=1826.25, number_format="yyyy"),
         ),
     ),
     notes=(

@@ -32,7 +32,7 @@ equals the post's rules exactly.
 from __future__ import annotations
 
 from pysie.expr import Col, Const, Expr, Name, column_max, eq, ge, if_, index, log10, match, min_, number_or, or_
-from pysie.spec import Chart, Column, Model, Parameter, Scalar, Table
+from pysie.spec import Axis, Chart, Column, Model, Parameter, Scalar, Series, Table
 
 SOURCE = '"An illustrative model of backfire risks from pausing AI research", LessWrong, November 2023'
 RECONSTRUCTION = "pysie's reconstruction of the post's model, fitted to its published results"
@@ -429,6 +429,9 @@ PRESETS = {
     "invest-x3-asymmetry": {"pre_takeoff_investment_multiplier": 3, "asymmetry": 1},
 }
 
+#: Calendar years on the x axis of both charts, a tick every five years.
+YEARS_AXIS = Axis("Year (calendar year)", major_unit=5, number_format="0")
+
 MODEL = Model(
     name="overhang",
     title="Overhang pools and the maximum takeoff speed",
@@ -444,20 +447,17 @@ MODEL = Model(
         Chart(
             "Takeoff speed by preset (log scale)",
             "Speed chart",
-            (("overhang", "speed"),),
-            "Year",
-            "Takeoff speed (OOM/year)",
-            log_y=True,
-            y_min=0.01,
+            (Series("overhang", "speed", "Takeoff speed"),),
+            YEARS_AXIS,
+            Axis("Takeoff speed (OOM/year, log scale)", min=0.01, max=100, log=True),
             per_preset=True,
         ),
         Chart(
             "Capability by preset",
             "Capability chart",
-            (("overhang", "capability"),),
-            "Year",
-            "Capability (log10 FLOP)",
-            log_y=False,
+            (Series("overhang", "capability", "Capability"),),
+            YEARS_AXIS,
+            Axis("Capability (log10 FLOP)", min=20, max=55, major_unit=5, number_format="0"),
             per_preset=True,
         ),
     ),

@@ -41,6 +41,7 @@ from pysie.expr import (
     Expr,
     Name,
     count_equal,
+    eq,
     ge,
     gt,
     if_,
@@ -49,13 +50,14 @@ from pysie.expr import (
     isnumber,
     ln,
     log2,
+    log10,
     match,
     max_,
     na,
     number_or,
     or_,
 )
-from pysie.spec import Chart, Column, Model, Parameter, RowListing, Scalar, Table
+from pysie.spec import Axis, Chart, Column, Model, Parameter, RowListing, Scalar, Series, Table
 
 SOURCE = (
     'Tom Davidson, "Will the need to retrain AI models from scratch block a software '
@@ -379,6 +381,49 @@ TABLES = (
 )
 
 VARIANTS = tuple(t.name for t in TABLES)
+
+
+def _until_infinity(table: Table, value: Expr) -> Expr:
+    """``value`` of ``table`` on this row's day, ``#N/A`` from the day the
+    table reaches infinity on (a chart skips #N/A, so its line stops there)."""
+    row = Col("day") + 1
+    return if_(eq(index(table.range("reached_infinity"), row), 1), na(), value)
+
+
+def _plotted(table: Table, column: str) -> Expr:
+    return index(table.range(column), Col("day") + 1)
+
+
+CHART_DATA = Table(
+    "chart_data",
+    "Chart data",
+    "What the charts plot, row by row from the day-by-day sheets: #N/A (a gap in the chart's line) "
+    "from the day a variant reaches infinity_cap.",
+    (
+        Column("day", Const(0), Col("day").prev + 1, "day", "Day index t"),
+        *(
+            Column.every_row(
+                f"{t.name}_software_doublings",
+                _until_infinity(t, _plotted(t, "software_doublings")),
+                "doublings",
+                f"{t.sheet}: software doublings since day 0, log2 S_t (#N/A once infinite)",
+                FIXED,
+            )
+            for t in TABLES
+        ),
+        *(
+            Column.every_row(
+                f"{t.name}_log10_flop",
+                _until_infinity(t, log10(_plotted(t, column))),
+                "log10 FLOP",
+                f"{t.sheet}: log10 of the deployed model's effective training FLOP (#N/A once infinite)",
+                FIXED,
+            )
+            for t, column in ((TABLES[1], "effective_flop"), (TABLES[2], "deployed_flop"))
+        ),
+    ),
+    rows_from="horizon_days",
+)
 FLOP_DAYS = (60, 100, 200)
 
 
@@ -550,6 +595,9 @@ PRESETS: dict[str, dict[str, float]] = {
     "N1.5": {"research_returns": 3, "initial_doubling_days": 15, "initial_training_days": 100},
 }
 
+#: Days on the x axis of both charts (ticks every 100 days).
+DAYS_AXIS = Axis("Time (days since day 0)", min=0, major_unit=100, number_format="0")
+
 MODEL = Model(
     name="retraining",
     title="Software intelligence explosion with and without retraining",
@@ -557,7 +605,7 @@ MODEL = Model(
     sources=(SOURCE, THEORY_SOURCE, "Equations: " + RECONSTRUCTION),
     parameters=PARAMETERS,
     derived=DERIVED,
-    tables=TABLES,
+    tables=(*TABLES, CHART_DATA),
     outputs=OUTPUTS,
     checks=CHECKS,
     presets=PRESETS,
@@ -573,16 +621,23 @@ MODEL = Model(
     ),
     charts=(
         Chart(
-            "Software and effective training FLOP (log scale)",
-            "Chart",
+            "Software: doublings since day 0, up to the day each variant reaches infinity",
+            "Software chart",
+            tuple(Series("chart_data", f"{t.name}_software_doublings", t.sheet) for t in TABLES),
+            DAYS_AXIS,
+            Axis("Software (doublings since day 0; axis cut at 40)", min=0, max=40, major_unit=5, number_format="0"),
+        ),
+        Chart(
+            "Effective training FLOP of the deployed model, up to the day each variant reaches infinity",
+            "FLOP chart",
             (
-                ("no_retraining", "software"),
-                ("continuous_retraining", "software"),
-                ("continuous_retraining", "effective_flop"),
-                ("from_scratch", "software"),
+                Series("chart_data", "continuous_retraining_log10_flop", "Continuous retraining (effective FLOP)"),
+                Series("chart_data", "from_scratch_log10_flop", "From scratch (deployed run's effective FLOP)"),
             ),
-            "Day",
-            "Multiple of day 0 (software) / FLOP (effective FLOP)",
+            DAYS_AXIS,
+            Axis(
+                "Effective training FLOP (log10 FLOP; axis cut at 40)", min=29, max=40, major_unit=1, number_format="0"
+            ),
         ),
     ),
 ).validate()

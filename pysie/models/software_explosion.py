@@ -91,7 +91,7 @@ from pysie.expr import (
     min_,
     or_,
 )
-from pysie.spec import Chart, Column, InputError, Model, Parameter, Scalar, Table, data_column
+from pysie.spec import Axis, Chart, Column, InputError, Model, Parameter, Scalar, Series, Table, data_column
 
 SOURCE = (
     'Tom Davidson and Tom Houlden, "How quick and big would a software intelligence explosion be?", '
@@ -757,10 +757,9 @@ MODEL = Model(
         Chart(
             "Years of progress against months (Steps sheet)",
             "Chart",
-            (("steps", "years"),),
-            "Months since full automation (months)",
-            "Years of progress (years)",
-            log_y=False,
+            (Series("steps", "years", "Years of progress"),),
+            Axis("Months since full automation (months)", min=0, major_unit=6, number_format="0"),
+            Axis("Years of progress (years)", min=0, number_format="0"),
         ),
     ),
     notes=(

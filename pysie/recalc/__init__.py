@@ -9,7 +9,8 @@ code string such as ``'#NUM!'``, or None for an empty result.
 it cannot evaluate is refused up front with an
 :class:`~pysie.recalc.compiled.Unsupported` error naming the cell, never
 handed to another engine. ``formulas`` (the pure-Python reference) runs only
-when asked for; ``libreoffice`` runs soffice.
+when asked for; ``libreoffice`` runs soffice; ``excel`` drives Microsoft
+Excel through xlwings (:mod:`pysie.recalc.excel_app`), where there is one.
 """
 
 from __future__ import annotations
@@ -19,13 +20,24 @@ from typing import Any
 
 from pysie.excel.cache import read_cached_values
 from pysie.excel.reader import ParsedBook, formula_cells, read_book
-from pysie.recalc import compiled, formulas_engine, libreoffice
+from pysie.recalc import compiled, excel_app, formulas_engine, libreoffice
 
-ENGINES = ("compiled", "formulas", "libreoffice")
+ENGINES = ("compiled", "formulas", "libreoffice", "excel")
 
 
 class UnknownEngine(ValueError):
     pass
+
+
+def require_engine(engine: str) -> None:
+    """Raise before any work when ``engine`` cannot run on this machine: an
+    unknown name (:class:`UnknownEngine`), or ``excel`` without Microsoft
+    Excel or xlwings (:class:`~pysie.recalc.libreoffice.EngineUnavailable`,
+    one line with the install hint). LibreOffice is looked for when it runs."""
+    if engine not in ENGINES:
+        raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "excel":
+        excel_app.require_excel()
 
 
 def recalculate(path: Path, engine: str = "compiled", book: ParsedBook | None = None) -> dict[tuple[str, str], Any]:
@@ -35,8 +47,7 @@ def recalculate(path: Path, engine: str = "compiled", book: ParsedBook | None = 
     the compiled engine compiles it and the other engines take the list of
     formula cells from it, so the file is not parsed again."""
     path = Path(path)
-    if engine not in ENGINES:
-        raise UnknownEngine(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    require_engine(engine)
     if book is None:
         book = read_book(path)
     if engine == "compiled":
@@ -49,4 +60,6 @@ def recalculate(path: Path, engine: str = "compiled", book: ParsedBook | None = 
             out = tmp / path.name
             libreoffice.recalculate_libreoffice(path, out)
             values = read_cached_values(out)
+    elif engine == "excel":
+        values = excel_app.recalculate_excel(path, formulas_at)
     return {key: values.get(key) for key in formulas_at}

@@ -756,6 +756,8 @@ def _pick(rng: Range, row: Array, col: Array) -> Array:
     """The cell at 1-based (row, col) of a range; outside it is ``#REF!``."""
     rows, cols = rng[0][0].shape[0], len(rng)
     scen = np.broadcast_shapes(rng[0][0].shape[1:], np.shape(row), np.shape(col))
+    if math.prod(scen) == 1:
+        return _pick_one(rng, row, col, scen)
     row = np.broadcast_to(_arr(row), scen)
     col = np.broadcast_to(_arr(col), scen)
     ok = np.isfinite(row) & np.isfinite(col) & (row >= 1) & (row < rows + 1) & (col >= 1) & (col < cols + 1)
@@ -769,6 +771,19 @@ def _pick(rng: Range, row: Array, col: Array) -> Array:
         picked = stacked[c, r, np.arange(scen[0])] if scen else stacked[c, r]
     bad, first = _first_error(row, col)
     return np.where(bad, first, np.where(ok, picked, REF))
+
+
+def _pick_one(rng: Range, row: Array, col: Array, shape: tuple[int, ...]) -> Array:
+    """:func:`_pick` for one scenario (a workbook's own recalculation), by plain
+    indexing: the same rules (the leftmost error of row and column, an infinity
+    being ``#NUM!``; ``#REF!`` outside the range) at a hundredth of the cost."""
+    r, c = np.ravel(row)[0], np.ravel(col)[0]
+    for x in (r, c):
+        if is_error(x):
+            return np.broadcast_to(x if np.isnan(x) else NUM, shape).copy()
+    if not (1 <= r < rng[0][0].shape[0] + 1 and 1 <= c < len(rng) + 1):
+        return np.full(shape, REF)
+    return np.reshape(rng[int(c) - 1][0][int(r) - 1], shape).copy()
 
 
 def index(rng: Range, row: Array, col: Array | None = None) -> Array:
