@@ -315,20 +315,17 @@ class Result:
             if not d.charts:
                 raise InputError(f"model {self.model.name!r} declares no chart; name a table and column")
             chart = d.charts[0]
-            series, title, x_title, y_title = chart.series, chart.title, chart.x_title, chart.y_title
-            log = chart.log_y if log is None else log
-            if log:
-                limits["bottom"] = chart.y_min
-            limits.update(
-                {side: chart.y_axis[key] for side, key in (("bottom", "min"), ("top", "max")) if key in chart.y_axis}
-            )
+            series = tuple((s.table, s.column, s.label) for s in chart.series)
+            title, x_title, y_title = chart.title, chart.x.title, chart.y.title
+            log = chart.y.log if log is None else log
+            limits.update({side: v for side, v in (("bottom", chart.y.min), ("top", chart.y.max)) if v is not None})
         elif table is None or column is None:
             raise InputError("plot needs both table and column (or neither, for the model's chart)")
         else:
             known = [c.name for c in self._table(table).columns]
             if column not in known:
                 raise InputError(f"table {table!r} has no column {column!r}{nearest_names(column, known)}")
-            series, title = ((table, column),), f"{column} ({table})"
+            series, title = ((table, column, f"{column} ({table})"),), f"{column} ({table})"
             x_title, y_title = d.table(table).columns[0].name, d.table(table).column(column).unit
         self._need_tables("plot")
         if ax is None:
@@ -347,15 +344,16 @@ class Result:
             ax.legend(fontsize="small")
         return ax
 
-    def _draw(self, ax: Axes, series: Sequence[tuple[str, str]]) -> tuple[float, float]:
-        """Plot each series of each scenario; the smallest and largest positive values drawn."""
+    def _draw(self, ax: Axes, series: Sequence[tuple[str, str, str]]) -> tuple[float, float]:
+        """Plot each (table, column, label) series of each scenario; the smallest
+        and largest positive values drawn."""
         d = self.model.declaration
         low, high = math.inf, 0.0
-        for t, c in series:
+        for t, c, words in series:
             x_name = d.table(t).columns[0].name
             for i in range(self.scenarios):
                 own = str(self.presets[i]) if self.presets is not None else self.label(i)  # a preset names its values
-                label = ", ".join(filter(None, [f"{c} ({t})" if len(series) > 1 else "", own]))
+                label = ", ".join(filter(None, [words if len(series) > 1 else "", own]))
                 y = self.solution.column(t, c, i)
                 y = np.where(np.isfinite(y), y, np.nan)  # errors (past infinity) are gaps in the line
                 ax.plot(self.solution.column(t, x_name, i), y, label=label or c)

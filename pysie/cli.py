@@ -354,7 +354,8 @@ def choice_of(what: str, known: Sequence[str]) -> Callable[[str], str]:
 
 ENGINE_HELP = (
     "recalculation engine: {choices} (default compiled: pysie's own, fast; formulas: the pure-Python "
-    "reference, a minute or more; libreoffice: runs soffice)"
+    "reference, a minute or more; libreoffice: runs soffice; excel: Microsoft Excel through xlwings, "
+    "Windows and macOS only)"
 )
 
 

@@ -13,9 +13,9 @@ format follows the output's name:
   ``PANDAS_ATTRS`` = ``{"units": {name: unit}}``, which pandas 2.1 and later
   restore as ``pd.read_parquet(X).attrs["units"]``.
 - ``X.csv``: comma-separated text, one header row of the field names, so
-  ``pd.read_csv(X)`` reads it as it is. Numbers are written as Python's
-  ``repr`` writes a float: the shortest text that reads back as the same
-  binary value (``0.1``, ``1e+27``; no digits that formatting invents), an
+  ``pd.read_csv(X)`` reads it as it is. Numbers are written to the 15
+  significant digits Excel keeps, in the shortest text of that (``0.1``;
+  ``1e+27`` for ``1e29 / 100``, whose double is 9.999999999999999e+26), an
   error value is an empty cell, a date is an ISO date (``2027-03-31``;
   ``after 9999-12-31`` past Excel's last date, as every pysie report says).
   The units go to a sidecar ``X.units.csv`` with the columns
@@ -139,7 +139,17 @@ def csv_text(values: np.ndarray, field: Field) -> list[str]:
         return [iso_date(v) or "" for v in values.tolist()]
     if field.integer:
         return [str(int(v)) if math.isfinite(v) else "" for v in np.asarray(values, dtype=float).tolist()]
-    return ["" if v != v or v in (math.inf, -math.inf) else repr(v) for v in np.asarray(values, dtype=float).tolist()]
+    return [
+        "" if v != v or v in (math.inf, -math.inf) else number_text(v) for v in np.asarray(values, dtype=float).tolist()
+    ]
+
+
+def number_text(value: float) -> str:
+    """``value`` to the 15 significant digits Excel keeps and shows, in the
+    shortest text of that (``1e+27`` for ``1e29 / 100``, whose double is
+    9.999999999999999e+26; ``1.325``): no digits invented by floating-point
+    arithmetic or by formatting."""
+    return repr(float(f"{value:.15g}"))
 
 
 def arrow_array(values: np.ndarray, field: Field) -> Any:

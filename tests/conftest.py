@@ -33,12 +33,14 @@ SHORT = {"horizon_days": 200}
 #: need). Steeper than the note, so two variants reach infinity (days 31 and 54)
 #: and the rows past the cap are compared too; six deployments.
 PARITY = {"horizon_days": 60, "research_returns": 2.0, "initial_doubling_days": 8, "initial_training_days": 5}
-#: Overhang at half-year steps over 20 years: 41 rows per preset copy.
-COARSE = {"step_years": 0.5, "horizon_years": 20}
-#: Small enough for the formulas package: 50 samples (~1,000 sample cells; 200
-#: took four times as many for the same one formula per column), a path just
-#: past ASI (day 297).
-SMALL = {"samples": 50, "path_days": 320}
+#: Overhang at one-year steps over 20 years: 21 rows per preset copy (the formulas
+#: package recalculates all five copies in seconds).
+COARSE = {"step_years": 1.0, "horizon_years": 20}
+#: Small enough for the formulas package: 50 samples (~1,000 sample cells), and
+#: faster milestones than the defaults (SC and SAR multipliers 20 and 100, SAR to
+#: SIAR exponent 1), so the point path reaches ASI on day 65 and 80 days of it
+#: (~650 cells) cover every milestone.
+SMALL = {"samples": 50, "path_days": 80, "sc_multiplier": 20, "sar_multiplier": 100, "sar_siar_exponent": 1}
 
 #: Why a LibreOffice test is skipped (None: soffice was found).
 SOFFICE_MISSING = (

@@ -298,7 +298,11 @@ def test_plot_draws_the_models_chart_for_every_scenario() -> None:
     ax = r.plot()
     chart = MODELS["retraining"].charts[0]
     assert len(ax.lines) == len(chart.series) * 2
-    assert ax.get_yscale() == "log" and ax.get_title() == chart.title
+    assert ax.get_yscale() == ("log" if chart.y.log else "linear") and ax.get_title() == chart.title
+    assert [line.get_label() for line in ax.lines[:2]] == [
+        f"{chart.series[0].label}, research_returns=1.5",
+        f"{chart.series[0].label}, research_returns=2.5",
+    ]
     ax = r.plot("no_retraining", "software")
     assert len(ax.lines) == 2
     _, y = ax.lines[1].get_data()

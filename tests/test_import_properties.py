@@ -90,7 +90,7 @@ def test_any_input_value_imports_or_is_refused_by_name(
     expected = acceptable(name, value)
     if expected is None:
         assert status == 2, (name, value, out)
-        assert err.startswith("pysie: error: ") and name in err and err.count("\n") == 1, err
+        assert err.count("\n") == 1 and name in json.loads(err)["error"], err  # --json: the error as JSON
     else:
         assert status == 0, (name, value, err)
         assert json.loads(out)["inputs"][name] == expected
