@@ -296,7 +296,6 @@ def _variant(
         description,
         _research_and_software(labour_equation, flop) + extra + DIAGNOSTICS,
         rows_from="horizon_days",
-        row_noun="day",
         highlight="reached_infinity",
     )
 
