@@ -83,15 +83,16 @@ def is_error(value: Any) -> bool:
     return False
 
 
-def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> bool:
-    """Does a workbook value equal the solver's (NaN means "an error")?
+def agree(expected: float, found: Any, rtol: float = DEFAULT_RTOL, atol: float = 0.0, words: str | None = None) -> bool:
+    """Does a workbook value equal the solver's (NaN means "an error", or for
+    a result shown in words exactly those ``words``)?
 
     ``|found - expected| <= rtol * max(|found|, |expected|) + atol``; ``atol``
     (default 0) is for values near zero computed from inputs of order one,
     where a last-bit difference of the input is large relative to the result.
     """
     if not math.isfinite(expected):
-        return is_error(found)
+        return found == words if words is not None else is_error(found)
     if isinstance(found, bool):
         found = float(found)
     if found is None:
@@ -111,20 +112,29 @@ def expected_values(plan: WorkbookPlan) -> dict[tuple[str, str], tuple[str, int 
     return out
 
 
+def expected_words(plan: WorkbookPlan) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> the words a result cell shows where the solver has NaN
+    (:class:`~pysie.expr.NumberOr`)."""
+    return {(c.sheet, c.cell): c.words for c in plan.formula_cells() if c.words is not None}
+
+
 def compare_values(
     expected: Mapping[tuple[str, str], tuple[str, int | None, float]],
     found: Mapping[tuple[str, str], Any],
     rtol: float = DEFAULT_RTOL,
     atol: float = 0.0,
     evaluation_order: Mapping[tuple[str, str], int] | None = None,
+    words: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Difference]:
     """Every formula cell whose found value does not agree, first diverging row
     first; within a row, in the order the row is evaluated (``evaluation_order``
-    of (sheet, variable)), so the cell that caused a divergence leads."""
+    of (sheet, variable)), so the cell that caused a divergence leads. A cell
+    in ``words`` must show exactly those words where the solver has NaN."""
     diffs = []
+    shown = words or {}
     for (sheet, cell), (variable, row, value) in expected.items():
         got = found.get((sheet, cell))
-        if not agree(value, got, rtol, atol):
+        if not agree(value, got, rtol, atol, shown.get((sheet, cell))):
             diffs.append(Difference(sheet, cell, variable, row, value if math.isfinite(value) else None, got))
     order = {sheet: i for i, sheet in enumerate(dict.fromkeys(s for s, _ in expected))}
     within = evaluation_order or {}
@@ -223,7 +233,7 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
         engine,
         model.name,
         len(expected),
-        compare_values(expected, found, rtol, atol, evaluation_order(layout)),
+        compare_values(expected, found, rtol, atol, evaluation_order(layout), expected_words(plan)),
         missing,
         [f"{c.sheet}!{c.cell}" for c in plan.snapshot_cells()],
     )

@@ -13,6 +13,17 @@ import math
 LAST_EXCEL_DATE = 2958465
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 AFTER_LAST_DATE = "after 9999-12-31"
+#: The first date whose serial means the same day in Excel and here (1900-03-01):
+#: Excel counts a 1900-02-29 that never was, so earlier serials are a day apart.
+FIRST_SAFE_DATE = 61
+#: The number format of a date cell: yyyy-mm-dd, and the words ``after
+#: 9999-12-31`` past Excel's last date (where a plain date format shows ####
+#: in Excel, #FMT in LibreOffice, and openpyxl and pandas warn for every cell).
+#: The text section comes first, so readers that look at the first section
+#: (openpyxl's ``is_date_format``) read the cell as the number it is.
+DATE_FORMAT = f'[>={LAST_EXCEL_DATE + 1}]"{AFTER_LAST_DATE}";yyyy-mm-dd'
+#: The format of a date input, which its bounds keep within Excel's dates.
+INPUT_DATE_FORMAT = "yyyy-mm-dd"
 
 
 def iso_date(serial: float | None) -> str | None:
@@ -23,6 +34,15 @@ def iso_date(serial: float | None) -> str | None:
     if serial >= LAST_EXCEL_DATE + 1:
         return AFTER_LAST_DATE
     return (EXCEL_EPOCH + datetime.timedelta(days=math.floor(serial))).isoformat()
+
+
+def date_or_serial(serial: float) -> str:
+    """A serial as its ISO date (``after 9999-12-31`` past Excel's last date),
+    or as the number itself when it is no date at all (before year 1)."""
+    try:
+        return iso_date(serial) or f"{serial:g}"
+    except (OverflowError, ValueError):
+        return f"{serial:g}"
 
 
 def date_serial(text: str) -> float:

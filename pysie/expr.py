@@ -130,6 +130,22 @@ class Call(Expr):
         return self.args
 
 
+@dataclass(frozen=True)
+class NumberOr(Expr):
+    """A result shown in words where it is not a number: the cell holds
+    ``IF(ISNUMBER(value), value, "text")`` (e.g. "not reached" instead of
+    ``#N/A``). The solver keeps the value (NaN where the words show), so
+    reports still give null; :meth:`pysie.spec.Model.validate` allows it as
+    the whole expression of a result only, and lets other cells read such a
+    result only where a text and an error give the same answer."""
+
+    value: Expr
+    text: str
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.value,)
+
+
 def as_expr(value: Operand) -> Expr:
     if isinstance(value, Expr):
         return value
@@ -264,6 +280,11 @@ def count_equal(column: Range, value: float) -> Expr:
     """``COUNTIF(column, value)``: error cells never count, so the count stays a
     number after a table reaches its cap."""
     return Call("countif", (column, Const(value)))
+
+
+def number_or(value: Any, text: str) -> NumberOr:
+    """``IF(ISNUMBER(value), value, "text")``: see :class:`NumberOr`."""
+    return NumberOr(as_expr(value), text)
 
 
 def references(expr: Expr) -> set[str]:

@@ -1,4 +1,12 @@
-"""Argument types for the numeric command-line options.
+"""Argument types for the numeric command-line options, and the reading of
+parameter values given as text.
+
+:func:`date_value` reads the value of a date parameter (``sc_date``) as the
+command line, templates and the library give it: an ISO date
+(``2027-03-31``), a ``datetime.date``, or a date serial; a text that is
+neither is refused with the rule it breaks. :meth:`pysie.spec.Parameter.validate`
+calls it, so ``pysie run --set sc_date=2027-03-31`` and
+``Model.resolve(overrides={"sc_date": "2027-03-31"})`` read the same.
 
 :func:`set_usage` explains a ``--set`` that is not ``NAME=VALUE`` in one word.
 
@@ -12,9 +20,12 @@ without underscores (``1_000`` is refused), and a float must be finite.
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
 import re
 from collections.abc import Callable
+
+from pysie.dates import EXCEL_EPOCH, date_serial
 
 #: ``pysie render --dpi``: below 10 a chart is unreadable, above 1200 a page is
 #: hundreds of megapixels (pdftoppm then writes a 1x1 PNG or runs out of memory).
@@ -37,6 +48,44 @@ def parse_decimal(text: str) -> float:
     if not _DECIMAL.match(text.strip()):
         raise ValueError(f"{text!r} is not a number")
     return float(text)
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def parse_date(text: str) -> float:
+    """An ISO date ``yyyy-mm-dd`` as an Excel date serial (``ValueError`` otherwise,
+    also for a day that does not exist such as ``2027-02-30``)."""
+    if not _ISO_DATE.match(text.strip()):
+        raise ValueError(f"{text!r} is not a date written yyyy-mm-dd")
+    try:
+        return date_serial(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (no such day)") from None
+
+
+def date_value(value: object) -> object:
+    """The value of a date parameter as a date serial where it is given as a
+    date: an ISO text (:func:`parse_date`), a ``datetime.date`` or
+    ``datetime.datetime`` (a time of day is a fraction of the day, as Excel
+    stores it). A number, or a text that reads as one, is a serial and is
+    returned unchanged for the number checks; any other text is ``ValueError``."""
+    if isinstance(value, datetime.datetime):
+        midnight = datetime.datetime.combine(EXCEL_EPOCH, datetime.time(), tzinfo=value.tzinfo)
+        return (value - midnight).total_seconds() / 86400.0
+    if isinstance(value, datetime.date):
+        return date_serial(value.isoformat())
+    if isinstance(value, str) and value.strip():
+        try:
+            parse_decimal(value)
+        except ValueError:
+            pass
+        else:
+            return value
+        if _ISO_DATE.match(value.strip()):
+            return parse_date(value)
+        raise ValueError(f"a date written yyyy-mm-dd (or a date serial) is needed, found {value!r}")
+    return value
 
 
 def integer_in(lo: int, hi: int | None = None) -> Callable[[str], int]:

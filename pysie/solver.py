@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pysie import fastpath, jit, rowloop
-from pysie.expr import Call, Const, Expr, Name, Range
+from pysie.expr import Call, Const, Expr, Name, NumberOr, Range
 from pysie.primitives import PRIMITIVES
 from pysie.rowloop import as_errors
 from pysie.spec import Model, Scalar, broadcast_parameters
@@ -119,6 +119,9 @@ def evaluate(expr: Expr, names: Mapping[str, np.ndarray], tables: Mapping[str, M
         return tables[expr.table][expr.name].T  # operations over a column read (scenarios, rows)
     if isinstance(expr, Call):
         return PRIMITIVES[expr.op].numpy(*(evaluate(a, names, tables) for a in expr.args))
+    if isinstance(expr, NumberOr):  # IF(ISNUMBER(x), x, "text"): x where a number, "not a number" (NaN) elsewhere
+        value = evaluate(expr.value, names, tables)
+        return PRIMITIVES["if"].numpy(PRIMITIVES["isnumber"].numpy(value), value, np.nan)
     raise TypeError(f"{expr!r} can only appear in a table column")
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from pysie.expr import Cell, Col, Const, Expr, Name, Range
+from pysie.dates import date_or_serial
+from pysie.expr import Call, Cell, Col, Const, Expr, Name, NumberOr, Range
+from pysie.options import date_value
 
 
 class InputError(ValueError):
@@ -41,6 +43,9 @@ class Parameter:
 
     ``structural`` inputs fix the shape of the workbook (how many rows a table
     has); they are read like others, but a changed value needs a rebuild.
+    A ``date`` input is an Excel date serial, shown as a date and given as an
+    ISO date (``2027-03-31``), a ``datetime.date`` or a serial
+    (:func:`pysie.options.date_value`).
     """
 
     name: str
@@ -55,14 +60,19 @@ class Parameter:
     integer: bool = False
     structural: bool = False
     symbol: str = ""
+    date: bool = False
 
     @property
     def ref(self) -> Name:
         return Name(self.name)
 
+    def shown(self, value: float) -> str:
+        """A value as messages and the Inputs sheet show it: a date as yyyy-mm-dd."""
+        return date_or_serial(value) if self.date else f"{value:g}"
+
     def bounds_text(self) -> str:
-        lo = "-inf" if self.lower is None else f"{self.lower:g}"
-        hi = "inf" if self.upper is None else f"{self.upper:g}"
+        lo = "-inf" if self.lower is None else self.shown(self.lower)
+        hi = "inf" if self.upper is None else self.shown(self.upper)
         return f"{'(' if self.lower_open else '['}{lo}, {hi}{')' if self.upper_open else ']'}"
 
     def allowed_text(self) -> str:
@@ -74,6 +84,11 @@ class Parameter:
         """Return ``value`` as a float, or raise :class:`InputError` naming the
         parameter and ``where`` it came from (e.g. ``Inputs!B7``)."""
         at = f" ({where})" if where else ""
+        if self.date:
+            try:
+                value = date_value(value)
+            except ValueError as exc:
+                raise InputError(f"{self.name}{at}: {exc}") from None
         if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
             raise InputError(
                 f"{self.name}{at}: a number is needed, found {'an empty cell' if value in (None, '') else repr(value)}"
@@ -90,7 +105,8 @@ class Parameter:
         above = self.upper is not None and (number > self.upper or (self.upper_open and number == self.upper))
         if below or above:
             raise InputError(
-                f"{self.name}{at}: {number:g} is outside its bounds {self.bounds_text()} {self.unit}".rstrip()
+                f"{self.name}{at}: {self.shown(number)} is outside its bounds {self.bounds_text()} "
+                f"{'' if self.date else self.unit}".rstrip()
             )
         return number
 
@@ -188,6 +204,9 @@ class Table:
     extra_rows: int = 1
     #: what one row is, for sheet notes and docs ("day", "step", "sample")
     row_noun: str = "step"
+    #: a flag column (0/1): rows where it is 1 are shaded on the sheet, the first of them marked
+    #: (e.g. the day a variant reaches infinity)
+    highlight: str = ""
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -429,8 +448,11 @@ class Model:
                     self._check_refs(expr, seen, cols, f"{table.name}.{column.name}")
                 if any(isinstance(n, Col) and n.lag > 0 for n in column.first.walk()):
                     raise ValueError(f"{table.name}.{column.name}: row 0 cannot read a previous row")
+            if table.highlight:
+                table.column(table.highlight)
         for scalar in self.scalars:
             self._check_refs(scalar.expr, seen, set(), scalar.name)
+        self._check_words()
         self._validate_reporting(seen)
         for preset, values in self.presets.items():
             for key in values:
@@ -473,6 +495,38 @@ class Model:
             for series in chart.series:
                 self.table(series.table).column(series.column)
 
+    def _check_words(self) -> None:
+        """Results shown in words (:class:`~pysie.expr.NumberOr`) are whole
+        result cells, and a cell that reads one reads it only where a text and
+        an error give the same answer (arithmetic, ISNUMBER, IF, an INDEX
+        position: ``#VALUE!``, FALSE or passed on), itself shown in words, so
+        the solver's NaN stands for exactly what the workbook shows."""
+        worded = {s.name for s in self.scalars if isinstance(s.expr, NumberOr)}
+
+        def may_be_text(e: Expr) -> bool:
+            if isinstance(e, Name):
+                return e.name in worded
+            return isinstance(e, Call) and e.op == "if" and any(may_be_text(a) for a in e.args[1:])
+
+        exprs = [(s.name, s.expr, True) for s in self.scalars]
+        exprs += [(f"{t.name}.{c.name}", e, False) for t in self.tables for c in t.columns for e in (c.first, c.next)]
+        for where, expr, scalar in exprs:
+            inner = expr.value if scalar and isinstance(expr, NumberOr) else expr
+            for node in inner.walk():
+                if isinstance(node, NumberOr):
+                    raise ValueError(f"{where}: number_or(...) must be the whole expression of a result cell")
+                if isinstance(node, Call) and node.op not in WORD_SAFE and any(may_be_text(a) for a in node.args):
+                    raise ValueError(
+                        f"{where}: {node.op.upper()} reads a result shown in words ({sorted(worded)}); "
+                        f"only {', '.join(sorted(WORD_SAFE))} treat its text as the solver treats NaN"
+                    )
+            reads = sorted(n.name for n in inner.walk() if isinstance(n, Name) and n.name in worded)
+            if reads and not (scalar and isinstance(expr, NumberOr)):
+                raise ValueError(
+                    f"{where}: reads {', '.join(reads)}, which may show words; wrap it in number_or(...) so the "
+                    "cell shows words too, not #VALUE!"
+                )
+
     def _check_refs(self, expr: Expr, names: set[str], cols: set[str], where: str) -> None:
         for node in expr.walk():
             if isinstance(node, Name) and node.name not in names:
@@ -481,6 +535,13 @@ class Model:
                 raise ValueError(f"{where}: unknown column {node.name!r}")
             if isinstance(node, Range):
                 self.table(node.table).column(node.name)
+
+
+#: Operations that read a result shown in words (a text) as they read an error:
+#: ``#VALUE!`` (arithmetic, LN ..., an INDEX position), FALSE (ISNUMBER) or passed on (IF).
+WORD_SAFE = frozenset(
+    {"add", "sub", "mul", "div", "pow", "neg", "ln", "log10", "exp", "sqrt", "abs", "int", "isnumber", "if", "index"}
+)
 
 
 def check_whole_steps(table: Table, values: Mapping[str, float]) -> None:

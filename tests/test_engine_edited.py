@@ -116,10 +116,12 @@ def test_edited_workbooks_agree_with_libreoffice(change: Any, short_retraining_b
 
 def test_a_word_in_a_formula_cell_gives_value_errors_below(short_retraining_book: Path, tmp_path: Path) -> None:
     """Excel's rules, by hand: ``=D60`` shows the word, ``LN(D60)`` is
-    #VALUE!, ``ISNUMBER(D60)`` is FALSE, so the flag column reads 1."""
+    #VALUE!, a text compares above every number (``D60>=infinity_cap`` is
+    TRUE), so the flag column reads 1 and the next row holds the word:
+    ``IF(E60,D60,...)``, while ``IF(E60,C60,...)`` holds C60's number."""
     values = compile_workbook(_edited(short_retraining_book, tmp_path / "w.xlsx", _word)).values()
     ws = "No retraining"
     assert values[(ws, "B60")] == "oops"
-    assert values[(ws, "F60")] == "#VALUE!" and values[(ws, "D61")] == "#VALUE!"
-    assert values[(ws, "E60")] == 1.0
+    assert values[(ws, "F60")] == "#VALUE!" and values[(ws, "D61")] == "oops"
+    assert values[(ws, "E60")] == 1.0 and values[(ws, "C61")] == values[(ws, "C60")]
     assert isinstance(values[(ws, "D59")], float)

@@ -93,7 +93,7 @@ def test_edited_formulas_are_listed_cell_by_cell(book: Path) -> None:
     report = import_workbook(book, recalc=False)
     edits = {(e.sheet, e.cell): e for e in report.edited_formulas}
     assert set(edits) == {("No retraining", "C10"), ("Summary", "B4")}
-    assert edits[("No retraining", "C10")].expected == "=C9+B9/research_doubling_days"
+    assert edits[("No retraining", "C10")].expected == "=IF(E9,C9,C9+B9/research_doubling_days)"
     assert edits[("No retraining", "C10")].found == "=C9*2"
     assert edits[("Summary", "B4")].found == "the value 7"
 
@@ -135,8 +135,10 @@ def test_spellings_of_the_same_formula_are_not_edits(book: Path) -> None:
     assert normalise_formula("=C9+B9") != normalise_formula("=C9+B10")
 
     def change(b: Any) -> None:
-        b["Summary"]["B3"] = "=match(1, 'No retraining'!E3:E203, 0) - 1"
-        b["No retraining"]["C10"] = "= c9 + b9 / Research_Doubling_Days"
+        b["Summary"]["B3"] = (
+            "=if(isnumber(match(1, 'No retraining'!E3:E203, 0) - 1), match(1,'No retraining'!E3:E203,0)-1, \"not reached\")"
+        )
+        b["No retraining"]["C10"] = "=if( e9, c9, c9 + b9 / Research_Doubling_Days)"
 
     edit(book, change)
     assert import_workbook(book, recalc=False).edited_formulas == []
@@ -165,7 +167,7 @@ def test_shared_formulas_are_translated_for_every_cell(book: Path) -> None:
         part = sheet_parts(z)["No retraining"]
     rewrite_part(book, part, lambda d: _to_shared(d, 4, 203))
     ws = openpyxl.load_workbook(book)["No retraining"]
-    assert ws["C100"].value == "=C99+B99/research_doubling_days"  # openpyxl's Translator
+    assert ws["C100"].value == "=IF(E99,C99,C99+B99/research_doubling_days)"  # openpyxl's Translator
     assert import_workbook(book, recalc=False).edited_formulas == []
 
 
@@ -176,11 +178,16 @@ def test_deliberate_break_an_edited_shared_formula_shows_in_every_cell(book: Pat
         book,
         part,
         lambda d: _to_shared(
-            d.replace(b"<f>C3+B3/research_doubling_days</f>", b"<f>C3+B3/research_doubling_days*2</f>"), 4, 203
+            d.replace(
+                b"<f>IF(E3,C3,C3+B3/research_doubling_days)</f>", b"<f>IF(E3,C3,C3+B3/research_doubling_days*2)</f>"
+            ),
+            4,
+            203,
         ),
     )
     edits = import_workbook(book, recalc=False).edited_formulas
-    assert len(edits) == 200 and edits[-1].cell == "C203" and edits[-1].found == "=C202+B202/research_doubling_days*2"
+    assert len(edits) == 200 and edits[-1].cell == "C203"
+    assert edits[-1].found == "=IF(E202,C202,C202+B202/research_doubling_days*2)"
 
 
 def test_added_sheets_and_cells_are_listed_and_kept(
@@ -255,7 +262,10 @@ def test_a_libreoffice_save_imports_the_same(book: Path, tmp_path: Path, capsys:
 
     def change(b: Any) -> None:
         cell_of(b, "research_returns").value = 1.3
-        b["Summary"]["B3"] = "=match(1,'No retraining'!$E$3:$E$203,0)-1"  # lower case, as typed
+        b["Summary"]["B3"] = (  # lower case, as typed
+            "=if(isnumber(match(1,'No retraining'!$E$3:$E$203,0)-1),match(1,'No retraining'!$E$3:$E$203,0)-1,"
+            '"not reached")'
+        )
 
     edit(book, change)
     saved = tmp_path / "saved-by-libreoffice.xlsx"

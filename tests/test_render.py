@@ -59,24 +59,11 @@ UNSHOWN = re.compile(r"(?<!\S)#{3,}(?!\S)|#FMT")
 
 TEMPLATES: dict[str, Template] = {t.name: t for t in all_templates(REPO / "templates")}
 
-#: Assertions that fail on the committed workbooks until the step sheets stay
-#: readable after "infinity" and dates past 9999 are shown as text; remove an
-#: entry when its sheet is fixed (strict=False: an entry that passes is fine).
-UNTIL_CAPPED = "step sheet holds #NUM! or ### once a variant passes infinity_cap (readable-after-infinity pending)"
-UNTIL_DATES = "dates after 9999-12-31 print as #FMT (dates-as-text pending)"
-UNTIL_MC = "MC steps rows where returns reach 0 hold #N/A and #NUM! (base_exponent, exponent; readable-steps pending)"
-KNOWN_ERRORS = {
-    ("retraining", "Continuous retraining"): UNTIL_CAPPED,
-    ("retraining", "From scratch"): UNTIL_CAPPED,
-    ("software-explosion", "MC steps"): UNTIL_MC,
-}
-KNOWN_UNSHOWN = {
-    ("retraining", "No retraining"): UNTIL_CAPPED,
-    ("retraining", "Continuous retraining"): UNTIL_CAPPED,
-    ("retraining", "From scratch"): UNTIL_CAPPED,
-    ("milestone-takeoff", "Samples"): UNTIL_DATES,
-    ("milestone-takeoff", "Distribution"): UNTIL_DATES,
-}
+#: Sheets whose assertions are known to fail on the committed workbooks, with
+#: the cause (marked xfail, strict=False); none since the step sheets hold their
+#: values after "infinity" and date cells show after 9999-12-31 in words.
+KNOWN_ERRORS: dict[tuple[str, str], str] = {}
+KNOWN_UNSHOWN: dict[tuple[str, str], str] = {}
 
 
 def _path(template: str) -> Path:

@@ -29,6 +29,7 @@ import numpy as np
 from openpyxl.utils import get_column_letter
 
 from pysie import __version__
+from pysie.dates import AFTER_LAST_DATE, INPUT_DATE_FORMAT
 from pysie.excel.charts import chart_options
 from pysie.excel.docs import docs_lines
 from pysie.excel.layout import (
@@ -49,7 +50,7 @@ from pysie.excel.layout import (
     quote_sheet,
 )
 from pysie.excel.printer import Where, formula, number
-from pysie.expr import Call, Col, Expr
+from pysie.expr import Call, Col, Expr, NumberOr
 from pysie.solver import Solution, solve, solve_presets
 from pysie.spec import Chart, Model, Parameter, Scalar, Snapshot
 
@@ -65,6 +66,10 @@ STYLES: dict[str, dict[str, Any]] = {
     "bold": {"bold": True},
     "term": {"bold": True, "valign": "top"},
     "snapshot": {"bg_color": "#EDEDED"},
+    "result": {"align": "right"},
+    # conditional formats of a table's highlight flag: rows from the event on, and its first row
+    "after": {"bg_color": "#FCE4D6"},
+    "event": {"bg_color": "#F4B084", "bold": True, "top": 2, "top_color": "#C00000"},
 }
 METADATA_NAMES = ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version")
 SNAPSHOT_HEADER_ROW = 3  # title, note, command, header
@@ -83,7 +88,8 @@ class PlannedCell:
     number_format: str = ""
     cached: float | str | None = None  # formulas: the value stored beside the formula
     computes: FormulaCell | None = None  # formulas: the variable (and row) it computes
-    expected: float = math.nan  # formulas: the solver's value (NaN: an error)
+    expected: float = math.nan  # formulas: the solver's value (NaN: an error, or the words below)
+    words: str | None = None  # formulas shown in words (NumberOr): the text where the solver has NaN
 
     @property
     def cell(self) -> str:
@@ -125,6 +131,8 @@ class SheetPlan:
     chart: dict[str, Any] | None = None  # a chart sheet: series and axes as XlsxWriter options
     page: PageSetup | None = None
     row_heights: dict[int, float] = field(default_factory=dict)  # rows of wrapped text, in points
+    #: (first row, first col, last row, last col, XlsxWriter conditional-format options; "format" a style name)
+    conditional: list[tuple[int, int, int, int, dict[str, Any]]] = field(default_factory=list)
 
     def add(self, row: int, col: int, kind: str, content: Any, style: str = "", number_format: str = "") -> None:
         self.cells.append(PlannedCell(self.name, row, col, kind, content, style, number_format))
@@ -235,7 +243,10 @@ def _row_sheets(model: Model) -> str:
 def cached(value: float, expr: Expr | None = None, looks_up: bool | None = None) -> float | str:
     """The cached value written beside a formula; an error is ``#N/A`` when the
     formula looks something up (``looks_up``, else found from ``expr``), else
-    ``#NUM!`` (both read as "is an error")."""
+    ``#NUM!`` (both read as "is an error"); a result shown in words
+    (:class:`~pysie.expr.NumberOr`) holds its words there."""
+    if isinstance(expr, NumberOr) and (value is None or not math.isfinite(value)):
+        return expr.text
     if value is None or not math.isfinite(value):
         if looks_up is None:
             looks_up = expr is not None and _looks_up(expr)
@@ -253,16 +264,27 @@ def stored_number(value: float) -> float:
     return float(f"{float(value):.16G}")
 
 
+def _format_width(number_format: str) -> int:
+    """Columns wide enough for what a format can show: a date format shows the
+    words ``after 9999-12-31`` past Excel's last date."""
+    return len(AFTER_LAST_DATE) + 2 if AFTER_LAST_DATE in number_format else 0
+
+
 def _formula_cell(
     sheet: SheetPlan, row: int, col: int, expr: Expr, where: Where, value: float, fmt: str, computes: FormulaCell
 ) -> None:
     text = formula(expr, where)
+    words = expr.text if isinstance(expr, NumberOr) else None
+    stored = cached(value, expr)
+    style = "result" if words is not None else ""  # words right-aligned, as the numbers around them are
     sheet.cells.append(
-        PlannedCell(sheet.name, row, col, "formula", text, "", fmt, cached(value, expr), computes, float(value))
+        PlannedCell(sheet.name, row, col, "formula", text, style, fmt, stored, computes, float(value), words)
     )
 
 
 def param_format(p: Parameter) -> str:
+    if p.date:
+        return INPUT_DATE_FORMAT
     if p.integer:
         return "0"
     if p.default != 0 and (abs(p.default) >= 1e6 or abs(p.default) < 1e-3):
@@ -276,7 +298,8 @@ def validation(p: Parameter, cell: str) -> dict[str, Any]:
     open at one end and closed at the other (``(0, 1e+06]``) needs a custom
     rule, ``=AND(B9>0,B9<=1000000)``."""
     kind = "integer" if p.integer else "decimal"
-    message = f"{p.name}: a {'whole ' if p.integer else ''}number in {p.bounds_text()} {p.unit}".strip()
+    what = "date" if p.date else f"{'whole ' if p.integer else ''}number"
+    message = f"{p.name}: a {what} in {p.bounds_text()}{'' if p.date else ' ' + p.unit}".strip()
     rule: dict[str, Any] = {
         "validate": kind,
         "error_title": p.name[:32],
@@ -364,10 +387,13 @@ def _scalar_sheet(layout: Layout, solution: Solution, sheet: str, title: str) ->
     ws.label(
         SCALAR_HEADER_ROWS + len(scalars) + 1,
         0,
-        "#N/A or #NUM! means: not reached within the horizon, or undefined (e.g. N for r <= 1).",
+        "Words in a value cell (not reached, undefined ...) mean there is no number: not reached within the "
+        "horizon, or undefined (e.g. N for r <= 1); pysie run --json gives null there.",
         "note",
     )
-    ws.columns += [ColumnFormat(0, 0, 44), ColumnFormat(1, 1, 16), ColumnFormat(2, 2, 16), ColumnFormat(3, 3, 90)]
+    value_width = max(16, *(_format_width(s.number_format) for s in scalars))
+    ws.columns += [ColumnFormat(0, 0, 44), ColumnFormat(1, 1, value_width), ColumnFormat(2, 2, 16)]
+    ws.columns.append(ColumnFormat(3, 3, 90))
     ws.freeze = (SCALAR_HEADER_ROWS, 1)
     return ws
 
@@ -385,7 +411,8 @@ def _table_sheet(
         ws.label(0, c, column.name, "header")
         ws.label(1, c, column.unit, "unit")
         ws.comments.append((0, c, column.description))
-        ws.columns.append(ColumnFormat(c, c, max(12, len(column.name) + 2), column.number_format))
+        width = max(12, len(column.name) + 2, _format_width(column.number_format))
+        ws.columns.append(ColumnFormat(c, c, width, column.number_format))
     values = {c.name: solution.tables[table_name][c.name][:, scenario].tolist() for c in columns}
     letters = layout.table_letters[table_name]
 
@@ -409,7 +436,21 @@ def _table_sheet(
             cell = PlannedCell(name, r, c, "formula", text, "", column.number_format, stored, computes, value)
             ws.cells.append(cell)
     ws.freeze = (TABLE_HEADER_ROWS, 1)
+    if table.highlight:
+        _highlight(ws, layout, table.name, len(columns))
     return ws
+
+
+def _highlight(ws: SheetPlan, layout: Layout, table: str, width: int) -> None:
+    """Shade the rows where the table's highlight flag is 1, and mark the
+    first of them (a row whose flag is 1 and whose previous row's is not;
+    the row above the first step is the units row, never 1)."""
+    letter = layout.table_letters[table][layout.model.table(table).highlight]
+    top, bottom = TABLE_HEADER_ROWS, TABLE_HEADER_ROWS + layout.table_rows[table] - 1
+    here, above = f"${letter}{top + 1}", f"${letter}{top}"
+    first = {"type": "formula", "criteria": f"=AND({here}=1,{above}<>1)", "format": "event", "stop_if_true": True}
+    ws.conditional.append((top, 0, bottom, width - 1, first))
+    ws.conditional.append((top, 0, bottom, width - 1, {"type": "formula", "criteria": f"={here}=1", "format": "after"}))
 
 
 class _RowTemplate:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pysie.excel.layout import FormulaCell, Layout
-from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
+from pysie.expr import Call, Cell, Col, Const, Expr, Name, NumberOr, Range
 from pysie.primitives import PRIMITIVES
 
 ATOM = 10  # precedence of anything that never needs parentheses
@@ -72,6 +72,10 @@ def _text(expr: Expr, where: Where) -> tuple[str, int]:
         return where.layout.column_range(expr.table, expr.name, where.sheets.get(expr.table)), ATOM
     if isinstance(expr, Call):
         return _call(expr, where)
+    if isinstance(expr, NumberOr):
+        value = _text(expr.value, where)[0]
+        words = '"' + expr.text.replace('"', '""') + '"'
+        return f"{PRIMITIVES['if'].excel}({PRIMITIVES['isnumber'].excel}({value}),{value},{words})", ATOM
     raise TypeError(f"cannot print {expr!r}")
 
 

@@ -40,6 +40,13 @@ class _Formats:
             self.made[key] = self.book.add_format(props) if props else None
         return self.made[key]
 
+    def rule(self, options: Mapping[str, Any]) -> Any:
+        """The differential format of a conditional-format rule (its style name)."""
+        key = ("conditional", str(options["format"]))
+        if key not in self.made:
+            self.made[key] = self.book.add_format(dict(STYLES[str(options["format"])]))
+        return self.made[key]
+
 
 def write_plan(plan: WorkbookPlan, path: Path, *, overwrite: bool = False) -> None:
     """Write ``plan`` to ``path`` atomically (an existing file only with ``overwrite``)."""
@@ -69,6 +76,8 @@ def _worksheet(book: xlsxwriter.Workbook, formats: _Formats, sheet: SheetPlan) -
         ws.set_row(row, height)
     for row, col, rule in sheet.validations:
         ws.data_validation(row, col, row, col, rule)
+    for first_row, first_col, last_row, last_col, options in sheet.conditional:
+        ws.conditional_format(first_row, first_col, last_row, last_col, {**options, "format": formats.rule(options)})
     if sheet.freeze is not None:
         ws.freeze_panes(*sheet.freeze)
     if sheet.active:

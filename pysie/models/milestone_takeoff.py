@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pysie.dates import LAST_EXCEL_DATE
+from pysie.dates import DATE_FORMAT, FIRST_SAFE_DATE, LAST_EXCEL_DATE
 from pysie.draws import row_numbers, uniform_column
 from pysie.expr import (
     Col,
@@ -62,6 +62,7 @@ from pysie.expr import (
     match,
     min_,
     norm_s_inv,
+    number_or,
     percentile,
     sqrt,
 )
@@ -92,7 +93,7 @@ LOG_GAP_CAP = 690.0
 MILESTONES = ("SAR", "SIAR", "ASI")
 PHASES = ("SC->SAR", "SAR->SIAR", "SIAR->ASI")
 QUANTILES = (("p10", 0.1), ("p50", 0.5), ("p90", 0.9))
-DATE = "yyyy-mm-dd"
+DATE = DATE_FORMAT  # yyyy-mm-dd, and "after 9999-12-31" past Excel's last date
 FIXED = "0.000"
 
 
@@ -163,10 +164,11 @@ PARAMETERS = (
     _p(
         "sc_date",
         46477,
-        "Excel date",
-        "Date of SC as an Excel date serial (46477 = 2027-03-31)",
-        lower=1,
+        "date",
+        "Date of SC (2027-03-31; give a date yyyy-mm-dd or its Excel date serial, 46477)",
+        lower=FIRST_SAFE_DATE,
         upper=LAST_EXCEL_DATE,
+        date=True,
     ),
     _p(
         "days_per_year",
@@ -628,7 +630,7 @@ SAMPLES = Table(
             "asi_date",
             S["siar_date"] + D * S["siar_asi_years"],
             "date",
-            "Date of ASI (#### in Excel: after 9999-12-31)",
+            "Date of ASI (shown as after 9999-12-31 past Excel's last date)",
             DATE,
         ),
     ),
@@ -738,9 +740,9 @@ OUTPUTS = (
     *(
         Scalar(
             f"path_{m.lower()}_day",
-            crossing_day(PATH.range(f"reached_{m.lower()}"), b),
+            number_or(crossing_day(PATH.range(f"reached_{m.lower()}"), b), "not reached"),
             "days",
-            f"Point path: day {m} is reached (#N/A: not within path_days)",
+            f"Point path: day {m} is reached (not reached: not within path_days)",
             "0.00",
             report_as=("path_days", m),
         )
@@ -779,21 +781,21 @@ CHECKS = (
     ),
     Scalar(
         "path_sc_sar_error_days",
-        Name("path_sar_day") - D * POINT_YEARS["SC->SAR"],
+        number_or(Name("path_sar_day") - D * POINT_YEARS["SC->SAR"], "not reached"),
         "days",
         "Path minus closed form, SC->SAR (should be well within 1 day)",
         "0.0000",
     ),
     Scalar(
         "path_sar_siar_error_days",
-        Name("path_siar_day") - Name("path_sar_day") - D * POINT_YEARS["SAR->SIAR"],
+        number_or(Name("path_siar_day") - Name("path_sar_day") - D * POINT_YEARS["SAR->SIAR"], "not reached"),
         "days",
         "Path minus closed form, SAR->SIAR",
         "0.0000",
     ),
     Scalar(
         "path_siar_asi_error_days",
-        Name("path_asi_day") - Name("path_siar_day") - D * POINT_YEARS["SIAR->ASI"],
+        number_or(Name("path_asi_day") - Name("path_siar_day") - D * POINT_YEARS["SIAR->ASI"], "not reached"),
         "days",
         "Path minus closed form, SIAR->ASI",
         "0.0000",
@@ -843,8 +845,8 @@ MODEL = Model(
         ),
     ),
     notes=(
-        "Dates are Excel date serials shown as yyyy-mm-dd; #### means after 9999-12-31 (the SIAR->ASI gap is "
-        "capped at e^690 years instead of overflowing).",
+        "Dates are Excel date serials shown as yyyy-mm-dd, and as the words after 9999-12-31 past Excel's last "
+        "date (the SIAR->ASI gap is capped at e^690 years instead of overflowing).",
     ),
     check_values=check_intervals,
     sampling=Sampling(samples="samples", seed="seed"),

@@ -31,7 +31,7 @@ equals the post's rules exactly.
 
 from __future__ import annotations
 
-from pysie.expr import Col, Const, Expr, Name, column_max, eq, ge, if_, index, log10, match, min_, or_
+from pysie.expr import Col, Const, Expr, Name, column_max, eq, ge, if_, index, log10, match, min_, number_or, or_
 from pysie.spec import Axis, Chart, Column, Model, Parameter, Scalar, Series, Table
 
 SOURCE = '"An illustrative model of backfire risks from pausing AI research", LessWrong, November 2023'
@@ -353,9 +353,12 @@ TABLE = Table(
     COLUMNS,
     rows_from="horizon_years",
     step_from="step_years",
+    highlight="takeoff",
 )
 
 _takeoff_row = Name("takeoff_row")
+#: What a result cell shows where capability never reaches the threshold (reports give null).
+NO_TAKEOFF = "no takeoff"
 OUTPUTS = (
     Scalar(
         "max_takeoff_speed",
@@ -378,16 +381,16 @@ OUTPUTS = (
     ),
     Scalar(
         "takeoff_row",
-        match(1, TABLE.range("takeoff")),
+        number_or(match(1, TABLE.range("takeoff")), NO_TAKEOFF),
         "row",
-        "1-based row of the first step with takeoff (#N/A: no takeoff within horizon_years)",
+        f"1-based row of the first step with takeoff ({NO_TAKEOFF}: none within horizon_years)",
         kind="integer",
     ),
     Scalar(
         "takeoff_year",
-        index(TABLE.range("year"), _takeoff_row),
+        number_or(index(TABLE.range("year"), _takeoff_row), NO_TAKEOFF),
         "year",
-        "First year with takeoff (#N/A: none within horizon_years)",
+        f"First year with takeoff ({NO_TAKEOFF}: none within horizon_years)",
         "0.0",
         label="takeoff year",
         kind="year",
@@ -397,7 +400,7 @@ OUTPUTS = (
     *(
         Scalar(
             f"{pool}_remaining_at_takeoff",
-            index(TABLE.range(f"{pool}_remaining"), _takeoff_row),
+            number_or(index(TABLE.range(f"{pool}_remaining"), _takeoff_row), NO_TAKEOFF),
             "share",
             f"R_{pool} in the first takeoff row" + (" (share of the starting pool)" if pool == "investment" else ""),
             SHARE,
@@ -409,7 +412,7 @@ OUTPUTS = (
     *(
         Scalar(
             f"{pool}_remaining_oom_at_takeoff",
-            Name(f"{pool}_remaining_at_takeoff") * P[pool],
+            number_or(Name(f"{pool}_remaining_at_takeoff") * P[pool], NO_TAKEOFF),
             "OOM",
             f"The {pool} pool left at takeoff in orders of magnitude: R_{pool} x {pool}_pool_oom",
             "0.00",

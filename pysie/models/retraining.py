@@ -20,7 +20,13 @@ All quantities are normalised to day 0; row t+1 is computed from row t:
                           deployed when it reaches ``upgrade_factor`` x the deployed
                           model's effective FLOP; a new run then starts at today's S.
 
-"Infinity" is the first day with S_t >= infinity_cap or S_t an error (overflow).
+"Infinity" is the first day with S_t >= infinity_cap (the ``reached_infinity``
+flag, shaded on the sheets; an error is no longer read as infinity, so a genuine
+error shows on every later row). A cell cannot hold more than about 1.8e308, so
+effective FLOP is held at ``FLOP_CAP`` = 1e308 instead of overflowing, and
+software counts as infinite the day after its training FLOP got there (where a
+cell would have overflowed). From the day a variant reaches infinity its rows
+hold that day's values: the sheets show numbers, never a wall of errors.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ from pysie.expr import (
     match,
     max_,
     na,
+    number_or,
+    or_,
 )
 from pysie.spec import Axis, Chart, Column, Model, Parameter, RowListing, Scalar, Series, Table
 
@@ -62,6 +70,10 @@ RECONSTRUCTION = "pysie's reconstruction of the note's sheets, calibrated to its
 
 FLOP = "0.00E+00"
 FIXED = "0.00"
+#: Words a result cell shows where it has no number (reports give null).
+NOT_REACHED, INFINITE, UNDEFINED = "not reached", "infinite", "undefined"
+#: Effective FLOP a cell holds at most (a double overflows at about 1.8e308).
+FLOP_CAP = 1e308
 
 PARAMETERS = (
     Parameter(
@@ -195,33 +207,63 @@ day, labour, x, S = Col("day"), Col("labour"), Col("cumulative_research"), Col("
 E, pace, doublings, pace_level = Col("effective_flop"), Col("pace"), Col("software_doublings"), Col("pace_doublings")
 
 
-def software_from(research: Expr) -> Expr:
-    """S = x^r, held at the cap: IF(r LN(x) >= LN(cap), cap, x^r) never overflows."""
-    return if_(ge(r * ln(research), ln(cap)), cap, research**r)
+reached = Col("reached_infinity")
 
 
-def _research_and_software(labour_equation: Expr) -> tuple[Column, ...]:
+def held(column: str, equation: Expr) -> Expr:
+    """``equation`` until the variant reaches infinity, then the previous row's
+    value: IF(reached_{t-1}, c_{t-1}, equation)."""
+    return if_(reached.prev, Col(column).prev, equation)
+
+
+def software_from(research: Expr, flop: Expr | None = None) -> Expr:
+    """S = x^r, held at the cap: IF(r LN(x) >= LN(cap), cap, x^r) never
+    overflows; with ``flop`` (the previous row's training FLOP), S is the cap
+    too once that FLOP is at :data:`FLOP_CAP` (where a cell would overflow)."""
+    at_cap = ge(r * ln(research), ln(cap))
+    if flop is not None:
+        at_cap = or_(ge(flop, FLOP_CAP), at_cap)
+    return if_(at_cap, cap, research**r)
+
+
+def accumulated(total: Expr, per_day: Expr, software: Expr) -> Expr:
+    """total + per_day * software, held at :data:`FLOP_CAP`:
+    IF(software (per_day / FLOP_CAP) >= 1 - total / FLOP_CAP, FLOP_CAP, total + per_day software)
+    never overflows (software <= infinity_cap), and below the cap it is the sum itself."""
+    return if_(ge(software * (per_day / FLOP_CAP), 1 - total / FLOP_CAP), FLOP_CAP, total + per_day * software)
+
+
+def _research_and_software(labour_equation: Expr, flop: Col | None = None) -> tuple[Column, ...]:
     return (
         Column("day", Const(0), day.prev + 1, "day", "Day index t"),
-        Column.every_row("labour", labour_equation, "x day 0", "AI research labour L_t, relative to day 0", FIXED),
+        Column.every_row("labour", labour_equation, "x day 0", "AI research labour L_t, relative to day 0", FLOP),
         Column(
             "cumulative_research",
             Const(1),
-            x.prev + labour.prev / T_R,
+            held("cumulative_research", x.prev + labour.prev / T_R),
             "x day 0",
-            "Cumulative research x_{t+1} = x_t + L_t / T_R",
+            "Cumulative research x_{t+1} = x_t + L_t / T_R (held once infinity is reached)",
             FLOP,
         ),
-        Column("software", Const(1), software_from(x), "x day 0", "Software S_t = x_t^r, held at infinity_cap", FLOP),
+        Column(
+            "software",
+            Const(1),
+            held("software", software_from(x, None if flop is None else flop.prev)),
+            "x day 0",
+            "Software S_t = x_t^r, held at infinity_cap"
+            + ("" if flop is None else f" (also once {flop.name} reached 1e308 FLOP the day before)"),
+            FLOP,
+        ),
     )
 
 
 DIAGNOSTICS = (
     Column.every_row(
         "reached_infinity",
-        if_(isnumber(S), if_(ge(S, cap), 1, 0), 1),
+        if_(ge(S, cap), 1, 0),
         "flag",
-        "1 once S_t >= infinity_cap or S_t is an error",
+        "1 from the first day S_t >= infinity_cap (rows from then on hold that day's values; an error in S_t, "
+        "which the caps leave to genuine errors, carries on)",
     ),
     Column.every_row("software_doublings", log2(S), "doublings", "log2 S_t", FIXED),
     Column(
@@ -245,13 +287,16 @@ DIAGNOSTICS = (
 )
 
 
-def _variant(name: str, sheet: str, description: str, labour_equation: Expr, extra: tuple[Column, ...]) -> Table:
+def _variant(
+    name: str, sheet: str, description: str, labour_equation: Expr, extra: tuple[Column, ...], flop: Col | None = None
+) -> Table:
     return Table(
         name,
         sheet,
         description,
-        _research_and_software(labour_equation) + extra + DIAGNOSTICS,
+        _research_and_software(labour_equation, flop) + extra + DIAGNOSTICS,
         rows_from="horizon_days",
+        highlight="reached_infinity",
     )
 
 
@@ -274,12 +319,13 @@ TABLES = (
             Column(
                 "effective_flop",
                 E0,
-                E.prev + phi * C * S.prev,
+                held("effective_flop", accumulated(E.prev, phi * C, S.prev)),
                 "FLOP",
-                "Cumulative effective training FLOP E_{t+1} = E_t + phi C S_t",
+                "Cumulative effective training FLOP E_{t+1} = E_t + phi C S_t (at most 1e308)",
                 FLOP,
             ),
         ),
+        flop=E,
     ),
     _variant(
         "from_scratch",
@@ -291,22 +337,23 @@ TABLES = (
             Column(
                 "training_progress",
                 Const(0),
-                G.prev + phi * C * S_start.prev,
+                held("training_progress", accumulated(G.prev, phi * C, S_start.prev)),
                 "FLOP",
-                "Effective FLOP of the run in progress before a deployment check: G_{t-1} + phi C S_start",
+                "Effective FLOP of the run in progress before a deployment check: G_{t-1} + phi C S_start "
+                "(at most 1e308)",
                 FLOP,
             ),
             Column(
                 "deployed",
                 Const(0),
-                if_(ge(g, Name("upgrade_factor") * E_dep.prev), 1, 0),
+                if_(or_(reached.prev, ge(g, FLOP_CAP)), 0, if_(ge(g, Name("upgrade_factor") * E_dep.prev), 1, 0)),
                 "flag",
-                "1 on the day a run is deployed",
+                "1 on the day a run is deployed (none at 1e308 FLOP or after infinity)",
             ),
             Column(
                 "training_run_flop",
                 Const(0),
-                if_(deployed, 0, g),
+                held("training_run_flop", if_(deployed, 0, g)),
                 "FLOP",
                 "Effective FLOP of the run in progress (0 after a deployment)",
                 FLOP,
@@ -314,7 +361,7 @@ TABLES = (
             Column(
                 "deployed_flop",
                 E0,
-                if_(deployed, g, E_dep.prev),
+                held("deployed_flop", if_(deployed, g, E_dep.prev)),
                 "FLOP",
                 "Effective FLOP of the deployed model E_dep",
                 FLOP,
@@ -322,12 +369,13 @@ TABLES = (
             Column(
                 "run_software",
                 S,
-                if_(deployed, S, S_start.prev),
+                held("run_software", if_(deployed, S, S_start.prev)),
                 "x day 0",
                 "Software efficiency frozen when the run in progress started",
                 FLOP,
             ),
         ),
+        flop=g,
     ),
 )
 
@@ -385,15 +433,15 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
     return (
         Scalar(
             f"{v}_days_to_infinity",
-            match(1, table.range("reached_infinity")) - 1,
+            number_or(match(1, table.range("reached_infinity")) - 1, NOT_REACHED),
             "days",
-            f"{table.sheet}: first day with S >= infinity_cap (#N/A: not within horizon_days)",
+            f"{table.sheet}: first day with S >= infinity_cap ({NOT_REACHED}: not within horizon_days)",
             kind="integer",
             report_as=("variants", v, "days_to_infinity"),
         ),
         Scalar(
             f"{v}_months_to_infinity",
-            days / Name("days_per_month"),
+            number_or(days / Name("days_per_month"), NOT_REACHED),
             "months",
             f"{table.sheet}: months to infinity",
             FIXED,
@@ -402,9 +450,10 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
         ),
         Scalar(
             f"{v}_measured_doublings_per_pace_doubling",
-            index(sd, match(2, level)) - index(sd, match(1, level)),
+            number_or(index(sd, match(2, level)) - index(sd, match(1, level)), "not measured"),
             "doublings",
-            f"{table.sheet}: software doublings while the pace goes from 2x to 4x its day-1 value",
+            f"{table.sheet}: software doublings while the pace goes from 2x to 4x its day-1 value "
+            "(not measured: the pace does not double twice before infinity)",
             FIXED,
             label=f"measured doublings per pace doubling, {table.sheet.lower()}" if v != "from_scratch" else "",
             report_as=("variants", v, "measured_doublings_per_pace_doubling"),
@@ -413,13 +462,17 @@ def _variant_outputs(table: Table) -> tuple[Scalar, ...]:
 
 
 def _flop_outputs() -> tuple[Scalar, ...]:
-    effective = TABLES[1].range("effective_flop")
+    effective, infinite = TABLES[1].range("effective_flop"), TABLES[1].range("reached_infinity")
     return tuple(
         Scalar(
             f"effective_flop_day_{d}",
-            index(effective, d + 1),
+            number_or(
+                if_(or_(index(infinite, d), ge(index(effective, d + 1), FLOP_CAP)), na(), index(effective, d + 1)),
+                INFINITE,
+            ),
             "FLOP",
-            f"Continuous retraining: cumulative effective training FLOP on day {d}",
+            f"Continuous retraining: cumulative effective training FLOP on day {d} "
+            f"({INFINITE}: the variant reached infinity before, or the FLOP reached 1e308)",
             FLOP,
             label=f"effective FLOP on day {d}",
             report_as=("variants", "continuous_retraining", "effective_flop", str(d)),
@@ -434,7 +487,7 @@ OUTPUTS = (
     *(s for t in TABLES for s in _variant_outputs(t)),
     Scalar(
         "retraining_multiplier",
-        _months["continuous_retraining"] / _months["no_retraining"],
+        number_or(_months["continuous_retraining"] / _months["no_retraining"], NOT_REACHED),
         "x",
         "Months to infinity with continuous retraining / without",
         FIXED,
@@ -443,7 +496,7 @@ OUTPUTS = (
     ),
     Scalar(
         "from_scratch_multiplier",
-        _months["from_scratch"] / _months["no_retraining"],
+        number_or(_months["from_scratch"] / _months["no_retraining"], NOT_REACHED),
         "x",
         "Months to infinity retraining from scratch / without",
         FIXED,
@@ -451,9 +504,9 @@ OUTPUTS = (
     ),
     Scalar(
         "doublings_before_pace_doubles",
-        theory.doublings_before_pace_doubles(r),
+        number_or(theory.doublings_before_pace_doubles(r), UNDEFINED),
         "doublings",
-        "N = r / (r - 1): software doublings before the pace doubles (lambda = 1)",
+        f"N = r / (r - 1): software doublings before the pace doubles (lambda = 1; {UNDEFINED} for r <= 1)",
         FIXED,
         label="N = r/(r-1), doublings before the pace doubles",
         report_as=("doublings_before_pace_doubles",),
@@ -475,9 +528,9 @@ _N = Name("theory_doublings_before_pace_doubles")
 CHECKS: tuple[Scalar, ...] = (
     Scalar(
         "theory_doublings_before_pace_doubles",
-        theory.doublings_before_pace_doubles(r, lam),
+        number_or(theory.doublings_before_pace_doubles(r, lam), UNDEFINED),
         "doublings",
-        "N = r / (lambda (r - 1)); #N/A when r <= 1",
+        f"N = r / (lambda (r - 1)); {UNDEFINED} when r <= 1",
         FIXED,
     ),
     Scalar(
@@ -494,31 +547,31 @@ CHECKS: tuple[Scalar, ...] = (
         "q_retrain = q / (1 + |q|) (serial-step rule)",
         "0.0000",
     ),
-    Scalar("theory_doublings_with_retraining", _N + 1, "doublings", "N_retrain = N + 1", FIXED),
+    Scalar("theory_doublings_with_retraining", number_or(_N + 1, UNDEFINED), "doublings", "N_retrain = N + 1", FIXED),
     Scalar(
         "theory_retraining_slowdown",
-        theory.retraining_slowdown(_N),
+        number_or(theory.retraining_slowdown(_N), UNDEFINED),
         "x",
         "(1 - 2^(-1/N)) / (1 - 2^(-1/(N+1))): about 1.19 for N = 5",
         "0.000",
     ),
     Scalar(
         "theory_blow_up_days",
-        theory.blow_up_days(r, T_R),
+        number_or(theory.blow_up_days(r, T_R), UNDEFINED),
         "days",
         "Continuous time, no retraining: x' = x^r / T_R blows up at T_R / (r - 1)",
         FIXED,
     ),
     Scalar(
         "theory_blow_up_months",
-        Name("theory_blow_up_days") / Name("days_per_month"),
+        number_or(Name("theory_blow_up_days") / Name("days_per_month"), UNDEFINED),
         "months",
         "The same in months",
         FIXED,
     ),
     Scalar(
         "sheet_over_blow_up",
-        Name("no_retraining_days_to_infinity") / Name("theory_blow_up_days"),
+        number_or(Name("no_retraining_days_to_infinity") / Name("theory_blow_up_days"), UNDEFINED),
         "x",
         "Day-by-day sheet / continuous blow-up (the daily recursion reaches its cap a little later)",
         "0.000",

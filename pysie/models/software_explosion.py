@@ -40,13 +40,13 @@ i in 0..M-K has t_{i+K} - t_i < P (strict, windows starting at recorded
 steps, t_0 = 0 included; a run of fewer than K steps cannot hit).
 
 Where this implementation decides: a doubling time beyond 1e300 months (the
-reference code's last step near the ceiling can be inf) is held at 1e300, so
-no cell overflows; it is past the horizon either way and never affects an
-indicator. The single-run code's gradual boost (1.1x steps, f from 1 to 32)
-needs about 930 steps for L = 16, more than the 130 rows of the Steps sheet,
-and is refused. The Monte Carlo sheets hold 20 samples of stored uniforms
-(default_rng(seed)); the headline probabilities come from the solver run
-over many scenarios of the single-run model :data:`RUN`.
+reference code's last step near the ceiling can be inf) is held at 1e300, and
+so is compute, so no cell overflows; it is past the horizon either way and never
+affects an indicator. Once r <= 0 the run has ended and q holds its last value.
+The single-run code's gradual boost (1.1x steps, f from 1 to 32) needs about
+930 steps for L = 16, more than the 130 rows of the Steps sheet, and is refused.
+The Monte Carlo sheets hold 20 samples of stored uniforms (default_rng(seed));
+the headline probabilities come from the solver run over many scenarios of the single-run model :data:`RUN`.
 
 Where the public code departs from itself and from the appendix: first
 doubling 3/f (Monte Carlo) vs 3/(1+f) (single run); horizon 48 vs 72 months;
@@ -89,7 +89,6 @@ from pysie.expr import (
     lt,
     match,
     min_,
-    na,
     or_,
 )
 from pysie.spec import Axis, Chart, Column, InputError, Model, Parameter, Scalar, Series, Table, data_column
@@ -116,6 +115,9 @@ BOOST_START = 0.1
 BOOST_MONTHS = 60.0
 #: Longest doubling time a cell holds (the reference code can reach inf).
 DOUBLING_CAP = 1e300
+#: Compute a cell holds at most: a 1e300-month last doubling would overflow it;
+#: only C < 4096 matters (the gradual boost).
+COMPUTE_HELD = 1e300
 HORIZONS = (48.0, 72.0)  # months: Monte Carlo code, single-run code
 
 #: (output, window P in months, speed-up m, label, the paper's probability)
@@ -431,11 +433,12 @@ def run_columns(p: Callable[[str], Expr], blocks: bool) -> tuple[Column, ...]:
             "r_j: r_{j-1} - k (repeated subtraction; single-run code: - k dt/T)",
             "0.000000",
         ),
-        Column.every_row(
+        Column(
             "base_exponent",
-            if_(gt(r, 0), p("parallel_returns") * (1.0 / r - 1.0), na()),
+            p("parallel_returns") * (1.0 / r - 1.0),
+            if_(gt(r, 0), p("parallel_returns") * (1.0 / r - 1.0), Col("base_exponent").prev),
             "",
-            "q = lambda (1/r - 1) (#N/A once r <= 0)",
+            "q = lambda (1/r - 1); once r <= 0 (the run has ended) it holds its last value, which no step uses",
             "0.000000",
         ),
         Column.every_row(
@@ -448,9 +451,17 @@ def run_columns(p: Callable[[str], Expr], blocks: bool) -> tuple[Column, ...]:
         stepped(
             "compute",
             Const(1),
-            if_(single, exp(COMPUTE_RATE * t), C.prev * exp(COMPUTE_RATE * T.prev)),
+            if_(
+                single,
+                exp(COMPUTE_RATE * t),
+                if_(
+                    lt(COMPUTE_RATE * T.prev, math.log(COMPUTE_HELD) - ln(C.prev)),
+                    C.prev * exp(COMPUTE_RATE * T.prev),
+                    COMPUTE_HELD,
+                ),
+            ),
             "x today",
-            "C: times EXP((LN 2/5) T) each step (single-run code: EXP((LN 2/5) t))",
+            "C: times EXP((LN 2/5) T) each step, held at 1e300 (single-run code: EXP((LN 2/5) t))",
             "0.00E+00",
         ),
         Column.every_row(
@@ -754,7 +765,7 @@ MODEL = Model(
     notes=(
         f"The MC sheets hold {MC_SAMPLES} samples; the paper's probabilities need many more "
         "(pysie solves the Steps sheet's rules for 100,000 scenarios at once).",
-        "A doubling time beyond 1e300 months is held at 1e300 "
+        "A doubling time beyond 1e300 months is held at 1e300, and compute at 1e300 "
         "(the reference code's last step near the ceiling can be infinite).",
     ),
     **_COMMON,  # type: ignore[arg-type]
