@@ -200,3 +200,17 @@ def test_a_broken_sample_cell_is_named(small_book: Path, tmp_path: Path) -> None
     first = next(d for d in report_.differences if d.sheet == "Samples")  # later columns of row 37 follow it
     assert (first.sheet, first.cell, first.variable, first.row) == ("Samples", "J40", "z_amr_sar", 37)
     assert "Samples!J40" in report_.summary(limit=1000)
+
+
+def test_the_sensitivity_changes_are_valid_whatever_the_inputs() -> None:
+    """Each one-at-a-time change sets both ends of its interval, so inputs with a
+    narrow interval of their own (SC->SAR 90th percentile 2 years, below the 10
+    years of one change) still build; that change's row is the 10-year point."""
+    from pysie.excel.plan import solve_workbook
+
+    values = MODEL.resolve(None, {"samples": 20, "path_days": 40, "sc_sar_gap_high": 2})
+    solved = solve_workbook(MODEL, values)
+    ((sheet, rows),) = ((s.sheet, s.rows) for s in MODEL.snapshots)
+    row = next(i for i, (label, _) in enumerate(rows) if "90th percentile (10 y)" in label)
+    alone = solve(MODEL, MODEL.resolve(None, {**values, "sc_sar_gap_low": 10, "sc_sar_gap_high": 10}))
+    assert solved.snapshots[sheet].value("point_sar_date", row) == alone.value("point_sar_date")

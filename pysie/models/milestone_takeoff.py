@@ -809,16 +809,20 @@ PRESETS = {
 }
 
 #: One-at-a-time changes of the point estimate for the Sensitivity snapshot.
-#: Setting an interval's low and high to one value puts the point (median) gap there.
+#: Setting an interval's low and high to one value puts the point (median) gap there;
+#: both ends are set, so each change is a valid interval whatever the workbook's inputs.
 SENSITIVITY: tuple[tuple[str, dict[str, float]], ...] = (
     ("published setting", {}),
     ("SC multiplier 3 (instead of 5)", {"sc_multiplier": 3}),
-    ("SC->SAR gap at its 10th percentile (1.5 y)", {"sc_sar_gap_high": 1.5}),
-    ("SC->SAR gap at its 90th percentile (10 y)", {"sc_sar_gap_low": 10}),
-    ("AMR->SAR at its 10th percentile (1 y): SAR->SIAR and SIAR->ASI gaps", {"amr_sar_gap_high": 1}),
-    ("AMR->SAR at its 90th percentile (25 y)", {"amr_sar_gap_low": 25}),
-    ("J at its 10th percentile (0.3): SIAR->ASI gap", {"asi_exponent_high": 0.3}),
-    ("J at its 90th percentile (7.5)", {"asi_exponent_low": 7.5}),
+    ("SC->SAR gap at its 10th percentile (1.5 y)", {"sc_sar_gap_low": 1.5, "sc_sar_gap_high": 1.5}),
+    ("SC->SAR gap at its 90th percentile (10 y)", {"sc_sar_gap_low": 10, "sc_sar_gap_high": 10}),
+    (
+        "AMR->SAR at its 10th percentile (1 y): SAR->SIAR and SIAR->ASI gaps",
+        {"amr_sar_gap_low": 1, "amr_sar_gap_high": 1},
+    ),
+    ("AMR->SAR at its 90th percentile (25 y)", {"amr_sar_gap_low": 25, "amr_sar_gap_high": 25}),
+    ("J at its 10th percentile (0.3): SIAR->ASI gap", {"asi_exponent_low": 0.3, "asi_exponent_high": 0.3}),
+    ("J at its 90th percentile (7.5)", {"asi_exponent_low": 7.5, "asi_exponent_high": 7.5}),
 )
 
 
