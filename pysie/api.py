@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pysie import spec
+from pysie import montecarlo, spec
 from pysie.build import write_workbook
 from pysie.compare import CheckReport
 from pysie.compare import check_workbook as _check_workbook
@@ -203,6 +203,59 @@ class Model:
             solution = Solution(declaration, scalars, {}, len(next(iter(scalars.values()))))
         labels = None if preset is None else names * (solution.scenarios if len(names) == 1 else 1)
         return Result(self, solution, tuple(varied), labels)
+
+    @property
+    def distributions(self) -> pd.DataFrame:
+        """A row per parameter with a default distribution (``pysie mc`` draws
+        them): its spec, median, p10, p90 and source."""
+        scenario = montecarlo.samples_of(self.declaration)
+        ps = [p for p in scenario.parameters if p.dist is not None]
+        return pd.DataFrame(
+            {
+                "distribution": [p.dist.spec for p in ps],  # type: ignore[union-attr]
+                "p10": [p.dist.quantile(0.1) for p in ps],  # type: ignore[union-attr]
+                "median": [p.dist.quantile(0.5) for p in ps],  # type: ignore[union-attr]
+                "p90": [p.dist.quantile(0.9) for p in ps],  # type: ignore[union-attr]
+                "unit": [p.unit for p in ps],
+                "source": [p.dist.source for p in ps],  # type: ignore[union-attr]
+            },
+            index=pd.Index([p.name for p in ps], name="name"),
+        )
+
+    def sample(
+        self,
+        n: int = montecarlo.CHUNK,
+        *,
+        seed: int = 0,
+        dists: Mapping[str, Any] | None = None,
+        outputs: Sequence[str] | None = None,
+        samples: bool = False,
+        **values: Any,
+    ) -> pd.DataFrame:
+        """Monte Carlo (what ``pysie mc --json`` summarises): ``n`` samples of
+        the declared distributions, ``dists`` replacing them (a
+        :mod:`pysie.distributions` object or a spec such as
+        ``"lognormal:1.1:2"``), ``values`` holding parameters fixed.
+
+        Returns a row per output: p10, p50, p90, mean and never (the share never
+        reached; see :mod:`pysie.montecarlo` for how percentiles treat it), the
+        units in ``attrs["units"]``. ``samples=True`` returns every sample
+        instead (a row per sample: the drawn parameters and the outputs)."""
+        result = montecarlo.run(
+            montecarlo.design(self.declaration, n, seed, dists=dists, values=values, outputs=outputs)
+        )
+        units = {name: result.design.unit(name) for name in (*result.design.dists, *result.design.outputs)}
+        if samples:
+            fields, columns = montecarlo.sample_columns(result)
+            frame = pd.DataFrame({f.name: columns[f.name] for f in fields[1:]})
+            frame.index.name = "sample"
+        else:
+            summary = result.summary()
+            frame = pd.DataFrame.from_dict(summary, orient="index")[["p10", "p50", "p90", "mean", "never"]]
+            frame.index.name = "output"
+        frame.attrs["units"] = units
+        frame.attrs["seed"], frame.attrs["samples"] = seed, n
+        return frame
 
 
 class Result:

@@ -26,7 +26,16 @@ from pysie.excel.reader import WorkbookError
 from pysie.freshness import check_committed
 from pysie.importer import import_workbook
 from pysie.models import MODELS, get_model, model_names
-from pysie.options import MAX_DPI, MIN_DPI, VALUE_LIKE, finite_at_least, integer_in, set_usage
+from pysie.options import (
+    MAX_DPI,
+    MIN_DPI,
+    VALUE_LIKE,
+    UsageError,
+    finite_at_least,
+    integer_in,
+    parse_assignments,
+    set_usage,
+)
 from pysie.recalc import ENGINES
 from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
 from pysie.recalc.writeback import recalc_to_file
@@ -37,26 +46,9 @@ from pysie.spec import InputError, Model, nearest_names
 from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_file
 from pysie.tables_out import STDOUT, check_output, output_format, trajectory_columns, write_table
 from pysie.templates import workbooks_dir
+from pysie.uncertainty_cli import add_mc_parser
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class UsageError(ValueError):
-    """A command line pysie cannot act on; the message says what to give instead."""
-
-
-def parse_assignments(items: Sequence[str]) -> dict[str, str]:
-    """``NAME=VALUE`` strings as a dict; values are validated by the model."""
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or not value:
-            raise UsageError(set_usage(item, "NAME=VALUE"))
-        if name in out:
-            raise UsageError(f"{name}: given twice (--set {name}={out[name]} and --set {item.strip()}); give it once")
-        out[name] = value
-    return out
 
 
 def _set_misuse(argv: Sequence[str], command: str | None) -> str | None:
@@ -572,6 +564,8 @@ def build_parser() -> Parser:
     )
     p.add_argument("--force", action="store_true", help="replace OUT (and its units file) if it exists")
     p.set_defaults(func=cmd_sweep)
+
+    add_mc_parser(sub)
     return parser
 
 
@@ -632,7 +626,7 @@ def _json_mode(argv: Sequence[str]) -> bool:
     """Does ``argv`` ask a command that has ``--json`` for it (so errors are JSON too)?"""
     words = list(argv)
     words = words[: words.index("--")] if "--" in words else words
-    return "--json" in words and _command(words) in {"list", "run", "import"}
+    return "--json" in words and _command(words) in {"list", "run", "import", "mc"}
 
 
 def _report_error(

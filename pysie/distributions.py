@@ -70,7 +70,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from pysie.spec import InputError
+from pysie.errors import InputError
 
 #: samples per random block: block b always comes from the b-th child stream of the seed
 BLOCK = 1024
@@ -93,6 +93,8 @@ class Distribution(Protocol):
     def ppf(self, u: np.ndarray) -> np.ndarray: ...
 
     def cdf(self, x: np.ndarray) -> np.ndarray: ...
+
+    def quantile(self, q: float) -> float: ...
 
     @property
     def support(self) -> tuple[float, float]: ...
@@ -415,11 +417,16 @@ def parse_spec(text: str, name: str = "", source: str = "") -> Distribution:
 
 
 class _Bounds(Protocol):
-    name: str
-    lower: float | None
-    upper: float | None
-    lower_open: bool
-    upper_open: bool
+    @property
+    def name(self) -> str: ...
+    @property
+    def lower(self) -> float | None: ...
+    @property
+    def upper(self) -> float | None: ...
+    @property
+    def lower_open(self) -> bool: ...
+    @property
+    def upper_open(self) -> bool: ...
 
 
 def bounded(dist: Distribution, parameter: _Bounds) -> Distribution:

@@ -23,7 +23,7 @@ import argparse
 import datetime
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pysie.dates import EXCEL_EPOCH, date_serial
 
@@ -137,3 +137,21 @@ def set_usage(item: str, form: str, following: str | None = None) -> str:
     if not sep:
         return f"--set takes {form}; {item!r} has no =VALUE"
     return f"--set takes {form}; {name} has no value after ="
+
+
+class UsageError(ValueError):
+    """A command line pysie cannot act on; the message says what to give instead."""
+
+
+def parse_assignments(items: Sequence[str], flag: str = "--set", form: str = "NAME=VALUE") -> dict[str, str]:
+    """``NAME=VALUE`` strings (of the option ``flag``) as a dict; values are validated by the model."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise UsageError(set_usage(item, form).replace("--set", flag))
+        if name in out:
+            raise UsageError(f"{name}: given twice ({flag} {name}={out[name]} and {flag} {item.strip()}); give it once")
+        out[name] = value
+    return out

@@ -18,14 +18,10 @@ from typing import Any
 import numpy as np
 
 from pysie.dates import date_or_serial
+from pysie.distributions import Distribution, bounded
+from pysie.errors import InputError
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, NumberOr, Range
 from pysie.options import date_value
-
-
-class InputError(ValueError):
-    """A bad parameter value or name; the message names the parameter (and,
-    when read from a workbook, the sheet and cell)."""
-
 
 _CELL_LIKE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$|^[RrCc]$|^[Rr][0-9]*[Cc][0-9]*$")
 _NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -61,6 +57,9 @@ class Parameter:
     structural: bool = False
     symbol: str = ""
     date: bool = False
+    #: the parameter's default distribution for ``pysie mc`` and ``pysie sensitivity``
+    #: (:mod:`pysie.distributions`; its ``source`` says where it comes from); None: held at its value
+    dist: Distribution | None = None
 
     @property
     def ref(self) -> Name:
@@ -282,10 +281,30 @@ class Chart:
 
 @dataclass(frozen=True)
 class Sampling:
-    """A model with a Monte Carlo: which parameters count the samples and seed them."""
+    """A model whose workbook holds its own Monte Carlo: which parameters count
+    the samples and seed them, and (for ``pysie mc``) the ``table`` with one
+    row per sample and its ``columns`` summarised over the samples."""
 
     samples: str = "samples"
     seed: str = "seed"
+    table: str = ""
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """How ``pysie mc`` and ``pysie sensitivity`` sample a model whose
+    parameters carry distributions (:attr:`Parameter.dist`).
+
+    Each sample solves ``scenario`` (a model of one run; None: the model
+    itself) with its parameters drawn; ``correlations`` are rank (Spearman)
+    correlations between parameters through a Gaussian copula
+    (:class:`pysie.distributions.GaussianCopula`); ``outputs`` are the
+    scenario model's outputs summarised (empty: every output)."""
+
+    scenario: Model | None = None
+    correlations: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -346,6 +365,8 @@ class Model:
     comparison: tuple[str, ...] = ()
     #: the model draws random samples: the parameters behind ``--samples``/``--seed``
     sampling: Sampling | None = None
+    #: the parameters' distributions are sampled by ``pysie mc`` (:class:`Uncertainty`)
+    uncertainty: Uncertainty | None = None
     #: rows of a table listed in reports (e.g. the days a run is deployed)
     listings: tuple[RowListing, ...] = ()
     #: sheets of solver values for labelled parameter changes (marked as snapshots)
@@ -474,6 +495,7 @@ class Model:
         for name in wanted:
             if name not in parameters:
                 raise ValueError(f"model {self.name!r}: {name!r} is not a parameter")
+        self._validate_uncertainty()
         for listing in self.listings:
             table = self.table(listing.table)
             table.column(listing.flag)
@@ -494,6 +516,29 @@ class Model:
                 raise ValueError(f"chart {chart.sheet!r}: per_preset needs Model.comparison")
             for series in chart.series:
                 self.table(series.table).column(series.column)
+
+    def _validate_uncertainty(self) -> None:
+        """In-model samples name a table and its columns; declared distributions
+        fit their parameters' bounds; correlations and outputs name what exists."""
+        if self.sampling is not None and self.sampling.table:
+            table = self.table(self.sampling.table)
+            for column in self.sampling.columns:
+                table.column(column)
+        if self.uncertainty is None:
+            return
+        scenario = self.uncertainty.scenario or self
+        sampled = {p.name for p in scenario.parameters if p.dist is not None}
+        if not sampled:
+            raise ValueError(f"model {self.name!r}: Uncertainty needs parameters with a distribution (Parameter.dist)")
+        for p in scenario.parameters:
+            if p.dist is not None:
+                bounded(p.dist, p)
+        for pair in self.uncertainty.correlations:
+            if not set(pair) <= sampled:
+                raise ValueError(f"model {self.name!r}: correlation {pair} names a parameter without a distribution")
+        unknown = set(self.uncertainty.outputs) - {o.name for o in scenario.outputs}
+        if unknown:
+            raise ValueError(f"model {self.name!r}: uncertainty outputs {sorted(unknown)} are not outputs")
 
     def _check_words(self) -> None:
         """Results shown in words (:class:`~pysie.expr.NumberOr`) are whole

@@ -853,7 +853,12 @@ MODEL = Model(
         "date (the SIAR->ASI gap is capped at e^690 years instead of overflowing).",
     ),
     check_values=check_intervals,
-    sampling=Sampling(samples="samples", seed="seed"),
+    sampling=Sampling(
+        samples="samples",
+        seed="seed",
+        table="samples",
+        columns=("sc_sar_years", "sar_siar_years", "siar_asi_years", "sar_date", "siar_date", "asi_date"),
+    ),
     date_origin=("sc_date", "days_per_year"),
     snapshots=(
         Snapshot(

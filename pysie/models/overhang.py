@@ -31,11 +31,24 @@ equals the post's rules exactly.
 
 from __future__ import annotations
 
+from pysie.distributions import Distribution, LogUniform, Uniform
 from pysie.expr import Col, Const, Expr, Name, column_max, eq, ge, if_, index, log10, match, min_, number_or, or_
-from pysie.spec import Axis, Chart, Column, Model, Parameter, Scalar, Series, Table
+from pysie.spec import Axis, Chart, Column, Model, Parameter, Scalar, Series, Table, Uncertainty
 
 SOURCE = '"An illustrative model of backfire risks from pausing AI research", LessWrong, November 2023'
 RECONSTRUCTION = "pysie's reconstruction of the post's model, fitted to its published results"
+
+#: Default distributions of ``pysie mc`` (independent). The post gives point values only: these ranges
+#: are pysie's illustration (pools a quarter either side, delays a factor of two either side).
+NO_RANGE = "the post gives a point value only; this range is pysie's illustrative choice"
+DISTRIBUTIONS: dict[str, Distribution] = {
+    "investment_pool_oom": Uniform(3.0, 5.0, source=NO_RANGE),
+    "hardware_pool_oom": Uniform(6.75, 11.25, source=NO_RANGE),
+    "software_pool_oom": Uniform(9.0, 15.0, source=NO_RANGE),
+    "investment_delay_months": LogUniform(5.0, 20.0, source=NO_RANGE),
+    "hardware_delay_months": LogUniform(5.0, 20.0, source=NO_RANGE),
+    "software_delay_months": LogUniform(0.5, 2.0, source=NO_RANGE),
+}
 COMMENTS = f"{SOURCE}, comments (the dollar overhang grows as spending on AI chips grows)"
 
 POOLS = ("investment", "hardware", "software")
@@ -53,6 +66,7 @@ PARAMETERS = (
         lower_open=True,
         upper=100,
         symbol="P_inv",
+        dist=DISTRIBUTIONS["investment_pool_oom"],
     ),
     Parameter(
         "hardware_pool_oom",
@@ -63,6 +77,7 @@ PARAMETERS = (
         lower=0,
         upper=100,
         symbol="P_hw",
+        dist=DISTRIBUTIONS["hardware_pool_oom"],
     ),
     Parameter(
         "software_pool_oom",
@@ -73,6 +88,7 @@ PARAMETERS = (
         lower=0,
         upper=100,
         symbol="P_sw",
+        dist=DISTRIBUTIONS["software_pool_oom"],
     ),
     Parameter(
         "investment_delay_months",
@@ -83,6 +99,7 @@ PARAMETERS = (
         lower=0,
         lower_open=True,
         upper=1200,
+        dist=DISTRIBUTIONS["investment_delay_months"],
     ),
     Parameter(
         "hardware_delay_months",
@@ -93,6 +110,7 @@ PARAMETERS = (
         lower=0,
         lower_open=True,
         upper=1200,
+        dist=DISTRIBUTIONS["hardware_delay_months"],
     ),
     Parameter(
         "software_delay_months",
@@ -103,6 +121,7 @@ PARAMETERS = (
         lower=0,
         lower_open=True,
         upper=1200,
+        dist=DISTRIBUTIONS["software_delay_months"],
     ),
     Parameter(
         "pre_takeoff_rate",
@@ -443,6 +462,7 @@ MODEL = Model(
     outputs=OUTPUTS,
     presets=PRESETS,
     comparison=tuple(PRESETS),
+    uncertainty=Uncertainty(),
     charts=(
         Chart(
             "Takeoff speed by preset (log scale)",

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pysie import theory
+from pysie.distributions import Lognormal, LogUniform
 from pysie.expr import (
     Cell,
     Col,
@@ -57,7 +58,7 @@ from pysie.expr import (
     number_or,
     or_,
 )
-from pysie.spec import Axis, Chart, Column, Model, Parameter, RowListing, Scalar, Series, Table
+from pysie.spec import Axis, Chart, Column, Model, Parameter, RowListing, Scalar, Series, Table, Uncertainty
 
 SOURCE = (
     'Tom Davidson, "Will the need to retrain AI models from scratch block a software '
@@ -67,6 +68,31 @@ THEORY_SOURCE = (
     'Davidson and Houlden, "How quick and big would a software intelligence explosion be?", Forethought, 2025'
 )
 RECONSTRUCTION = "pysie's reconstruction of the note's sheets, calibrated to its published table"
+
+#: Default distributions of ``pysie mc`` (independent). The note gives ranges, not distributions; the
+#: shapes are pysie's reading of them, stated in each source.
+RETURNS_DIST = Lognormal(
+    10 / 9,
+    2.0,
+    source=(
+        'the note: N "very roughly 5; could be as low as 2, or higher than 10"; with N = r / (r - 1) '
+        "(lambda = 1) N = 10 and N = 2 are r = 1.11 and r = 2, taken as r's 10th and 90th percentiles "
+        "(pysie's reading; about 4% of draws have r <= 1: no explosion)"
+    ),
+)
+DOUBLING_DIST = LogUniform(
+    15.0,
+    42.0,
+    source=(
+        "the note's initial software doubling times of 0.5-1.4 months (15-42 days at 30 days a month); "
+        "the note gives four values, no distribution: log-uniform over their range is pysie's choice"
+    ),
+)
+TRAINING_DIST = LogUniform(
+    30.0,
+    100.0,
+    source=("the note ran initial training runs of 30 and 100 days; log-uniform between them is pysie's choice"),
+)
 
 FLOP = "0.00E+00"
 FIXED = "0.00"
@@ -86,6 +112,7 @@ PARAMETERS = (
         lower_open=True,
         upper=20,
         symbol="r",
+        dist=RETURNS_DIST,
     ),
     Parameter(
         "initial_doubling_days",
@@ -97,6 +124,7 @@ PARAMETERS = (
         lower_open=True,
         upper=3650,
         symbol="D",
+        dist=DOUBLING_DIST,
     ),
     Parameter(
         "initial_training_flop",
@@ -119,6 +147,7 @@ PARAMETERS = (
         lower_open=True,
         upper=3650,
         symbol="T_train",
+        dist=TRAINING_DIST,
     ),
     Parameter(
         "retraining_share",
@@ -608,6 +637,7 @@ MODEL = Model(
     outputs=OUTPUTS,
     checks=CHECKS,
     presets=PRESETS,
+    uncertainty=Uncertainty(),
     listings=(
         RowListing(
             "deployment_days",

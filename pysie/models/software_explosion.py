@@ -67,6 +67,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pysie.distributions import LogUniform, Uniform
 from pysie.draws import row_numbers, uniform_column
 from pysie.expr import (
     Col,
@@ -91,7 +92,19 @@ from pysie.expr import (
     min_,
     or_,
 )
-from pysie.spec import Axis, Chart, Column, InputError, Model, Parameter, Scalar, Series, Table, data_column
+from pysie.spec import (
+    Axis,
+    Chart,
+    Column,
+    InputError,
+    Model,
+    Parameter,
+    Scalar,
+    Series,
+    Table,
+    Uncertainty,
+    data_column,
+)
 
 SOURCE = (
     'Tom Davidson and Tom Houlden, "How quick and big would a software intelligence explosion be?", '
@@ -127,13 +140,22 @@ INDICATORS = (
     ("hit_10y_in_1y", 12.0, 10.0, ">= 10 years of progress in <= 1 year", 0.18),
     ("hit_10y_in_4m", 4.0, 30.0, ">= 10 years of progress in <= 4 months", 0.12),
 )
-#: The paper's Monte Carlo distributions: parameter -> (kind, low, high), independent draws.
-DISTRIBUTIONS = {
-    "initial_speedup": ("log-uniform", 2.0, 32.0),
-    "research_returns": ("log-uniform", 0.4, 3.6),
-    "limit_years": ("uniform", 6.0, 16.0),
-    "parallel_returns": ("log-uniform", 0.15, 0.6),
+#: The paper's Monte Carlo distributions (independent draws): the defaults of ``pysie mc``
+#: and the ends of the workbook's MC ranges.
+PAPER_DISTRIBUTIONS = f"{SOURCE}, Monte Carlo distributions"
+DISTRIBUTIONS: dict[str, LogUniform | Uniform] = {
+    "initial_speedup": LogUniform(2.0, 32.0, source=PAPER_DISTRIBUTIONS),
+    "research_returns": LogUniform(0.4, 3.6, source=PAPER_DISTRIBUTIONS),
+    "limit_years": Uniform(6.0, 16.0, source=PAPER_DISTRIBUTIONS),
+    "parallel_returns": LogUniform(0.15, 0.6, source=PAPER_DISTRIBUTIONS),
 }
+
+
+def kind_of(dist: LogUniform | Uniform) -> str:
+    """How the Docs and Inputs sheets name a range's distribution."""
+    return "log-uniform" if isinstance(dist, LogUniform) else "uniform"
+
+
 RANGE_STEMS = {
     "initial_speedup": "speedup",
     "research_returns": "returns",
@@ -147,7 +169,8 @@ POSITIVE: dict[str, Any] = {"lower": 0, "lower_open": True}
 
 
 def _p(name: str, default: float, unit: str, description: str, source: str = SOURCE, **kw: Any) -> Parameter:
-    return Parameter(name, default, unit, description, source, **kw)
+    """A parameter; the four the paper samples carry its distribution (``pysie mc``)."""
+    return Parameter(name, default, unit, description, source, dist=DISTRIBUTIONS.get(name), **kw)
 
 
 def _range_parameters() -> tuple[Parameter, ...]:
@@ -159,9 +182,9 @@ def _range_parameters() -> tuple[Parameter, ...]:
     }
     uppers = {"initial_speedup": 1000, "research_returns": 100, "limit_years": 100, "parallel_returns": 1}
     out = []
-    for name, (kind, low, high) in DISTRIBUTIONS.items():
-        stem = RANGE_STEMS[name]
-        for end, value in (("low", low), ("high", high)):
+    for name, dist in DISTRIBUTIONS.items():
+        stem, kind = RANGE_STEMS[name], kind_of(dist)
+        for end, value in (("low", dist.lo), ("high", dist.hi)):
             out.append(
                 _p(
                     f"{stem}_{end}",
@@ -630,8 +653,8 @@ def _draw_columns() -> tuple[Column, ...]:
                 "0.000000",
             )
         )
-    for name, (kind, _, _) in DISTRIBUTIONS.items():
-        stem = RANGE_STEMS[name]
+    for name, dist in DISTRIBUTIONS.items():
+        stem, kind = RANGE_STEMS[name], kind_of(dist)
         value = draw(kind, Col(f"u_{stem}"), N[f"{stem}_low"], N[f"{stem}_high"])
         unit = next(p.unit for p in PARAMETERS if p.name == name)
         out.append(Column.every_row(name, value, unit, f"{name}: {kind} on [{stem}_low, {stem}_high]", "0.0000"))
@@ -744,6 +767,7 @@ RUN = Model(
     tables=(STEPS, WINDOWS),
     outputs=RUN_OUTPUTS,
     checks=CHECKS,
+    uncertainty=Uncertainty(),
     **_COMMON,  # type: ignore[arg-type]
 ).validate()
 
@@ -768,5 +792,6 @@ MODEL = Model(
         "A doubling time beyond 1e300 months is held at 1e300, and compute at 1e300 "
         "(the reference code's last step near the ceiling can be infinite).",
     ),
+    uncertainty=Uncertainty(scenario=RUN),
     **_COMMON,  # type: ignore[arg-type]
 ).validate()
