@@ -42,7 +42,7 @@ from pysie.recalc.writeback import recalc_to_file
 from pysie.render import render_charts
 from pysie.report import format_rows, key_rows, report
 from pysie.solver import solve
-from pysie.spec import InputError, Model, nearest_names
+from pysie.spec import InputError, Model, Parameter, nearest_names
 from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_file
 from pysie.tables_out import STDOUT, check_output, output_format, trajectory_columns, write_table
 from pysie.templates import workbooks_dir
@@ -108,7 +108,17 @@ def model_json(model: Model) -> dict[str, Any]:
             }
             for t in model.tables
         },
+        "distributions": {
+            p.name: {"spec": p.dist.spec, "source": p.dist.source} for p in drawn_parameters(model) if p.dist
+        },
     }
+
+
+def drawn_parameters(model: Model) -> list[Parameter]:
+    """The parameters ``pysie mc`` draws by default (none for a model that samples in its workbook)."""
+    if model.uncertainty is None:
+        return []
+    return [p for p in (model.uncertainty.scenario or model).parameters if p.dist is not None]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -127,6 +137,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         for row in rows:
             print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+        drawn = drawn_parameters(model)
+        if drawn:
+            print("  distributions (pysie mc draws these; --dist replaces one, --set holds it):")
+            width = max(len(p.name) for p in drawn)
+            for p in drawn:
+                print(f"  {p.name.ljust(width)}  {p.dist.spec}  ({p.dist.source})")  # type: ignore[union-attr]
         print()
     return EXIT_OK
 

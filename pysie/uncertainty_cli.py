@@ -114,6 +114,10 @@ def _check_files(args: argparse.Namespace) -> None:
     if args.plot:
         if Path(args.plot).suffix.lower() != ".png":
             raise UsageError(f"--plot {args.plot}: name a PNG file (X.png)")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install 'pysie[plot]'") from None
         check_target(Path(args.plot), overwrite=args.force)
     if args.force and not (args.file or args.plot):
         raise UsageError("--force replaces the -o/--plot files; give one of them")
