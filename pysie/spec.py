@@ -360,7 +360,9 @@ class Model:
     presets: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     charts: tuple[Chart, ...] = ()
     notes: tuple[str, ...] = ()
-    check_values: Callable[[Mapping[str, float]], None] | None = None  # cross-parameter checks; raises InputError
+    #: cross-parameter checks: called with numbers (one scenario) or 1-D arrays over scenarios, it refuses
+    #: the first scenario that breaks a rule with :func:`refuse_first`
+    check_values: Callable[[Mapping[str, Any]], None] | None = None
     #: presets shown side by side on a Compare sheet, each with its own live table
     comparison: tuple[str, ...] = ()
     #: the model draws random samples: the parameters behind ``--samples``/``--seed``
@@ -694,9 +696,32 @@ def check_scenarios(model: Model, arrays: Mapping[str, np.ndarray], n: int, offs
         check_whole_steps(table, first)  # reads structural parameters only: one value in every scenario
     if model.check_values is None:
         return
-    columns = {name: a.tolist() for name, a in arrays.items()}
-    for i in range(n):
-        try:
-            model.check_values({name: column[i] for name, column in columns.items()})
-        except InputError as exc:
-            raise InputError(f"scenario {offset + i}: {exc}" if n > 1 or offset else str(exc)) from None
+    try:
+        model.check_values(arrays)
+    except ScenarioError as exc:
+        raise InputError(f"scenario {offset + exc.scenario}: {exc}" if n > 1 or offset else str(exc)) from None
+
+
+class ScenarioError(InputError):
+    """A cross-parameter rule broken in one scenario: ``scenario`` is its index
+    in the arrays checked (:func:`refuse_first`)."""
+
+    def __init__(self, message: str, scenario: int) -> None:
+        super().__init__(message)
+        self.scenario = scenario
+
+
+def refuse_first(bad: object, message: Callable[[int], str]) -> None:
+    """For :attr:`Model.check_values`: raise :class:`ScenarioError` with
+    ``message(i)`` for the first scenario i where ``bad`` (a bool, or a bool
+    array over scenarios) holds."""
+    mask = np.atleast_1d(np.asarray(bad, dtype=bool))
+    if mask.any():
+        i = int(np.argmax(mask))
+        raise ScenarioError(message(i), i)
+
+
+def value_at(values: Mapping[str, Any], name: str, scenario: int) -> float:
+    """The value of ``name`` in ``scenario`` (a number is the same in every scenario)."""
+    array = np.atleast_1d(np.asarray(values[name], dtype=float))
+    return float(array[scenario if array.size > 1 else 0])

@@ -43,6 +43,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from pysie.dates import DATE_FORMAT, FIRST_SAFE_DATE, LAST_EXCEL_DATE
 from pysie.draws import row_numbers, uniform_column
 from pysie.expr import (
@@ -70,7 +72,6 @@ from pysie.spec import (
     Axis,
     Chart,
     Column,
-    InputError,
     Model,
     Parameter,
     ReportGrid,
@@ -80,6 +81,8 @@ from pysie.spec import (
     Snapshot,
     Table,
     data_column,
+    refuse_first,
+    value_at,
 )
 
 SOURCE = 'AI Futures Project, "AI 2027" takeoff forecast (April 2025)'
@@ -255,13 +258,17 @@ INTERVALS = (
 )
 
 
-def check_intervals(values: Mapping[str, float]) -> None:
-    """Each 80% interval needs low <= high."""
+def check_intervals(values: Mapping[str, Any]) -> None:
+    """Each 80% interval needs low <= high (in every scenario)."""
     for low, high in INTERVALS:
-        if values[low] > values[high]:
-            raise InputError(
-                f"{low}: {values[low]:g} is above {high} = {values[high]:g}; an 80% interval needs low <= high"
+
+        def message(i: int, low: str = low, high: str = high) -> str:
+            return (
+                f"{low}: {value_at(values, low, i):g} is above {high} = {value_at(values, high, i):g}; "
+                "an 80% interval needs low <= high"
             )
+
+        refuse_first(np.asarray(values[low]) > np.asarray(values[high]), message)
 
 
 # --- closed forms (numbers, arrays or expressions) -------------------------------

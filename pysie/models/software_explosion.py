@@ -63,9 +63,12 @@ whose 10-years-in-4-months share is outside the error of a 10,000-sample run.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import numpy as np
 
 from pysie.distributions import LogUniform, Uniform
 from pysie.draws import row_numbers, uniform_column
@@ -96,7 +99,6 @@ from pysie.spec import (
     Axis,
     Chart,
     Column,
-    InputError,
     Model,
     Parameter,
     Scalar,
@@ -104,6 +106,8 @@ from pysie.spec import (
     Table,
     Uncertainty,
     data_column,
+    refuse_first,
+    value_at,
 )
 
 SOURCE = (
@@ -721,27 +725,43 @@ MC_OUTPUTS = tuple(
 )
 
 
-def check_values(values: Mapping[str, float]) -> None:
+def check_values(values: Mapping[str, Any]) -> None:
     """Ranges need low <= high; every run must fit the Steps sheet; the single-run
-    code's gradual boost (1.1x steps) does not."""
+    code's gradual boost (1.1x steps) does not (in every scenario)."""
+
+    def v(name: str) -> np.ndarray:
+        return np.asarray(values[name], dtype=float)
+
     for name in DISTRIBUTIONS:
         low, high = f"{RANGE_STEMS[name]}_low", f"{RANGE_STEMS[name]}_high"
-        if values[low] > values[high]:
-            raise InputError(f"{low}: {values[low]:g} is above {high} = {values[high]:g}; a range needs low <= high")
-    if values["gradual_boost"] == 1 and values["run_rules"] == 1:
-        raise InputError(
+
+        def reversed_range(i: int, low: str = low, high: str = high) -> str:
+            return (
+                f"{low}: {value_at(values, low, i):g} is above {high} = {value_at(values, high, i):g}; "
+                "a range needs low <= high"
+            )
+
+        refuse_first(v(low) > v(high), reversed_range)
+    refuse_first(
+        (v("gradual_boost") == 1) & (v("run_rules") == 1),
+        lambda i: (
             "gradual_boost: the single-run code's gradual boost takes 1.1x steps (about 930 for L = 16), "
             f"more than the {MAX_STEPS} rows of the Steps sheet; use run_rules = 0"
+        ),
+    )
+
+    def too_many_steps(i: int, name: str) -> str:
+        share, years = value_at(values, "software_share", i), value_at(values, name, i)
+        doublings = 4.0 / share * years
+        return (
+            f"{name}: {years:g} years at software_share {share:g} is {doublings:g} doublings to the ceiling; "
+            f"a run may take {math.ceil(doublings) + 1} steps, the Steps sheet holds {MAX_STEPS} "
+            f"((4/s) L must be at most {MAX_STEPS - 1})"
         )
-    per_year = 4.0 / values["software_share"]
+
     for name in ("limit_years", "limit_high"):
-        steps = math.ceil(per_year * values[name]) + 1
-        if steps > MAX_STEPS:
-            raise InputError(
-                f"{name}: {values[name]:g} years at software_share {values['software_share']:g} is "
-                f"{per_year * values[name]:g} doublings to the ceiling; a run may take {steps} steps, "
-                f"the Steps sheet holds {MAX_STEPS} ((4/s) L must be at most {MAX_STEPS - 1})"
-            )
+        steps = np.ceil(4.0 / v("software_share") * v(name)) + 1
+        refuse_first(steps > MAX_STEPS, functools.partial(too_many_steps, name=name))
 
 
 PRESETS = {
