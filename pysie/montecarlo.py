@@ -37,7 +37,7 @@ import numpy as np
 from pysie import solver
 from pysie.dates import iso_date
 from pysie.distributions import Distribution, Fixed, GaussianCopula, bounded, parse_spec, sample_range
-from pysie.spec import InputError, Model, Parameter, nearest_names
+from pysie.spec import InputError, Model, Parameter, check_scenarios, nearest_names
 from pysie.tables_out import Field
 
 #: The most samples one run takes unless asked for more (``--max-samples``): every output of every
@@ -290,11 +290,10 @@ def chunks(samples: int, chunk: int = CHUNK) -> list[tuple[int, int]]:
 def solve_chunk(d: Design, start: int, stop: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Draws and outputs of samples ``start:stop`` (a pure function of the design and the range)."""
     draws = sample_range(d.dists, start, stop, d.seed, d.copula)
-    values: dict[str, object] = {**d.held, **draws}
-    try:
-        solved = solver.solve_scalars(d.scenario, values, chunk=min(stop - start, 2_000))
-    except InputError as exc:
-        raise InputError(f"{exc} (samples {start}-{stop - 1})") from None
+    n = stop - start
+    arrays = {name: np.full(n, value) for name, value in d.held.items()} | draws
+    check_scenarios(d.scenario, arrays, n, offset=start, noun="sample")  # names the sample, not the chunk's row
+    solved = solver.solve_scalars(d.scenario, arrays, chunk=min(n, 2_000))
     return draws, {name: solved[name] for name in d.outputs}
 
 

@@ -687,7 +687,9 @@ def validate_values(p: Parameter, value: object, where: str = "") -> np.ndarray:
     return array
 
 
-def check_scenarios(model: Model, arrays: Mapping[str, np.ndarray], n: int, offset: int = 0) -> None:
+def check_scenarios(
+    model: Model, arrays: Mapping[str, np.ndarray], n: int, offset: int = 0, noun: str = "scenario"
+) -> None:
     """The model's cross-parameter rules (:func:`check_whole_steps` of every
     table, :attr:`Model.check_values`) in every scenario; the message names
     the scenario (counted from ``offset``) when there are several."""
@@ -699,7 +701,7 @@ def check_scenarios(model: Model, arrays: Mapping[str, np.ndarray], n: int, offs
     try:
         model.check_values(arrays)
     except ScenarioError as exc:
-        raise InputError(f"scenario {offset + exc.scenario}: {exc}" if n > 1 or offset else str(exc)) from None
+        raise InputError(f"{noun} {offset + exc.scenario}: {exc}" if n > 1 or offset else str(exc)) from None
 
 
 class ScenarioError(InputError):
