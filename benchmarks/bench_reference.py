@@ -16,7 +16,9 @@ intelligence explosion be?", Forethought, August 2025; reference code GitHub
     retraining_rule 2 with the box ticked, else 0), row loops compiled by one
     warm-up call first;
 (c) the whole process ``python -m pysie mc software-explosion --samples N
-    --seed S --json`` where that command exists (else reported as not available);
+    --seed S --json --set retraining_rule=2 --set run_rules=0`` of the checkout
+    ``--pysie-root`` (default this one) where it has that command (else
+    reported as not available);
 (d) ratios per scenario, reference / pysie (the target: (c) at least 30x faster).
 
 Milestone takeoff (the AI 2027 takeoff forecast, AI Futures Project, April 2025;
@@ -100,12 +102,18 @@ def timed_process(command: Sequence[str], repeat: int, env: dict[str, str]) -> t
 
 
 def pysie_env(root: Path) -> dict[str, str]:
+    """The environment of a pysie process of checkout ``root`` (run it with cwd=root: ``-m`` puts the
+    working directory first on the path)."""
     return {**os.environ, "PYTHONPATH": str(root), "PYSIE_ROOT": str(root)}
 
 
 def has_command(root: Path, command: str) -> bool:
     done = subprocess.run(
-        [sys.executable, "-m", "pysie", command, "--help"], capture_output=True, text=True, env=pysie_env(root)
+        [sys.executable, "-m", "pysie", command, "--help"],
+        capture_output=True,
+        text=True,
+        env=pysie_env(root),
+        cwd=root,
     )
     return done.returncode == 0
 
@@ -199,7 +207,8 @@ def software_explosion(args: argparse.Namespace) -> None:
     whole = None
     if has_command(args.pysie_root, "mc"):
         command = [sys.executable, "-m", "pysie", "mc", "software-explosion", "--samples", str(n)]
-        command += ["--seed", str(args.seed), "--json"]
+        command += ["--seed", str(args.seed), "--json", "--set", f"retraining_rule={2 if args.retraining else 0}"]
+        command += ["--set", "run_rules=0"]
         wall, cpu, _ = timed_process(command, args.repeat, pysie_env(args.pysie_root))
         whole = table.add("(c) python -m pysie mc software-explosion --json (process)", n, wall, cpu)
     else:
