@@ -3,7 +3,7 @@
 Nothing of the reference code is in this repository: a checkout of it is read
 from a directory given on the command line or in an environment variable
 (docs/reference-code.md says how to make one), and imported with its user
-interface stubbed (Streamlit, matplotlib, plotly and YAML become empty modules
+interface stubbed (Streamlit, matplotlib, plotly, YAML and tqdm become empty modules
 for the duration of the import, so nothing is drawn and nothing else needs
 installing). Used by ``tests/test_reference_code.py`` and
 ``benchmarks/bench_reference.py``.
@@ -77,7 +77,7 @@ def _stub(name: str) -> types.ModuleType:
     return module
 
 
-STUBBED = ("streamlit", "matplotlib", "matplotlib.pyplot", "matplotlib.font_manager", "plotly", "yaml")
+STUBBED = ("streamlit", "matplotlib", "matplotlib.pyplot", "matplotlib.font_manager", "plotly", "yaml", "tqdm")
 
 
 @contextlib.contextmanager
