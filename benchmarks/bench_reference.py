@@ -122,7 +122,8 @@ class Table:
     """Rows of case, scenarios, median wall s, median CPU s, microseconds per scenario (wall, CPU)."""
 
     def __init__(self, title: str) -> None:
-        self.title, self.rows = title, []  # type: ignore[var-annotated]
+        self.title = title
+        self.rows: list[tuple[Any, ...]] = []
 
     def add(self, case: str, scenarios: int, wall: float, cpu: float) -> tuple[float, float]:
         per = (wall / scenarios * 1e6, cpu / scenarios * 1e6)
@@ -184,13 +185,14 @@ def software_explosion(args: argparse.Namespace) -> None:
         table.note("(a) reference", f"skipped: no --reference-dir and {rc.SIE_ENV} unset")
 
     n = args.samples
-    values = {
+    values: dict[str, Any] = {
         **se.RUN.defaults(),
         **rc.sie_parameters(rc.sie_raw_draws(n, args.seed)),
         "retraining_rule": 2 if args.retraining else 0,
         "run_rules": 0,
     }
-    solve_scalars(se.RUN, {k: v[:10] if np.ndim(v) else v for k, v in values.items()})  # compile the row loops
+    few = {k: v[:10] if np.ndim(v) else v for k, v in values.items()}
+    solve_scalars(se.RUN, few)  # compile the row loops
     wall, cpu, out = timed(lambda: solve_scalars(se.RUN, values, chunk=args.chunk), args.repeat)
     in_process = table.add(f"(b) pysie solve_scalars(RUN, chunk={args.chunk}), in process", n, wall, cpu)
     shares = ", ".join(f"{100 * out[name].mean():.1f}%" for name in rc.SIE_HITS)
@@ -198,7 +200,7 @@ def software_explosion(args: argparse.Namespace) -> None:
     compiled = None
     if importlib.util.find_spec("numba") is not None:
         with numba_loops():
-            solve_scalars(se.RUN, {k: v[:10] if np.ndim(v) else v for k, v in values.items()})  # compile
+            solve_scalars(se.RUN, few)  # compile the numba loops
             wall, cpu, _ = timed(lambda: solve_scalars(se.RUN, values, chunk=args.chunk), args.repeat)
         compiled = table.add("(b') the same with numba (PYSIE_JIT=1), in process", n, wall, cpu)
     else:
