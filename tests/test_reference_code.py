@@ -1,4 +1,5 @@
-"""pysie's software-explosion run against the paper's own public code, run by run.
+"""pysie's software-explosion run against the paper's own public code, run by run,
+and milestone-takeoff's phases against the AI 2027 takeoff forecast's code.
 
 The oracle is the Monte Carlo of Davidson and Houlden's simulator ("How quick
 and big would a software intelligence explosion be?", Forethought, August 2025;
@@ -11,10 +12,18 @@ from ``numpy.random.default_rng``), and its own indicator count
 ``retraining_rule`` = 2, the code's q/|q+1|, where the code's "Retraining Cost"
 box is ticked, else 0). Nothing of the reference is in this repository.
 
+The second oracle is the AI 2027 takeoff forecast's simulation (AI Futures
+Project, April 2025; GitHub ``uvafan/timelines-takeoff-ai-2027``,
+``takeoff/forecasting_takeoff.py``): its day-by-day ``run_phase_simulation``,
+fed each pysie sample's gap, against pysie's closed-form phase time. The two
+draw differently, so samples are not compared, only phases.
+
 These tests are skipped unless the environment variable PYSIE_REFERENCE_DIR
-names a checkout of the reference code (see docs/reference-code.md:
-``git clone https://github.com/thoulden/Accelerated_AI_Progress DIR``, measured
-at commit a7b1a79), so the suite runs without it.
+(PYSIE_AI2027_DIR for the second) names a checkout of the reference code (see
+docs/reference-code.md: ``git clone https://github.com/thoulden/Accelerated_AI_Progress
+DIR``, measured at commit a7b1a79; ``uvafan/timelines-takeoff-ai-2027`` at
+1356db7), so the suite runs without it; a directory that is not such a
+checkout is an error.
 """
 
 from __future__ import annotations
@@ -27,8 +36,9 @@ import numpy as np
 import pytest
 import reference_code as rc
 
+from pysie.models import milestone_takeoff as mt
 from pysie.models import software_explosion as se
-from pysie.solver import solve_scalars
+from pysie.solver import solve, solve_scalars
 
 #: Relative tolerance on the time of the last step. The two codes take ceil(8 L) ~ 100
 #: steps through the same formulas in a different order (S_max = 256^L or 2^(8 L),
@@ -135,3 +145,54 @@ def test_replayed_draws_must_match_the_reference_ranges(reference: types.ModuleT
     raw = rc.sie_raw_draws(10, seed=9)
     with pytest.raises(AssertionError, match="initial_speedup"), rc.replayed_uniforms(raw):
         reference.sample_parameters_batch(10, 0.4, 3.6, 6, 16, 0.15, 0.6, 3.0, 32.0, 0.5, False)
+
+
+# --- the AI 2027 takeoff forecast's day-by-day phases ------------------------------------------
+
+#: pysie's phases and the multipliers at their ends (the forecast's 5, 25, 250, 2000).
+PHASES = (("sc_sar", 5.0, 25.0), ("sar_siar", 25.0, 250.0), ("siar_asi", 250.0, 2000.0))
+#: The forecast's code counts a year as 365 days and stops a phase at 365,000 days.
+DAYS, CAP_DAYS = 365.0, 365 * 1000
+
+
+@pytest.fixture(scope="module")
+def takeoff_reference() -> types.ModuleType:
+    root = rc.directory(None, rc.AI2027_ENV, rc.AI2027_FILE)
+    if root is None:
+        pytest.skip(f"{rc.AI2027_ENV} is not set: no checkout of the AI 2027 takeoff code to compare with")
+    return rc.load_ai2027(root)
+
+
+def phase_day_differences(module: types.ModuleType, days_per_year: float) -> dict[str, np.ndarray]:
+    """Per phase of 300 pysie samples: the forecast's ``run_phase_simulation`` fed pysie's gap
+    (in its days), minus pysie's closed-form calendar time in days (phases under its cap)."""
+    solution = solve(mt.MODEL, mt.MODEL.resolve(None, {"samples": 300, "seed": 3}))
+    samples = solution.tables["samples"]
+    out = {}
+    for phase, v_from, v_to in PHASES:
+        gaps, years = samples[f"{phase}_gap"][:, 0], samples[f"{phase}_years"][:, 0]
+        kept = years * DAYS < CAP_DAYS - 1000
+        days = [module.run_phase_simulation(gap * DAYS, v_from, v_to) for gap in gaps[kept]]
+        out[phase] = np.array(days) - years[kept] * days_per_year
+    return out
+
+
+def within_daily_steps(differences: Mapping[str, np.ndarray]) -> dict[str, bool]:
+    """0 <= forecast days - closed-form days <= 1 + ln(v_B / v_A): the daily loop is never
+    ahead (the multiplier only rises within a phase, and it adds the day's start value), and
+    lags by whole days plus forward Euler's ln(v_B / v_A) / 2 (doubled for coarse steps)."""
+    return {
+        phase: bool(differences[phase].min() >= 0 and differences[phase].max() <= 1 + math.log(v_to / v_from))
+        for phase, v_from, v_to in PHASES
+    }
+
+
+def test_each_phase_agrees_with_the_forecasts_daily_loop(takeoff_reference: types.ModuleType) -> None:
+    differences = phase_day_differences(takeoff_reference, DAYS)
+    assert all(len(d) > 250 for d in differences.values())
+    assert all(within_daily_steps(differences).values()), {p: (d.min(), d.max()) for p, d in differences.items()}
+
+
+def test_the_phase_comparison_sees_a_365_25_day_year(takeoff_reference: types.ModuleType) -> None:
+    """Deliberate break: pysie's calendar years counted in 365.25 days against the code's 365."""
+    assert not within_daily_steps(phase_day_differences(takeoff_reference, 365.25))["siar_asi"]
