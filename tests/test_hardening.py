@@ -515,6 +515,21 @@ def test_a_renamed_sheet_is_one_clear_refusal_from_every_command(
     assert json.loads(capsys.readouterr().out)["inputs"]["horizon_days"] == SHORT["horizon_days"]
 
 
+def test_a_renamed_docs_sheet_is_named_not_called_a_foreign_workbook(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The metadata names (pysie_model...) live on Docs: with that sheet renamed
+    and its names left behind, every command names the sheet."""
+    edit(book, lambda b: setattr(b["Docs"], "title", "About"))
+    for args in (
+        ["import", str(book)],
+        ["check", str(book)],
+        ["sweep", str(book), "--set", "research_returns=1:2:2", "-o", str(tmp_path / "o.csv")],
+        ["build", "--from", str(book), "-o", str(tmp_path / "fresh")],
+    ):
+        refused(args, book, capsys, "defined name pysie_model points at sheet 'Docs', which is missing")
+
+
 def _swap_rows(book: Any, a: int, b: int) -> None:
     ws = book["Inputs"]
     for col in "ABCDEF":

@@ -195,6 +195,11 @@ def read_metadata(book: Any, path: Path) -> Metadata:
     for name in ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version"):
         target = defined_name_target(book, name)
         if target is None or target[0] not in book.sheetnames:
+            if name == "pysie_model" and target is not None:
+                raise WorkbookError(
+                    f"{path}: defined name pysie_model points at sheet {target[0]!r}, which is missing "
+                    f"(renamed or deleted); rename the sheet back to {target[0]!r}"
+                )
             if name == "pysie_model":
                 raise WorkbookError(f"{path}: not a pysie workbook (no defined name pysie_model)")
             values[name] = None
