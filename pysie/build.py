@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from pysie.excel.plan import WorkbookSolution, plan_workbook, solve_workbook
+from pysie.excel.reader import Metadata, MissingSheet
 from pysie.excel.writer import write_plan
-from pysie.importer import import_workbook, workbook_template
+from pysie.importer import import_inputs, import_workbook, workbook_template
 from pysie.models import MODELS, get_model
 from pysie.report import report
 from pysie.spec import InputError, Model, nearest_names
@@ -101,15 +102,22 @@ def build_from(
     The book itself is never replaced.
     """
     book = Path(book)
-    imported = import_workbook(book, engine, recalc=True, edited_results=False)
-    template = workbook_template(imported.model, imported.template, imported.template_version)
-    if target is not None and target not in (imported.model, template.name):
-        raise InputError(f"{book}: holds model {imported.model!r} (template {imported.template!r}), not {target!r}")
+    try:
+        imported = import_workbook(book, engine, recalc=True, edited_results=False)
+    except MissingSheet as exc:  # the inputs still carry over; edits on the missing sheet cannot be listed
+        meta, _, inputs = import_inputs(book, engine)
+        left = [f"sheet {exc.sheet!r} is missing (renamed or deleted): edits and additions were not looked for"]
+    else:
+        meta = Metadata(imported.model, imported.template, imported.template_version, "")
+        inputs = imported.inputs
+        left = [f"edited formula {e.sheet}!{e.cell}" for e in imported.edited_formulas]
+        left += [f"added {a.sheet}" + (f"!{a.cell}" if a.cell else " (sheet)") for a in imported.added]
+    template = workbook_template(meta.model, meta.template, meta.template_version)
+    if target is not None and target not in (meta.model, template.name):
+        raise InputError(f"{book}: holds model {meta.model!r} (template {meta.template!r}), not {target!r}")
     out = Path(folder) / template.filename
     if out.exists() and out.resolve() == book.resolve():
         raise InputError(f"{out}: is the workbook being read; choose another -o folder so the original is kept")
     Path(folder).mkdir(parents=True, exist_ok=True)
-    built = build_template(template, Path(folder), overwrite=overwrite, values=imported.inputs)
-    left = [f"edited formula {e.sheet}!{e.cell}" for e in imported.edited_formulas]
-    left += [f"added {a.sheet}" + (f"!{a.cell}" if a.cell else " (sheet)") for a in imported.added]
+    built = build_template(template, Path(folder), overwrite=overwrite, values=inputs)
     return built, left

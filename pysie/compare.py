@@ -19,7 +19,7 @@ from typing import Any
 from pysie.excel.cache import ERROR_CODES
 from pysie.excel.layout import COMPARE, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
-from pysie.excel.reader import Metadata, ParsedBook, read_book, read_inputs, read_metadata
+from pysie.excel.reader import Metadata, ParsedBook, read_book, read_inputs, read_metadata, require_model_sheets
 from pysie.models import get_model
 from pysie.recalc import recalculate, require_engine
 from pysie.rowloop import row_order
@@ -155,8 +155,6 @@ def read_preset_inputs(book: ParsedBook, path: Path, layout: Layout) -> dict[str
     validated (errors name the cell)."""
     if not layout.compare_inputs:
         return {}
-    if COMPARE not in book.sheetnames:
-        raise InputError(f"{path}: sheet {COMPARE!r} is missing; rebuild with pysie build")
     out: dict[str, dict[str, float]] = {}
     sheet = book[COMPARE]
     for (preset, name), cell in layout.compare_inputs.items():
@@ -175,21 +173,9 @@ def load_model_inputs(
     (as ``import`` reads it), or refused when that is None."""
     meta = read_metadata(book, path)
     model = get_model(meta.model)
+    require_model_sheets(book, model, path)
     values, _ = read_inputs(book, model, path, evaluate_formula=evaluate_formula)
     return model, values, meta
-
-
-def check_sheets(book: ParsedBook, path: Path, layout: Layout) -> None:
-    """Refuse a workbook missing a sheet the model's formulas live on (renamed
-    or deleted), with the message ``import`` gives, before anything is compared."""
-    present = set(book.sheetnames)
-    model = layout.model
-    for sheet in dict.fromkeys(fc.sheet for fc in layout.formula_cells()):
-        if sheet not in present:
-            raise InputError(
-                f"{path}: sheet {sheet!r} of model {model.name} is missing (renamed or deleted); "
-                f"rebuild with pysie build {model.name} --from {path.name} -o DIR"
-            )
 
 
 def workbook_plan(path: Path, evaluate_formula: Any = None, book: ParsedBook | None = None) -> WorkbookPlan:
@@ -200,7 +186,6 @@ def workbook_plan(path: Path, evaluate_formula: Any = None, book: ParsedBook | N
     book = book if book is not None else read_book(path)
     model, values, meta = load_model_inputs(book, path, evaluate_formula)
     layout = Layout.of(model, values)
-    check_sheets(book, path, layout)
     solved = solve_workbook(model, values, read_preset_inputs(book, path, layout))
     return plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
 

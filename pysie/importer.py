@@ -36,6 +36,7 @@ from pysie.excel.cycles import Key, describe, find_cycle
 from pysie.excel.layout import TABLE_HEADER_ROWS, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook, stored_number
 from pysie.excel.reader import (
+    Metadata,
     ParsedBook,
     defined_name_target,
     formula_text,
@@ -43,6 +44,7 @@ from pysie.excel.reader import (
     read_book,
     read_inputs,
     read_metadata,
+    require_model_sheets,
 )
 from pysie.models import get_model
 from pysie.recalc import UnknownEngine, recalculate, require_engine
@@ -187,11 +189,8 @@ def import_workbook(
     if recalc:
         require_engine(engine)  # refused before any work, whether or not the book needs recalculating
     book = read_book(path)
-    meta = read_metadata(book, path)
-    try:
-        model = get_model(meta.model)
-    except InputError as exc:
-        raise InputError(f"{path}: Docs pysie_model: {exc}") from None
+    meta, model = _model_of(book, path)
+    require_model_sheets(book, model, path)
     names = _single_cell_names(book)
     formulas_at = _formula_texts(book)
     evaluate = _InputEvaluator(path, book, engine, recalc, formulas_at, names)
@@ -239,6 +238,28 @@ def import_workbook(
     return imported
 
 
+def import_inputs(path: Path, engine: str = "compiled") -> tuple[Metadata, Model, dict[str, float]]:
+    """(metadata, model, validated inputs) of a pysie workbook, read as
+    :func:`import_workbook` reads them but whichever of the model's sheets are
+    missing (what ``build --from`` carries over from such a book)."""
+    path = Path(path)
+    require_engine(engine)
+    book = read_book(path)
+    meta, model = _model_of(book, path)
+    evaluate = _InputEvaluator(path, book, engine, True, _formula_texts(book), _single_cell_names(book))
+    inputs, _ = read_inputs(book, model, path, evaluate_formula=evaluate)
+    return meta, model, inputs
+
+
+def _model_of(book: ParsedBook, path: Path) -> tuple[Metadata, Model]:
+    """The metadata and (registered) model of a parsed pysie workbook."""
+    meta = read_metadata(book, path)
+    try:
+        return meta, get_model(meta.model)
+    except InputError as exc:
+        raise InputError(f"{path}: Docs pysie_model: {exc}") from None
+
+
 class _Solutions:
     """Solutions by input values, so identical inputs are solved once."""
 
@@ -266,12 +287,7 @@ def sheet_structure(
     structural input that no longer matches its sheet."""
     as_built = dict(inputs)
     mismatched: dict[str, list[str]] = {}
-    for table in model.tables:
-        if table.sheet not in book.sheetnames:
-            raise InputError(
-                f"{path}: sheet {table.sheet!r} of model {model.name} is missing; rebuild with pysie build "
-                f"{model.name} --from {path.name} -o DIR"
-            )
+    for table in model.tables:  # every table sheet is there (require_model_sheets)
         rows = _formula_rows(book[table.sheet])
         step = float(inputs[table.step_from]) if table.step_from else 1.0
         if rows and table.rows(inputs) != rows and isinstance(table.rows_from, str):

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from pysie.excel.reader import defined_name_target, open_workbook, read_inputs, read_metadata
+from pysie.excel.reader import defined_name_target, open_workbook, read_inputs, read_metadata, require_model_sheets
 from pysie.models import get_model
 from pysie.options import parse_decimal, parse_integer, set_usage
 from pysie.recalc.compiled import Unsupported, compile_workbook
@@ -178,6 +178,7 @@ def _workbook_model(book: Path) -> tuple[Model | None, dict[str, float], list[st
         if defined_name_target(wb, "pysie_model") is None:
             return None, {}, names
         model = get_model(read_metadata(wb, book).model)
+        require_model_sheets(wb, model, book)
         values, _ = read_inputs(wb, model, book, evaluate_formula=_formula_value(book))
         return model, values, names
     finally:

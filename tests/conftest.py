@@ -54,14 +54,24 @@ POPPLER_MISSING = (
     if shutil.which("pdftoppm") and shutil.which("pdfinfo")
     else "poppler-utils not installed: apt-get install poppler-utils"
 )
+#: Why a test that resaves or recalculates with Gnumeric is skipped (None: ssconvert found).
+GNUMERIC_MISSING = (
+    None
+    if shutil.which("ssconvert")
+    else "Gnumeric (ssconvert) not installed: apt-get install --no-install-recommends gnumeric"
+)
 
 #: The marker of a test that runs soffice (kept under this name for readers of older tests).
 needs_soffice = pytest.mark.libreoffice
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip ``libreoffice`` / ``poppler`` tests, naming the install command, where the tool is missing."""
-    for marker, reason in (("libreoffice", SOFFICE_MISSING), ("poppler", POPPLER_MISSING)):
+    """Skip ``libreoffice`` / ``poppler`` / ``gnumeric`` tests, naming the install command, where the tool is missing."""
+    for marker, reason in (
+        ("libreoffice", SOFFICE_MISSING),
+        ("poppler", POPPLER_MISSING),
+        ("gnumeric", GNUMERIC_MISSING),
+    ):
         if reason is None:
             continue
         for item in items:

@@ -4,6 +4,7 @@ unchanged, bounded time; and the library refusing what the command line refuses.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -477,22 +478,56 @@ def test_an_input_formula_is_read_alike_by_import_check_and_sweep(
     )
 
 
+@pytest.mark.parametrize("names_follow", [True, False], ids=["names-follow", "names-left"])
 @pytest.mark.parametrize("sheet", ["From scratch", "Inputs"])
-def test_a_renamed_sheet_is_one_clear_refusal_from_check_as_from_import(
-    book: Path, capsys: pytest.CaptureFixture[str], sheet: str
+def test_a_renamed_sheet_is_one_clear_refusal_from_every_command(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], sheet: str, names_follow: bool
 ) -> None:
-    def rename(b: Any) -> None:  # as Excel renames: the defined names follow the sheet
+    """Renamed as Excel renames (the defined names follow the sheet) or with its
+    names left pointing at the old one: import, check and sweep give the same one
+    line naming the sheet, and build --from carries the inputs into a fresh book."""
+
+    def rename(b: Any) -> None:
         b[sheet].title = "Renamed"
-        for name in b.defined_names.values():
+        for name in b.defined_names.values() if names_follow else ():
             name.attr_text = name.attr_text.replace(f"'{sheet}'!", "Renamed!").replace(f"{sheet}!", "Renamed!")
 
     edit(book, rename)
     start = time.monotonic()
-    for command in ("import", "check"):
-        if command == "import" and sheet == "Inputs":
-            continue  # import reads the inputs through their (renamed-along) names and reports no model sheet
-        refused([command, str(book)], book, capsys, f"sheet {sheet!r}", "is missing", "--from")
+    messages = {
+        refused(args, book, capsys, f"sheet {sheet!r} of model retraining is missing", "'Renamed'", "--from")
+        for args in (
+            ["import", str(book)],
+            ["check", str(book)],
+            ["sweep", str(book), "--set", "research_returns=1:2:2", "-o", str(tmp_path / "o.csv")],
+        )
+    }
+    assert len(messages) == 1 and not (tmp_path / "o.csv").exists()
     assert time.monotonic() - start < 60
+    build = ["build", "--from", str(book), "-o", str(tmp_path / "fresh")]
+    if sheet == "Inputs" and not names_follow:  # the inputs' names point at no sheet: nothing to carry over
+        refused(build, book, capsys, "defined name 'research_returns' points at sheet 'Inputs', which is missing")
+        return
+    before = digest(book)
+    assert main(build) == 0
+    assert f"sheet {sheet!r} is missing" in capsys.readouterr().out and digest(book) == before
+    assert main(["import", str(tmp_path / "fresh" / "retraining.xlsx"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["inputs"]["horizon_days"] == SHORT["horizon_days"]
+
+
+def test_a_renamed_docs_sheet_is_named_not_called_a_foreign_workbook(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The metadata names (pysie_model...) live on Docs: with that sheet renamed
+    and its names left behind, every command names the sheet."""
+    edit(book, lambda b: setattr(b["Docs"], "title", "About"))
+    for args in (
+        ["import", str(book)],
+        ["check", str(book)],
+        ["sweep", str(book), "--set", "research_returns=1:2:2", "-o", str(tmp_path / "o.csv")],
+        ["build", "--from", str(book), "-o", str(tmp_path / "fresh")],
+    ):
+        refused(args, book, capsys, "defined name pysie_model points at sheet 'Docs', which is missing")
 
 
 def _swap_rows(book: Any, a: int, b: int) -> None:

@@ -110,7 +110,7 @@ class Layout:
         for i, preset in enumerate(model.comparison):
             letter = get_column_letter(2 + i)
             for table in model.tables:
-                sheet = f"{table.sheet} ({preset})"
+                sheet = preset_sheet(table, preset)
                 if len(sheet) > 31 or sheet in used:
                     raise ValueError(
                         f"model {model.name!r}: sheet name {sheet!r} for preset {preset!r} is too long or taken"
@@ -184,6 +184,24 @@ class Layout:
 
     def tables(self) -> tuple[Table, ...]:
         return self.model.tables
+
+
+def preset_sheet(table: Table, preset: str) -> str:
+    """The sheet of a compared preset's copy of ``table``."""
+    return f"{table.sheet} ({preset})"
+
+
+def model_sheets(model: Model) -> list[str]:
+    """The sheets a workbook of ``model`` holds its inputs and formulas on
+    (Inputs, each table, Summary, Theory when there are checks, Compare and the
+    compared presets' copies), in the order a missing one is reported."""
+    sheets = [INPUTS, *(t.sheet for t in model.tables), SUMMARY]
+    if model.checks:
+        sheets.append(THEORY)
+    if model.comparison:
+        sheets.append(COMPARE)
+        sheets += [preset_sheet(t, preset) for preset in model.comparison for t in model.tables]
+    return sheets
 
 
 def absolute(cell: str) -> str:

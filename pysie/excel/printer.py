@@ -1,9 +1,13 @@
 """Print an expression as Excel formula text.
 
 Operator precedence follows Excel: comparisons < ``+ -`` < ``* /`` < ``^`` <
-unary minus, all left-associative. The printer adds parentheses exactly where
-the tree needs them, so ``neg(pow(x, 2))`` prints ``-(x^2)`` while
-``pow(neg(x), 2)`` prints ``-x^2`` (which Excel reads as ``(-x)^2``).
+unary minus, all left-associative. The printer adds parentheses where the
+tree needs them, so ``neg(pow(x, 2))`` prints ``-(x^2)``, and also around any
+operator (or negative constant) that is the base of ``^``: ``(x^y)^z`` and
+``(-x)^2``, never ``x^y^z`` or ``-x^2``. Spreadsheets disagree on those two:
+Excel and LibreOffice read ``x^y^z`` as ``(x^y)^z``, Gnumeric as ``x^(y^z)``
+(and a Gnumeric resave writes its reading back out as ``x^(y^z)``), so a
+formula spelled the unambiguous way means one thing everywhere.
 """
 
 from __future__ import annotations
@@ -83,7 +87,7 @@ def _call(expr: Call, where: Where) -> tuple[str, int]:
     p = PRIMITIVES[expr.op]
     if p.infix:
         (left, lp), (right, rp) = (_text(a, where) for a in expr.args)
-        if lp < p.precedence:
+        if lp < p.precedence or (expr.op == "pow" and lp < ATOM):  # the base of ^: see the module docstring
             left = f"({left})"
         if rp <= p.precedence:  # left-associative: a-(b-c) keeps its parentheses
             right = f"({right})"

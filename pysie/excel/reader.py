@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -26,7 +25,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from pysie.excel.xlsx import BookCells, SheetCells, read_book_cells
+from pysie.excel.layout import DOCS, model_sheets
+from pysie.excel.xlsx import BookCells, SheetCells, quiet_openpyxl, read_book_cells
 from pysie.spec import InputError, Model
 
 
@@ -150,9 +150,7 @@ def open_workbook(path: Path, *, data_only: bool = False, read_only: bool = Fals
     the book afterwards (``book.close()``)."""
     check_container(path)
     try:
-        with warnings.catch_warnings():
-            # date-formatted serials past year 9999 (e.g. "never" dates) read as errors; no need to warn per cell
-            warnings.filterwarnings("ignore", message=".*is marked as a date.*", category=UserWarning)
+        with quiet_openpyxl():
             return openpyxl.load_workbook(path, data_only=data_only, read_only=read_only)
     except WorkbookError:
         raise
@@ -197,6 +195,11 @@ def read_metadata(book: Any, path: Path) -> Metadata:
     for name in ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version"):
         target = defined_name_target(book, name)
         if target is None or target[0] not in book.sheetnames:
+            if name == "pysie_model" and target is not None:
+                raise WorkbookError(
+                    f"{path}: defined name pysie_model points at sheet {target[0]!r}, which is missing "
+                    f"(renamed or deleted); rename the sheet back to {target[0]!r}"
+                )
             if name == "pysie_model":
                 raise WorkbookError(f"{path}: not a pysie workbook (no defined name pysie_model)")
             values[name] = None
@@ -211,6 +214,37 @@ def read_metadata(book: Any, path: Path) -> Metadata:
         str(values["pysie_template"] or values["pysie_model"]),
         version,
         str(values["pysie_version"] or ""),
+    )
+
+
+class MissingSheet(InputError):
+    """A sheet the model's inputs or formulas live on is not in the workbook."""
+
+    def __init__(self, message: str, sheet: str) -> None:
+        super().__init__(message)
+        self.sheet = sheet
+
+
+def require_model_sheets(book: Any, model: Model, path: Path) -> None:
+    """Refuse (:class:`MissingSheet`) a workbook without one of the sheets of
+    :func:`pysie.excel.layout.model_sheets`, renamed or deleted: the one rule
+    every command that reads the model from a workbook (import, check, sweep)
+    applies after reading which model it holds and before reading its inputs,
+    so a renamed sheet is this one message whether or not its defined names
+    were renamed along with it. ``build --from`` still carries the inputs over."""
+    present = set(book.sheetnames)
+    expected = model_sheets(model)
+    missing = [sheet for sheet in expected if sheet not in present]
+    if not missing:
+        return
+    known = {*expected, DOCS, *(c.sheet for c in model.charts), *(s.sheet for s in model.snapshots)}
+    strangers = [sheet for sheet in book.sheetnames if sheet not in known]
+    hint = f"; the workbook has {', '.join(map(repr, strangers))}, which the model does not" if strangers else ""
+    sheet = missing[0]
+    raise MissingSheet(
+        f"{path}: sheet {sheet!r} of model {model.name} is missing (renamed or deleted{hint}); rename it back to "
+        f"{sheet!r}, or carry the inputs into a fresh workbook with pysie build {model.name} --from {path.name} -o DIR",
+        sheet,
     )
 
 
@@ -241,7 +275,10 @@ def read_inputs(
             )
         sheet, cell = target
         if sheet not in book.sheetnames:
-            raise InputError(f"{path}: defined name {p.name!r} points at missing sheet {sheet!r}")
+            raise InputError(
+                f"{path}: defined name {p.name!r} points at sheet {sheet!r}, which is missing (renamed or deleted); "
+                f"rename the sheet back to {sheet!r}"
+            )
         raw = book[sheet][cell].value
         where = f"{path.name} {sheet}!{cell}"
         check_label(book, sheet, cell, p.name, model, where)
@@ -291,6 +328,11 @@ def formula_text(value: Any) -> str | None:
 _STRING_LITERAL = re.compile(r'("(?:[^"]|"")*")')
 _QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
 _PREFIXES = re.compile(r"_xl(?:fn|ws|udf)\.", re.I)
+#: Functions spelt two ways for the same computation: Gnumeric (1.12) resaves
+#: PERCENTILE as PERCENTILE.INC, the name Excel 2010 gave the same inclusive
+#: percentile (Microsoft's function reference lists PERCENTILE as kept for
+#: compatibility with it); QUARTILE.INC likewise.
+_SAME_FUNCTION = re.compile(r"(?<![A-Z0-9_.])(PERCENTILE|QUARTILE)\.INC\(")
 _NUMBER = re.compile(r"(?<![A-Z0-9_.])(\d+\.?\d*(?:E[+-]?\d+)?|\.\d+(?:E[+-]?\d+)?)(?![A-Z0-9_(])")
 
 
@@ -299,7 +341,7 @@ def normalise_formula(text: str) -> str:
     and pysie write differently but mean the same compare equal: no leading
     ``=``, no ``_xlfn.``/``_xlws.`` prefixes, no ``$``, no whitespace, no quotes
     around sheet names, upper case outside string literals, numbers in one form
-    (``0.5``, ``.5`` and ``5E-1`` alike)."""
+    (``0.5``, ``.5`` and ``5E-1`` alike), and ``PERCENTILE.INC`` as ``PERCENTILE``."""
     text = text.strip()
     if text.startswith("="):
         text = text[1:]
@@ -311,7 +353,7 @@ def normalise_formula(text: str) -> str:
             continue
         part = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", part)
         part = _PREFIXES.sub("", part).replace("$", "")
-        part = re.sub(r"\s+", "", part).upper()
+        part = _SAME_FUNCTION.sub(r"\1(", re.sub(r"\s+", "", part).upper())
         out.append(_NUMBER.sub(lambda m: repr(float(m.group(1))).upper(), part))
     return "".join(out)
 

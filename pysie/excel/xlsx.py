@@ -13,6 +13,9 @@ entity expansion) is refused.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +57,26 @@ class BookCells:
     worksheets: list[SheetCells]
 
 
+@contextlib.contextmanager
+def quiet_openpyxl() -> Iterator[None]:
+    """Silence openpyxl's warnings about what other writers leave out and pysie
+    never reads: a date-formatted serial past year 9999 (a "never" date) and a
+    stylesheet without a default cell style (Gnumeric writes none)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is marked as a date.*", category=UserWarning)
+        warnings.filterwarnings("ignore", message=".*contains no default style.*", category=UserWarning)
+        yield
+
+
 def read_book_cells(path: Path) -> BookCells:
     """Every worksheet cell of ``path``; errors propagate (the caller words them)."""
     reader = ExcelReader(str(path), read_only=True, data_only=False)
+    with quiet_openpyxl():
+        return _read_cells(reader)
+
+
+def _read_cells(reader: ExcelReader) -> BookCells:
+    """The parts :func:`read_book_cells` reads, through ``reader``."""
     try:
         reader.read_manifest()
         reader.read_strings()
