@@ -23,9 +23,22 @@ finite number yields NaN instead) and differ only in how much they compute:
   below with the same result; ``IF`` and ``IFERROR`` evaluate only the branch
   they pick, as Excel does. Operations without a float version (MATCH, INDEX,
   PERCENTILE ... over whole columns, NORM.S.INV, ROUND) call the numpy primitive.
-* Results only (``keep_tables=False``): no final pass turning inf into NaN in
-  the trajectories, which no result can tell apart (every primitive treats
-  inf and NaN alike); results are still stored as NaN by the solver.
+* **Each mask and error term once per row.** The mask of a condition
+  (``reached_{t-1} <> 0``, read by every held column) and ``x - x`` of an
+  operand are computed once per row and reused; ``AND``, ``OR`` and ``NOT``
+  are boolean masks too, an error where any operand is.
+* **Expensive branches only where taken.** LN, EXP and ^ inside an IF branch
+  are computed only for the scenarios that take it, gathered by index (numpy's
+  ``where=`` costs as much as computing every element).
+* **INDEX of a stored column** copies the stored row where every scenario
+  reads the same row (a day index), instead of gathering through the transpose.
+* **One scenario**: the common operations (AND, OR, NOT, MIN, MAX, /, LN,
+  INT, INDEX) are written inline with their error tests, so the usual path
+  makes no Python call per operation.
+* Results only (``keep_tables=False``): tables no result reads are not
+  computed, and there is no final pass turning inf into NaN in the
+  trajectories, which no result can tell apart (every primitive treats inf and
+  NaN alike); results are still stored as NaN by the solver.
 
 ``tests/test_solver_speed_equivalence.py`` compares both loops with the
 reference on every model, preset and random in-bounds parameters.

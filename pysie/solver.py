@@ -162,8 +162,10 @@ def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 2
     """Parameters, derived inputs and results (no trajectories) for many
     scenarios, solved ``chunk`` scenarios at a time so that memory stays
     bounded (a full solution of 10,000 retraining scenarios holds ~2.5 GB of
-    trajectories; this keeps only the columns results read, in arrays reused
-    from chunk to chunk: about 100 MB for chunks of 1,000)."""
+    trajectories; this computes only the tables results read and keeps only
+    the columns they read, in arrays reused from chunk to chunk: about 250 MB
+    for chunks of 2,500 retraining scenarios, which were faster than 1,000 or
+    10,000 in ``benchmarks/bench_solver.py``'s cases)."""
     values, n = broadcast_parameters(model, parameters)
     buffers = fastpath.Buffers()
     parts: list[dict[str, np.ndarray]] = []
