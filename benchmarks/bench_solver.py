@@ -1,20 +1,26 @@
-"""The solver, old (reference loop) and new (fast loops) side by side in one run.
+"""The solver before and after, side by side in one run.
 
-Every case runs ``--repeat`` times, each time in a fresh Python process (so
-its peak memory, maxrss, is its own and no warm cache carries over); the
-figures are the median wall and CPU seconds of those runs and the largest
-peak. "one scenario" times the median of 5 calls in that process after one
-warm-up call (which generates and compiles the row loops; its time is the
-"first call" column). The machine's load (``uptime``) is printed before and
-after: CPU seconds are the steadier figure on a shared machine.
+"before" is the solver of an earlier commit (``--before``, default 800776b),
+extracted with ``git archive`` into a temporary folder and imported from there;
+"after" is this checkout's; "jit" is this checkout's with the optional numba
+rows (``PYSIE_JIT=1``, where numba is installed), timed with its compiled code
+cached (the compile time, into an empty cache, is printed first).
 
-    python benchmarks/bench_solver.py [--repeat 5] [--scenarios 10000] [--no-jit]
+Each case runs in a fresh Python process per solver: one warm-up call (which
+generates and compiles the row loops: the "first s" column), then ``--repeat``
+timed calls; the figures are the median wall and CPU seconds of those calls
+and the process's peak memory (maxrss, which includes the ~100 MB of an
+interpreter with numpy and pysie imported). ``os.getloadavg()`` is printed
+before and after every case: on a shared machine the CPU seconds are the
+steadier figure.
 
-Solvers: "old" is the reference loop (``solve(..., reference=True)``; for
-results only the previous ``solve_scalars``: it, 1,000 scenarios at a time);
-"new" the fast numpy / Python-float loops; "jit" the same with numba
-(``PYSIE_JIT=1``, where numba is installed), timed with its compiled code
-cached (the compile time is printed first, measured into an empty cache).
+Scenarios: retraining (``pysie.models.retraining.MODEL``, note-default) with
+research_returns uniform on [1.1, 3] and initial_doubling_days log-uniform on
+[10, 120] days (both inside their bounds); software_explosion.RUN with
+initial_speedup log-uniform 2-32, research_returns log-uniform 0.4-3.6,
+limit_years uniform 6-16 and parallel_returns log-uniform 0.15-0.6. Seeded.
+
+    python benchmarks/bench_solver.py [--repeat 5] [--scenarios 10000] [--no-jit] [--case TEXT]
 """
 
 from __future__ import annotations
@@ -23,137 +29,130 @@ import argparse
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SETUP = """
 import json, resource, time
 import numpy as np
-from pysie.models.retraining import MODEL
-from pysie import solver
 from pysie.solver import solve, solve_scalars, iter_solutions
+from pysie.models.retraining import MODEL
+from pysie.models.software_explosion import RUN
+rng = np.random.default_rng(2025)
+
+
+def log_uniform(low, high, n):
+    return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+
 values = MODEL.resolve("note-default")
 many = dict(values)
-many["research_returns"] = np.linspace(1.1, 3.0, {scenarios})
-
-
-def pieces(size=1000):
-    n = len(many["research_returns"])
-    for i in range(0, n, size):
-        yield {{k: np.asarray(a)[i : i + size] if np.ndim(a) else a for k, a in many.items()}}
+many["research_returns"] = rng.uniform(1.1, 3.0, {scenarios})
+many["initial_doubling_days"] = log_uniform(10, 120, {scenarios})
+run_values = RUN.resolve(None)
+run_many = dict(run_values)
+n_run = 10 * {scenarios}
+run_many.update(
+    initial_speedup=log_uniform(2, 32, n_run),
+    research_returns=log_uniform(0.4, 3.6, n_run),
+    limit_years=rng.uniform(6, 16, n_run),
+    parallel_returns=log_uniform(0.15, 0.6, n_run),
+)
 
 
 def top(solutions):  # read every piece, as a consumer of a stream would
     return [float(np.nanmax(s.tables["from_scratch"]["software"])) for s in solutions]
 """
 
-#: (case, old statement, new statement); ``run()`` is what is timed
+#: case label -> statement defining ``run`` (the same API before and after)
 CASES = {
-    "one scenario (warm, in-process median of 5)": (
-        "run = lambda: solve(MODEL, values, reference=True)",
-        "run = lambda: solve(MODEL, values)",
+    "retraining, one scenario": "run = lambda: solve(MODEL, values)",
+    "retraining, {n} results only": "run = lambda: solve_scalars(MODEL, many)",
+    "retraining, {n} full trajectories": "run = lambda: solve(MODEL, many)",
+    "retraining, {n} full, streamed 1,000 at a time": (
+        "run = lambda: top(iter_solutions(MODEL, many, chunk=1000, reuse=True))"
     ),
-    "{n} scenarios, results only": (
-        # the previous solve_scalars: the reference loop, 1,000 scenarios at a time, all trajectories
-        "run = lambda: [solver._solve(MODEL, piece, 'reference', True).values for piece in pieces()]",
-        "run = lambda: solve_scalars(MODEL, many)",
-    ),
-    "{n} scenarios, full trajectories": (
-        "run = lambda: solve(MODEL, many, reference=True)",
-        "run = lambda: solve(MODEL, many)",
-    ),
-    "{n} full, streamed 1,000 at a time": (
-        "run = lambda: top(solve(MODEL, piece, reference=True) for piece in pieces())",
-        "run = lambda: top(iter_solutions(MODEL, many, chunk=1000, reuse=True))",
-    ),
+    "software_explosion.RUN, one scenario": "run = lambda: solve(RUN, run_values)",
+    "software_explosion.RUN, {n10} results only": "run = lambda: solve_scalars(RUN, run_many)",
 }
 
 TIMER = """
 {statement}
-in_process = {in_process}
 first_start = time.perf_counter()
-if in_process:
-    run()
+run()
 first = time.perf_counter() - first_start
 walls, cpus = [], []
-for _ in range(5 if in_process else 1):
+for _ in range({repeat}):
     wall, cpu = time.perf_counter(), time.process_time()
     run()
     walls.append(time.perf_counter() - wall)
     cpus.append(time.process_time() - cpu)
-walls.sort(); cpus.sort()
-print(json.dumps({{"seconds": walls[len(walls) // 2], "cpu": cpus[len(cpus) // 2], "first": first,
+print(json.dumps({{"seconds": sorted(walls)[len(walls) // 2], "cpu": sorted(cpus)[len(cpus) // 2], "first": first,
                    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
-def run_case(statement: str, scenarios: int, in_process: bool, env: dict[str, str] | None = None) -> dict[str, float]:
-    code = SETUP.format(scenarios=scenarios) + textwrap.dedent(TIMER.format(statement=statement, in_process=in_process))
-    environment = {**os.environ, **(env or {})}
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=environment)
+def run_case(statement: str, scenarios: int, repeat: int, env: dict[str, str]) -> dict[str, float]:
+    code = SETUP.format(scenarios=scenarios) + textwrap.dedent(TIMER.format(statement=statement, repeat=repeat))
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env={**os.environ, **env}
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def baseline_mb(scenarios: int) -> float:
-    code = SETUP.format(scenarios=scenarios) + "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-    return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+def extract(commit: str) -> str:
+    """The ``pysie`` package of ``commit``, in a temporary folder to import from."""
+    folder = tempfile.mkdtemp(prefix=f"pysie-{commit}-")
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "pysie"], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    return folder
 
 
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5, help="fresh processes per case (default 5)")
-    parser.add_argument("--scenarios", type=int, default=10_000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="timed calls per case and solver (default 5)")
+    parser.add_argument("--scenarios", type=int, default=10_000, help="retraining scenarios (RUN: ten times as many)")
+    parser.add_argument("--before", default="800776b", help="commit of the solver to compare with")
     parser.add_argument("--no-jit", action="store_true", help="skip the numba rows even where numba is installed")
     parser.add_argument("--case", action="append", help="run only cases whose name contains this (repeatable)")
     args = parser.parse_args()
-    variants: dict[str, dict[str, str] | None] = {"old": None, "new": None}
+    variants: dict[str, dict[str, str]] = {
+        "before": {"PYTHONPATH": extract(args.before), "PYSIE_JIT": "0"},
+        "after": {"PYTHONPATH": str(ROOT), "PYSIE_JIT": "0"},
+    }
     if not args.no_jit and importlib.util.find_spec("numba") is not None:
-        variants["jit"] = {"PYSIE_JIT": "1", "PYSIE_JIT_CACHE": tempfile.mkdtemp(prefix="pysie-jit-")}
-    print(f"load before: {uptime()}")
-    print(f"peak MB of a process that only imports and sets up: {baseline_mb(args.scenarios):.0f}")
-    if "jit" in variants:
-        # compile into an empty cache (the compile time), then every timed run loads the compiled code
-        results_only, full = CASES["{n} scenarios, results only"][1], CASES["{n} scenarios, full trajectories"][1]
-        cold = run_case(results_only, args.scenarios, False, variants["jit"])
-        warm = run_case(results_only, args.scenarios, False, variants["jit"])
-        run_case(full, args.scenarios, False, variants["jit"])
-        print(
-            f"numba, results only: empty cache {cold['seconds']:.2f} s (cpu {cold['cpu']:.2f}),"
-            f" compiled code cached {warm['seconds']:.2f} s (cpu {warm['cpu']:.2f})"
-        )
-    header = f"{'case':<44} {'solver':<6} {'median s':>9} {'cpu s':>8} {'first s':>8} {'peak MB':>8}"
-    print(f"{header}  {'speed-up (cpu)':>14}")
-    for label, (old, new) in CASES.items():
-        name = label.format(n=f"{args.scenarios:,}")
+        cache = tempfile.mkdtemp(prefix="pysie-jit-")
+        variants["jit"] = {"PYTHONPATH": str(ROOT), "PYSIE_JIT": "1", "PYSIE_JIT_CACHE": cache}
+    print(f"load average (1, 5, 15 min) at start: {load()}")
+    if "jit" in variants:  # compile into the empty cache: the first call of this process is the compile time
+        cold = run_case(CASES["retraining, {n} results only"], 100, 1, variants["jit"])
+        print(f"numba: first call into an empty cache (compiles every kernel) {cold['first']:.2f} s")
+        run_case(CASES["software_explosion.RUN, {n10} results only"], 100, 1, variants["jit"])
+    header = f"{'case':<50} {'solver':<7} {'median s':>9} {'cpu s':>8} {'first s':>8} {'peak MB':>8}"
+    print(f"{header} {'x (cpu)':>8}  load before -> after")
+    for label, statement in CASES.items():
+        name = label.format(n=f"{args.scenarios:,}", n10=f"{10 * args.scenarios:,}")
         if args.case and not any(c in name for c in args.case):
             continue
-        in_process = label.startswith("one scenario")
         results = {}
-        for solver_name, env in variants.items():
-            if solver_name == "jit" and in_process:
-                continue  # one scenario always steps with Python floats
-            statement = old if solver_name == "old" else new
-            repeat = 1 if in_process else args.repeat
-            runs = [run_case(statement, args.scenarios, in_process, env) for _ in range(repeat)]
-            results[solver_name] = {
-                "seconds": statistics.median(r["seconds"] for r in runs),
-                "cpu": statistics.median(r["cpu"] for r in runs),
-                "first": statistics.median(r["first"] for r in runs),
-                "peak_mb": max(r["peak_mb"] for r in runs),
-            }
-        for solver_name, r in results.items():
-            speedup = results["old"]["cpu"] / r["cpu"]
-            first = f"{r['first']:>8.3f}" if in_process else f"{'':>8}"
-            figures = f"{r['seconds']:>9.3f} {r['cpu']:>8.3f} {first} {r['peak_mb']:>8.0f}"
-            print(f"{name:<44} {solver_name:<6} {figures}  {speedup:>13.1f}x", flush=True)
-    print(f"load after:  {uptime()}")
+        for solver, env in variants.items():
+            before = load()
+            results[solver] = run_case(statement, args.scenarios, args.repeat, env)
+            r = results[solver]
+            ratio = results["before"]["cpu"] / r["cpu"]
+            figures = f"{r['seconds']:>9.3f} {r['cpu']:>8.3f} {r['first']:>8.3f} {r['peak_mb']:>8.0f} {ratio:>7.1f}x"
+            print(f"{name:<50} {solver:<7} {figures}  {before} -> {load()}", flush=True)
+    print(f"load average at end: {load()}")
+    print(f"(medians of {args.repeat} calls after one warm-up, fresh process per line)")
 
 
 if __name__ == "__main__":

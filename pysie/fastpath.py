@@ -23,9 +23,22 @@ finite number yields NaN instead) and differ only in how much they compute:
   below with the same result; ``IF`` and ``IFERROR`` evaluate only the branch
   they pick, as Excel does. Operations without a float version (MATCH, INDEX,
   PERCENTILE ... over whole columns, NORM.S.INV, ROUND) call the numpy primitive.
-* Results only (``keep_tables=False``): no final pass turning inf into NaN in
-  the trajectories, which no result can tell apart (every primitive treats
-  inf and NaN alike); results are still stored as NaN by the solver.
+* **Each mask and error term once per row.** The mask of a condition
+  (``reached_{t-1} <> 0``, read by every held column) and ``x - x`` of an
+  operand are computed once per row and reused; ``AND``, ``OR`` and ``NOT``
+  are boolean masks too, an error where any operand is.
+* **Expensive branches only where taken.** LN, EXP and ^ inside an IF branch
+  are computed only for the scenarios that take it, gathered by index (numpy's
+  ``where=`` costs as much as computing every element).
+* **INDEX of a stored column** copies the stored row where every scenario
+  reads the same row (a day index), instead of gathering through the transpose.
+* **One scenario**: the common operations (AND, OR, NOT, MIN, MAX, /, LN,
+  INT, INDEX) are written inline with their error tests, so the usual path
+  makes no Python call per operation.
+* Results only (``keep_tables=False``): tables no result reads are not
+  computed, and there is no final pass turning inf into NaN in the
+  trajectories, which no result can tell apart (every primitive treats inf and
+  NaN alike); results are still stored as NaN by the solver.
 
 ``tests/test_solver_speed_equivalence.py`` compares both loops with the
 reference on every model, preset and random in-bounds parameters.
@@ -171,6 +184,28 @@ def _via_numpy(fn: Callable[..., Any]) -> Callable[..., float]:
     return call
 
 
+def _inline_scalar(op: str, a: list[str]) -> str | None:
+    """An expression with the value of ``s_op(*a)`` for the common cases
+    (finite operands), falling back to the function call otherwise: no Python
+    call per operation on the usual path."""
+    errors = " or ".join(f"{x} - {x} != 0" for x in a)
+    if op in ("and", "or") and len(a) >= 2:
+        test = f" {op} ".join(f"{x} != 0" for x in a)
+        return f"(_NAN if {errors} else (1.0 if {test} else 0.0))"
+    if op == "not":
+        return f"(_NAN if {errors} else (1.0 if {a[0]} == 0 else 0.0))"
+    if op in ("min", "max") and len(a) == 2:  # Python's min / max: the first of two equal values
+        keep = "<=" if op == "min" else ">="
+        return f"(_NAN if {errors} else ({a[0]} if {a[0]} {keep} {a[1]} else {a[1]}))"
+    if op == "div":
+        return f"({a[0]} / {a[1]} if {a[1]} != 0 and {a[1]} - {a[1]} == 0 else s_div({a[0]}, {a[1]}))"
+    if op == "ln":
+        return f"(_log({a[0]}) if {a[0]} > 0 else s_ln({a[0]}))"
+    if op == "int":  # INT(0) keeps the sign of zero, INT(error) is the error
+        return f"({a[0]} if {a[0]} == 0 or {a[0]} - {a[0]} != 0 else float(_floor({a[0]})))"
+    return None
+
+
 # --- code generation --------------------------------------------------------------
 
 
@@ -187,6 +222,8 @@ class _Gen:
         self.row = "0"
         self.checked: set[str] = set()
         self.mask: str | None = None  # arrays: the scenarios a branch is computed for
+        self.conditions: dict[Expr, tuple[str, list[str]]] = {}  # arrays: masks of this row, computed once
+        self.errors: dict[str, str] = {}  # arrays: x - x (0 or NaN) of an operand, computed once
         self.ring: frozenset[str] = frozenset()  # columns kept for two rows only (t and t-1)
 
     def index(self, name: str, lag: int) -> str:
@@ -281,8 +318,14 @@ class _Gen:
             return self.bind(f"(0.0 if {a[0]} - {a[0]} == 0 else 1.0)")
         if op == "na":
             return "_NAN"
+        inline = _inline_scalar(op, a)
+        if inline is not None:
+            return self.bind(inline)
         if op in _SCALAR:
             return self.bind(f"s_{op}({', '.join(a)})")
+        if op == "index" and isinstance(args[0], Range):  # the column as a list of floats
+            k = a[1]  # a valid k (1 <= k < rows + 1, False for NaN) reads cell k, truncated; others are errors
+            return self.bind(f"(l{a[0][1:]}[int({k}) - 1] if 1 <= {k} < nl{a[0][1:]} else _NAN)")
         return self.bind(f"g_{op}({', '.join(a)})")  # the numpy primitive, one element
 
     def branch(
@@ -323,16 +366,34 @@ class _Gen:
                     self.checked.add(flag)
                 self.body.append(f"if not {flag}: {result} = {result} - ({x} - {x})")
             else:
-                self.body.append(f"{result} = {result} - ({x} - {x})")
+                if x not in self.errors:
+                    self.errors[x] = self.bind(f"np.subtract({x}, {x})")
+                self.body.append(f"{result} = {result} - {self.errors[x]}")
 
     def condition(self, expr: Expr) -> tuple[str, list[str]]:
         """A boolean mask (True where ``expr`` is nonzero) and the operands whose
-        errors make it an error."""
+        errors make it an error (each computed once per row)."""
+        if expr not in self.conditions:
+            self.conditions[expr] = self.new_condition(expr)
+        return self.conditions[expr]
+
+    def new_condition(self, expr: Expr) -> tuple[str, list[str]]:
         if isinstance(expr, Call) and expr.op in _NP_COMPARISONS:
             a, b = (self.value(x) for x in expr.args)
             return self.bind(f"{_NP_COMPARISONS[expr.op]}({a}, {b})"), [a, b]
         if isinstance(expr, Call) and expr.op == "isnumber":
             return self.bind(f"np.isfinite({self.value(expr.args[0])})"), []
+        if isinstance(expr, Call) and expr.op in ("and", "or") and expr not in self.memo:
+            # AND / OR: an error if any argument is (hence the union of their operands)
+            parts = [self.condition(x) for x in expr.args]
+            mask, operands = parts[0][0], list(parts[0][1])
+            for other, more in parts[1:]:
+                mask = self.bind(f"np.logical_{expr.op}({mask}, {other})")
+                operands += more
+            return mask, operands
+        if isinstance(expr, Call) and expr.op == "not" and expr not in self.memo:
+            v = self.value(expr.args[0])
+            return self.bind(f"np.equal({v}, 0.0)"), [v]
         v = self.value(expr)
         return self.bind(f"np.not_equal({v}, 0.0)"), [v]
 
@@ -346,10 +407,10 @@ class _Gen:
         branch = mask if taken else self.bind(f"np.logical_not({mask})")
         if self.mask is not None:
             branch = self.bind(f"np.logical_and({self.mask}, {branch})")
-        saved_memo, saved_mask = dict(self.memo), self.mask
+        saved = dict(self.memo), self.mask, dict(self.conditions), dict(self.errors)
         self.mask = branch
         name = self.value(expr)
-        self.memo, self.mask = saved_memo, saved_mask
+        self.memo, self.mask, self.conditions, self.errors = saved
         return name
 
     def leaf_or_none(self, expr: Expr) -> bool:
@@ -370,7 +431,7 @@ class _Gen:
             name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
             self.guard(name, operands)
             return name
-        if op in _NP_COMPARISONS or op == "isnumber":
+        if op in _NP_COMPARISONS or op in ("isnumber", "and", "or", "not"):
             mask, operands = self.condition(expr)
             name = self.bind(f"np.add({mask}, 0.0)")
             self.guard(name, operands)
@@ -414,6 +475,8 @@ class _Gen:
             return name
         if op == "iferror":
             return self.bind(f"np.where(np.isfinite({a[0]}), {a[0]}, {a[1]})")
+        if op == "index" and isinstance(args[0], Range):
+            return self.bind(f"_index_row({a[0]}, {a[1]})")
         return self.bind(f"f_{op}({', '.join(a)})")  # the numpy primitive
 
     def pow_guard(self, name: str, a: list[str]) -> None:
@@ -440,10 +503,43 @@ def _costly(expr: Expr) -> bool:
 
 
 def _masked(fn: Callable[..., Any], mask: np.ndarray, *args: Any) -> np.ndarray:
-    """``fn(*args)`` where ``mask`` is True; anything elsewhere."""
+    """``fn(*args)`` where ``mask`` is True; anything elsewhere. LN, EXP and ^
+    cost 10-60 ns an element while gathering one costs about 2 (and numpy's
+    ``where=`` saves nothing), so when at most 3/4 of the scenarios take the
+    branch (the others have reached infinity and hold their values, say) only
+    theirs are gathered and computed; when more do, every element is."""
     out = np.empty(mask.shape)
-    fn(*args, out=out, where=mask)
+    taken = int(np.count_nonzero(mask))
+    if taken == 0:
+        return out
+    if any(isinstance(a, np.ndarray) and a.ndim and a.shape != mask.shape for a in args):
+        fn(*args, out=out, where=mask)  # operands broadcast: computed where taken, in place
+        return out
+    if 4 * taken > 3 * mask.size:
+        fn(*args, out=out)
+        return out
+    rows = np.flatnonzero(mask)
+    out.reshape(-1)[rows] = fn(*(a.reshape(-1)[rows] if isinstance(a, np.ndarray) and a.ndim else a for a in args))
     return out
+
+
+def _index_row(column: np.ndarray, position: Any) -> np.ndarray:
+    """``INDEX(range, k)`` for many scenarios, the same as the primitive:
+    ``column`` is (scenarios, rows), the transpose of a stored table column,
+    and ``position`` holds one k per scenario (or per row and scenario for a
+    whole-column table). Where every scenario reads the same row (a day
+    index), whole stored rows are copied; otherwise cell k of scenario s is
+    gathered from row k of the stored layout, not through the transpose."""
+    p = np.asarray(position, dtype=float)
+    stored = column.T  # (rows, scenarios)
+    if column.ndim != 2 or p.ndim == 0 or p.shape[-1] != stored.shape[1] or not p.size:
+        return PRIMITIVES["index"].numpy(column, position)
+    rows, n = stored.shape
+    valid = (p >= 1) & (p < rows + 1)  # False for NaN and the infinities
+    if bool(valid.all()) and bool(np.equal(p, p[..., :1]).all()):  # one row per row of k
+        return np.array(stored[p[..., 0].astype(np.intp) - 1])
+    k = np.where(valid, p, 1.0).astype(np.intp) - 1
+    return np.where(valid, stored[k, np.arange(n)], _NAN)
 
 
 def _is_literal(code: str) -> bool:
@@ -483,6 +579,9 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
     head += [f"    g_{op} = _via_numpy(F[{op!r}])" for op in ops] if scalar else []
     head += [f"    n_{_ident(n)} = {'float(N[' + repr(n) + '][0])' if scalar else 'N[' + repr(n) + ']'}" for n in names]
     head += [f"    r_{_ident(t)}__{_ident(c)} = T[{t!r}][{c!r}].T" for t, c in ranges]
+    if scalar:  # whole columns read by INDEX: lists of floats, and their length + 1
+        head += [f"    l_{_ident(t)}__{_ident(c)} = T[{t!r}][{c!r}][:, 0].tolist()" for t, c in ranges]
+        head += [f"    nl_{_ident(t)}__{_ident(c)} = len(l_{_ident(t)}__{_ident(c)}) + 1" for t, c in ranges]
     head += [f"    c_{_ident(c.name)} = C[{c.name!r}]" for c in table.columns]
     prologue: list[str] = []
     hoisted: dict[Expr, str] = {}
@@ -512,6 +611,9 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
         "_to_float": _to_float,
         "_zero_to_zero": _zero_to_zero,
         "_masked": _masked,
+        "_index_row": _index_row,
+        "_log": math.log,
+        "_floor": math.floor,
         **{f"s_{op}": fn for op, fn in _SCALAR.items()},
         **{f"f_{op}": p.numpy for op, p in PRIMITIVES.items()},
     }
@@ -539,6 +641,22 @@ def read_columns(model: Model) -> dict[str, frozenset[str]]:
         stored = {c.name for c in table.columns if c.is_data}
         read[table.name] = frozenset({c for t, c in ranges if t == table.name} | cells | stored)
     return read
+
+
+def needed_tables(model: Model) -> frozenset[str]:
+    """The tables some result or check reads, directly or through the tables
+    they read (whole-column references): the others (chart data, say) need not
+    be computed when only results are wanted."""
+    pending = [n.table for s in model.scalars for n in s.expr.walk() if isinstance(n, Range)]
+    needed: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            table = model.table(name)
+            own = [e for c in table.columns for e in (c.first, c.next)]
+            pending += [n.table for e in own for n in e.walk() if isinstance(n, Range)]
+    return frozenset(needed)
 
 
 class Buffers:

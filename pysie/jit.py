@@ -273,6 +273,8 @@ from pysie.jit import _operations
 
 globals().update(_operations())
 _NAN = math.nan
+_log = math.log
+_floor = np.floor  # math.floor gives an int64 here, which 1e308 overflows
 
 
 @numba.njit(error_model="numpy", cache=True)

@@ -76,20 +76,31 @@ def _solve(
     engine: str,
     keep_tables: bool,
     buffers: fastpath.Buffers | None = None,
+    validated: bool = False,
 ) -> Solution:
-    """``engine`` is "reference" or "fast". Without ``keep_tables`` only the
+    """``engine`` is "reference" or "fast". Without ``keep_tables`` tables no
+    result reads are not computed (``tables`` lacks them) and only the
     columns that results read keep their trajectories, left as computed
     (errors may be inf or NaN, which every primitive treats alike): the results
     are the same, without the memory or a pass over it. ``buffers`` reuses the
-    arrays of an earlier call (see :class:`pysie.fastpath.Buffers`)."""
-    values, n = broadcast_parameters(model, parameters)
+    arrays of an earlier call (see :class:`pysie.fastpath.Buffers`). With
+    ``validated`` the parameters are a piece of arrays that
+    :func:`pysie.spec.broadcast_parameters` already returned (not checked again)."""
+    if validated:
+        values = {name: np.asarray(a, dtype=float) for name, a in parameters.items()}
+        n = len(next(iter(values.values())))
+    else:
+        values, n = broadcast_parameters(model, parameters)
     structural = {p.name: float(values[p.name][0]) for p in model.parameters if p.structural}
     keep = None if keep_tables or engine == "reference" else fastpath.read_columns(model)
+    needed = None if keep is None else fastpath.needed_tables(model)
     with np.errstate(all="ignore"):
         for scalar in _ordered(model.derived):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, {}), n)
         tables: dict[str, dict[str, np.ndarray]] = {}
         for table in model.tables:
+            if needed is not None and table.name not in needed:
+                continue  # no result reads it
             if engine == "reference":
                 tables[table.name] = rowloop.solve_table(table, values, tables, structural, n)
             else:
@@ -147,18 +158,20 @@ def _ordered(scalars: tuple[Scalar, ...]) -> list[Scalar]:
     return done
 
 
-def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 1000) -> dict[str, np.ndarray]:
+def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 2500) -> dict[str, np.ndarray]:
     """Parameters, derived inputs and results (no trajectories) for many
     scenarios, solved ``chunk`` scenarios at a time so that memory stays
     bounded (a full solution of 10,000 retraining scenarios holds ~2.5 GB of
-    trajectories; this keeps only the columns results read, in arrays reused
-    from chunk to chunk: about 100 MB for chunks of 1,000)."""
+    trajectories; this computes only the tables results read and keeps only
+    the columns they read, in arrays reused from chunk to chunk: about 250 MB
+    for chunks of 2,500 retraining scenarios, which were faster than 1,000 or
+    10,000 in ``benchmarks/bench_solver.py``'s cases)."""
     values, n = broadcast_parameters(model, parameters)
     buffers = fastpath.Buffers()
     parts: list[dict[str, np.ndarray]] = []
     for start in range(0, n, chunk):
         piece = {name: array[start : start + chunk] for name, array in values.items()}
-        parts.append(_solve(model, piece, "fast", keep_tables=False, buffers=buffers).values)
+        parts.append(_solve(model, piece, "fast", keep_tables=False, buffers=buffers, validated=True).values)
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
@@ -175,7 +188,7 @@ def iter_solutions(
     buffers = fastpath.Buffers() if reuse else None
     for start in range(0, n, chunk):
         piece = {name: array[start : start + chunk] for name, array in values.items()}
-        yield _solve(model, piece, "fast", keep_tables=True, buffers=buffers)
+        yield _solve(model, piece, "fast", keep_tables=True, buffers=buffers, validated=True)
 
 
 def solve_presets(

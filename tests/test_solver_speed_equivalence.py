@@ -151,16 +151,89 @@ def test_trajectories_store_errors_as_nan() -> None:
 
 
 def test_a_wrong_fast_primitive_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The comparison can fail: a float LN off by one part in 1e9."""
+    """The comparison can fail: a float ^ off by one part in 1e9."""
     model = MODELS["retraining"]
     values = model.resolve("note-default")
-    monkeypatch.setitem(fastpath._SCALAR, "ln", lambda a: fastpath.s_ln(a) * (1 + 1e-9))
+    monkeypatch.setitem(fastpath._SCALAR, "pow", lambda a, b: fastpath.s_pow(a, b) * (1 + 1e-9))
     fastpath._compiled.cache_clear()
     try:
         assert compare(solve(model, values), solve(model, values, reference=True)) != []
     finally:
         monkeypatch.undo()
         fastpath._compiled.cache_clear()
+
+
+def test_a_wrong_inlined_operation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison can fail for the operations written inline (no call):
+    an LN off by one part in 1e9."""
+    model = MODELS["retraining"]
+    values = model.resolve("note-default")
+    inline = fastpath._inline_scalar
+
+    def wrong(op: str, a: list[str]) -> str | None:
+        return f"(_log({a[0]}) * (1 + 1e-9))" if op == "ln" else inline(op, a)
+
+    monkeypatch.setattr(fastpath, "_inline_scalar", wrong)
+    fastpath._compiled.cache_clear()
+    try:
+        assert compare(solve(model, values), solve(model, values, reference=True)) != []
+    finally:
+        monkeypatch.undo()
+        fastpath._compiled.cache_clear()
+
+
+def test_index_of_a_stored_column_same_as_primitive() -> None:
+    """INDEX over a table column (scenarios, rows), as the fast loops read it:
+    the same row for every scenario, a row each, errors and positions outside
+    the column, per row of a whole-column table; and a column stored in a
+    wider buffer (a view whose rows are not contiguous)."""
+    rng = np.random.default_rng(5)
+    stored = rng.normal(size=(7, 5))
+    stored[2, 1] = math.nan
+    wide = np.zeros((7, 9))
+    wide[:, :5] = stored
+    positions = [
+        np.full(5, 3.0),
+        np.full(5, 7.9),
+        np.array([1.0, 2.5, 7.0, 3.0, 4.0]),
+        np.array([0.0, 8.0, math.nan, math.inf, -math.inf]),
+        np.full(5, 8.0),
+        np.tile(np.arange(1.0, 8.0)[:, None], (1, 5)),
+        np.arange(1.0, 8.0)[:, None] + np.array([0.0, 1.0, 2.0, 0.5, -1.0]),
+    ]
+    index = PRIMITIVES["index"].numpy
+    for column in (stored.T, wide[:, :5].T):
+        for k in positions:
+            expected, got = index(column, k), fastpath._index_row(column, k)
+            assert got.shape == expected.shape
+            assert np.array_equal(got, expected, equal_nan=True)
+    wrong = fastpath._index_row(stored.T, np.full(5, 3.0)) + 1e-9  # the comparison can fail
+    assert not np.array_equal(wrong, index(stored.T, np.full(5, 3.0)))
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.74, 0.76, 1.0])
+def test_masked_operations_where_taken(share: float) -> None:
+    """An expensive operation computed only for the scenarios that take an IF
+    branch: where they do, the same as on every element (gathered below 3/4)."""
+    rng = np.random.default_rng(int(share * 100))
+    for shape in ((400,), (6, 400)):
+        x, y = rng.uniform(-3, 3, size=shape), rng.uniform(0.1, 3, size=shape)
+        mask = rng.uniform(size=shape) < share
+        for fn, args in ((np.log, (y,)), (np.exp, (x,)), (np.power, (y, x)), (np.power, (y, 1.5))):
+            got = fastpath._masked(fn, mask, *args)
+            assert np.array_equal(got[mask], fn(*args)[mask])
+        names = rng.uniform(0.5, 2, size=400)  # a name broadcast over the rows of a whole-column table
+        assert np.array_equal(fastpath._masked(np.power, mask, y, names)[mask], np.power(y, names)[mask])
+
+
+def test_results_only_skips_tables_no_result_reads() -> None:
+    """Retraining's chart data feeds the charts only: results need the three
+    day-by-day tables, and solve_scalars gives the same results without it."""
+    model = MODELS["retraining"]
+    assert fastpath.needed_tables(model) == {"no_retraining", "continuous_retraining", "from_scratch"}
+    values = dict(model.resolve("note-default"))
+    values["initial_doubling_days"] = np.array([10.0, 35.0, 200.0])
+    assert mismatches(solve_scalars(model, values), solve(model, values, reference=True).values, "") == []
 
 
 # --- every operation on special values, through a generated table -----------------
