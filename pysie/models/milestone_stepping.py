@@ -42,7 +42,7 @@ from __future__ import annotations
 from typing import Any
 
 from pysie.dates import LAST_EXCEL_DATE
-from pysie.expr import Expr, and_, eq, exp, ge, gt, if_, int_, ln, lt, max_, min_, or_
+from pysie.expr import Expr, and_, eq, exp, ge, gt, if_, int_, le, ln, lt, max_, min_, or_
 
 #: Coefficients b_j of 1/s^j in K(s) (j = 1..7).
 ABEL_COEFFICIENTS = (1 / 6, -1 / 16, 19 / 540, -1 / 48, 41 / 4200, -37 / 103680, -18349 / 3175200)
@@ -132,9 +132,10 @@ def two_steps(w: Any) -> Any:
     return step(step(w))
 
 
-def phase_days(s0: Any, ratio: Any, skipped: Any, evens: tuple[Expr, ...]) -> Any:
+def phase_days(gap_years: Any, v_from: Any, s0: Any, ratio: Any, skipped: Any, evens: tuple[Expr, ...]) -> Any:
     """n = k* + #{j < 10 : w_j < r / s_0}, with w_0, w_2, ... w_8 given (odd ones are one step on);
-    0 for a zero gap, capped at 365000."""
+    0 for a zero gap, 1 when the first day's v_A days of progress cover the gap (365 G <= v_A,
+    decided exactly rather than by rounding at the tie), capped at 365000."""
     if len(evens) * 2 != EXPLICIT_STEPS:
         raise ValueError(f"phase_days needs {EXPLICIT_STEPS // 2} even steps, got {len(evens)}")
     safe = if_(gt(s0, 0), s0, 1.0)
@@ -143,7 +144,8 @@ def phase_days(s0: Any, ratio: Any, skipped: Any, evens: tuple[Expr, ...]) -> An
     for w in evens:
         count = count + if_(lt(w, end), 1, 0) + if_(lt(step(w), end), 1, 0)
     capped = if_(gt(_continuous_days(s0, ratio), COUNT_UP_TO), MAX_PHASE_DAYS, min_(count, MAX_PHASE_DAYS))
-    return if_(eq(s0, 0), 0, capped)
+    one_day = if_(le(REFERENCE_DAYS_PER_YEAR * gap_years, v_from), 1, capped)
+    return if_(eq(s0, 0), 0, one_day)
 
 
 def milestone_date(previous: Any, days: Any, hold_in_9999: bool) -> Any:

@@ -572,7 +572,7 @@ def euler_columns(phase: str, gap: Col, v_from: Col, v_to: Col) -> tuple[Column,
         ),
         _same(
             f"{phase}_days",
-            euler.phase_days(s0, v_to / v_from, skipped, evens),
+            euler.phase_days(gap, v_from, s0, v_to / v_from, skipped, evens),
             "days",
             f"{what}: whole days of the phase under the public code's rule",
         ),
