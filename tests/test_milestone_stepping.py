@@ -181,12 +181,31 @@ def test_refused_settings_name_the_parameter(args: list[str], words: str, capsys
     assert len(err) == 1 and err[0].startswith("pysie: error:") and words in err[0], err
 
 
-@pytest.mark.slow
-def test_formulas_engine_agrees_on_a_stepped_workbook(tmp_path: Path) -> None:
-    path = tmp_path / "stepped.xlsx"
+@pytest.fixture(scope="module")
+def stepped_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("stepped") / "stepped.xlsx"
     write_workbook(MODEL, MODEL.resolve(None, {"stepping": 1, "samples": 60, "path_days": 40}), path)
-    report_ = check_workbook(path, engine="formulas")
+    return path
+
+
+@pytest.mark.parametrize("engine", ["compiled", pytest.param("libreoffice", marks=pytest.mark.libreoffice)])
+def test_the_stepped_workbook_recalculates_to_the_solver(stepped_book: Path, engine: str) -> None:
+    report_ = check_workbook(stepped_book, engine=engine)
     assert report_.ok, report_.summary()
+
+
+def test_an_edited_day_count_cell_is_named(stepped_book: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(stepped_book)
+    ws = book["Samples"]
+    column = next(c.column_letter for c in ws[1] if c.value == "sar_siar_days")
+    ws[f"{column}10"] = ws[f"{column}10"].value + "+1"
+    broken = tmp_path / "broken.xlsx"
+    book.save(broken)
+    report_ = check_workbook(broken, engine="compiled")
+    assert not report_.ok
+    assert any(d.sheet == "Samples" and d.variable == "sar_siar_days" for d in report_.differences)
 
 
 def _reference_module() -> object:
