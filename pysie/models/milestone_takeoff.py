@@ -271,7 +271,7 @@ INTERVALS = (
 
 
 def check_intervals(values: Mapping[str, Any]) -> None:
-    """Each 80% interval needs low <= high (in every scenario)."""
+    """Each 80% interval needs low <= high (in every scenario); then :func:`check_stepping`."""
     for low, high in INTERVALS:
 
         def message(i: int, low: str = low, high: str = high) -> str:
@@ -279,24 +279,30 @@ def check_intervals(values: Mapping[str, Any]) -> None:
                 f"{low}: {value_at(values, low, i):g} is above {high} = {value_at(values, high, i):g}; "
                 "an 80% interval needs low <= high"
             )
+
+        refuse_first(np.asarray(values[low]) > np.asarray(values[high]), message)
     check_stepping(values)
 
 
-def check_stepping(values: Mapping[str, float]) -> None:
+def check_stepping(values: Mapping[str, Any]) -> None:
     """stepping = 1 is the public code's rule, which has neither extension and
-    needs each multiplier above the one before (a rising geometric speed)."""
-    if values["stepping"] != 1:
-        return
+    needs each multiplier above the one before (a rising geometric speed); in every scenario."""
+    stepped = np.asarray(values["stepping"]) == 1
     for switch in ("multiplier_uncertainty", "compute_growth"):
-        if values[switch] != 0:
-            raise InputError(f"stepping: 1 (the public code's rule) needs {switch} = 0; it is {values[switch]:g}")
+
+        def extension(i: int, switch: str = switch) -> str:
+            return f"stepping: 1 (the public code's rule) needs {switch} = 0; it is {value_at(values, switch, i):g}"
+
+        refuse_first(stepped & (np.asarray(values[switch]) != 0), extension)
     for before, after in pairwise(MULTIPLIERS):
-        if values[after] <= values[before]:
-            raise InputError(
-                f"stepping: 1 needs {after} above {before}; {after} = {values[after]:g} <= {values[before]:g}"
+
+        def falling(i: int, before: str = before, after: str = after) -> str:
+            return (
+                f"stepping: 1 needs {after} above {before}; "
+                f"{after} = {value_at(values, after, i):g} <= {value_at(values, before, i):g}"
             )
 
-        refuse_first(np.asarray(values[low]) > np.asarray(values[high]), message)
+        refuse_first(stepped & (np.asarray(values[after]) <= np.asarray(values[before])), falling)
 
 
 # --- closed forms (numbers, arrays or expressions) -------------------------------
