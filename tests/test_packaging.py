@@ -1,9 +1,11 @@
 """A wheel holds everything pysie needs: installed into a fresh virtual
 environment (not editable), every README example runs from a folder outside
-the repository and prints what the checkout prints."""
+the repository and prints what the checkout prints (this is where README's
+examples run: tests/test_readme.py checks the rest of README)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -84,14 +86,16 @@ def test_the_wheel_runs_every_readme_example_outside_the_repository(
     inside = tmp_path / "inside"
     (inside / "out").mkdir(parents=True)
     monkeypatch.chdir(inside)
-    for example in EXAMPLES:
+    for example in EXAMPLES:  # README's examples run here, and only here (each once)
         args = shlex.split(example)[1:]
         out = _run([pysie, *args], elsewhere, env)
         assert out.returncode == 0, (example, out.stderr)
+        if "--json" in args:
+            assert json.loads(out.stdout)["model"] == args[1], example
         if args[0] in ("list", "run"):  # the checkout's pysie, in this process, prints the same
             assert main(args) == 0, example
             assert out.stdout == capsys.readouterr().out, example
-    # tests/test_readme.py runs the other examples in the checkout and checks their files
+    assert (elsewhere / "out" / "recalculated.xlsx").exists()
     assert len((elsewhere / "out" / "sweep.csv").read_text().splitlines()) == 1 + 4 * 3
 
     # the installed package finds no checkout: it says where it looked

@@ -40,11 +40,10 @@ import xlsxwriter
 
 from pysie.excel.layout import DOCS, INPUT_COLUMNS, INPUTS, SUMMARY, TABLE_HEADER_ROWS, Layout
 from pysie.models import get_model
-from pysie.recalc.libreoffice import export_pdf, recalculate_libreoffice
 from pysie.render import chart_sheet_names
 from pysie.spec import Model, Range
 from pysie.templates import Template, all_templates
-from tests.conftest import REPO
+from tests.conftest import REPO, CommittedInLibreOffice
 
 #: A page of a table holds at least this many rows (A4 landscape at 100% holds
 #: about 38; fitting a sheet to the page width only shrinks it).
@@ -158,22 +157,21 @@ def sheet_pages(pdf: Path) -> dict[str, range]:
 
 
 class Renders:
-    """Each committed workbook printed and recalculated by LibreOffice once, on first use."""
+    """Each committed workbook printed and recalculated by LibreOffice once
+    (tests/conftest.py :class:`CommittedInLibreOffice`), read on first use."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, books: CommittedInLibreOffice) -> None:
+        self.books = books
 
     @cache  # noqa: B019 (one instance per test module)
     def printed(self, template: str) -> Printed:
-        pdf = export_pdf(_path(template), self.folder / f"{template}.pdf")
+        pdf = self.books.printed(template)
         return Printed(pdf, sheet_pages(pdf))
 
     @cache  # noqa: B019
     def errors(self, template: str) -> dict[str, list[tuple[str, str]]]:
         """Error cells of each sheet once LibreOffice has recalculated the workbook."""
-        out = self.folder / f"{template}-recalculated.xlsx"
-        recalculate_libreoffice(_path(template), out)
-        return error_cells(out)
+        return error_cells(self.books.recalculated(template))
 
 
 def error_cells(path: Path) -> dict[str, list[tuple[str, str]]]:
@@ -197,8 +195,8 @@ _ERROR_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?\st="e"[^>]*>(?:(?!</c>).)
 
 
 @pytest.fixture(scope="module")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> Renders:
-    return Renders(tmp_path_factory.mktemp("render"))
+def renders(committed_in_libreoffice: CommittedInLibreOffice) -> Renders:
+    return Renders(committed_in_libreoffice)
 
 
 @pytest.mark.slow
