@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from pysie.excel.cache import read_cached_values
 from pysie.excel.charts import file_signatures, planned_signature
 from pysie.excel.plan import STAMP, WorkbookPlan, plan_workbook, solve_workbook
-from pysie.excel.reader import open_workbook
+from pysie.excel.reader import read_book
 from pysie.models import get_model
 from pysie.templates import all_templates
 
@@ -47,24 +48,20 @@ class Stale:
 
 
 def _cells(path: Path, only: set[str] | None = None) -> tuple[list[str], Cells]:
-    """Sheet names and every non-empty cell's content (formula text or constant),
-    of every sheet or of the sheets named in ``only``."""
-    book = open_workbook(path, read_only=only is not None)
+    """Sheet names and every non-empty cell's content (formula text or
+    constant), of every sheet or of the sheets named in ``only``, from one
+    parse of the sheet XML (:func:`pysie.excel.reader.read_book`)."""
+    book = read_book(path)
     cells: Cells = {}
-    for ws in book.worksheets:
+    for ws in book.cells.worksheets:
         if only is not None and ws.title not in only:
             continue
-        for row in ws.iter_rows():
-            for c in row:
-                if c.value is not None:
-                    value = c.value
-                    if isinstance(value, datetime.datetime | datetime.date):
-                        value = to_excel(value)  # a date-formatted number: compare the serial
-                    cells[(ws.title, c.coordinate)] = value
-    names = book.sheetnames
-    if only is not None:
-        book.close()
-    return names, cells
+        for (row, col), (value, _) in ws.cells.items():
+            if value is not None:
+                if isinstance(value, datetime.datetime | datetime.date):
+                    value = to_excel(value)  # a date-formatted number: compare the serial
+                cells[(ws.title, f"{get_column_letter(col)}{row}")] = value
+    return book.sheetnames, cells
 
 
 def _planned(plan: WorkbookPlan) -> tuple[Cells, Cells]:

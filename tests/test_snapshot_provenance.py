@@ -18,55 +18,57 @@ from pysie import __version__
 from pysie.build import write_workbook
 from pysie.cli import main
 from pysie.compare import workbook_plan
-from pysie.excel.reader import defined_name_target
+from pysie.excel.reader import ParsedSheet, defined_name_target, read_book
 from pysie.freshness import compare_with_plan
 from pysie.models.milestone_takeoff import MODEL
 from tests.conftest import REPO, SMALL
-from tests.editing import cell_of, copy_book, set_cell_xml
+from tests.editing import copy_book, set_cell_xml
 
 SHEET = MODEL.snapshots[0].sheet
 #: A date no build of today writes (2024-01-01 as an Excel serial, counted by hand: 45,292).
 OTHER_DAY = 45292.0
 
 
-def _provenance(path: Path) -> dict[str, object]:
+def _provenance(path: Path) -> dict[object, object]:
     """Column A label -> the cell beside it, over the snapshot sheet's top rows."""
-    ws = openpyxl.load_workbook(path)[SHEET]
-    return {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, 8) if ws.cell(r, 1).value}
+    ws = read_book(path)[SHEET]
+    return {ws[f"A{r}"].value: ws[f"B{r}"].value for r in range(1, 8) if ws[f"A{r}"].value}
 
 
 def _date_cell(path: Path) -> str:
-    ws = openpyxl.load_workbook(path)[SHEET]
-    (row,) = [r for r in range(1, 8) if ws.cell(r, 1).value == "Computed on"]
+    ws = read_book(path)[SHEET]
+    (row,) = [r for r in range(1, 8) if ws[f"A{r}"].value == "Computed on"]
     return f"B{row}"
 
 
 @pytest.mark.parametrize("book", ["committed", "small"])
 def test_the_snapshot_says_when_by_what_and_from_which_inputs(book: str, small_milestone_book: Path) -> None:
     path = REPO / "workbooks" / "milestone-takeoff.xlsx" if book == "committed" else small_milestone_book
-    wb = openpyxl.load_workbook(path)
+    wb = read_book(path)  # one parse of the sheet XML (openpyxl would take seconds for the committed book)
     ws = wb[SHEET]
-    seen = _provenance(path)
+    assert isinstance(ws, ParsedSheet)
+    column = {r: ws[f"A{r}"].value for r in range(1, ws.max_row + 1)}
+    seen = {column[r]: ws[f"B{r}"].value for r in range(1, 8) if column[r]}
     made = seen.get("Computed on")
     assert isinstance(made, datetime.datetime), f"{SHEET}: no date beside 'Computed on' ({seen})"
     assert datetime.date(2026, 1, 1) <= made.date() <= datetime.date.today()
-    row = next(r for r in range(1, 8) if ws.cell(r, 1).value == "Computed on")
-    assert ws.cell(row, 3).value == f"by pysie {__version__}"
+    row = next(r for r in range(1, 8) if column[r] == "Computed on")
+    assert ws[f"C{row}"].value == f"by pysie {__version__}"
     assert "--from BOOK.xlsx" in str(seen.get("Remake it")) and MODEL.name in str(seen.get("Remake it"))
-    top = " ".join(str(ws.cell(r, 1).value) for r in range(1, 4))
+    top = " ".join(str(column[r]) for r in range(1, 4))
     assert "Editing Inputs does not update this sheet" in top
     # every input, listed below the rows, is the value of the Inputs cell its defined name points at
-    listed = {
-        ws.cell(r, 1).value: ws.cell(r, 2).value
-        for r in range(1, ws.max_row + 1)
-        if ws.cell(r, 1).value in {p.name for p in MODEL.parameters}
-    }
-    assert set(listed) == {p.name for p in MODEL.parameters}
-    first = min(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value in listed)
+    names = {p.name for p in MODEL.parameters}
+    listed = {column[r]: ws[f"B{r}"].value for r in column if column[r] in names}
+    assert set(listed) == names
+    first = min(r for r in column if column[r] in names)
     assert f"row {first}" in top  # the note points at the list
     for name, value in listed.items():
-        assert defined_name_target(wb, name) is not None
-        assert value == cell_of(wb, name).value, name
+        target = defined_name_target(wb, name)
+        assert target is not None, name
+        inputs = wb[target[0]]
+        assert isinstance(inputs, ParsedSheet)
+        assert value == inputs[target[1]].value, name
 
 
 def test_a_missing_date_fails_the_check(small_milestone_book: Path, tmp_path: Path) -> None:
