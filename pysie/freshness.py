@@ -140,9 +140,9 @@ def snapshot_dates(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT_RT
     _, contents = _cells(committed, only=sheets)
     planned = {k: v for k, v in _planned(plan)[0].items() if k[0] in sheets}
     dates = {k: contents[k] for k in stamp_keys(plan) if isinstance(contents.get(k), int | float)}
-    if _stamp_differences(committed.name, contents, planned, plan):
+    if _stamp_differences(committed.name, contents, planned, plan) or _differences("", "", contents, planned, rtol):
         return {}
-    return {k: float(v) for k, v in dates.items()} if not _differences("", "", contents, planned, rtol) else {}
+    return {k: float(v) for k, v in dates.items()}
 
 
 def _chart_differences(name: str, committed: Path, plan: WorkbookPlan) -> list[Stale]:

@@ -214,15 +214,11 @@ def _solve_snapshot(model: Model, snapshot: Snapshot, values: Mapping[str, float
 
 
 def plan_workbook(
-    model: Model,
-    solved: WorkbookSolution,
-    *,
-    template: str = "",
-    template_version: int = 1,
-    computed_on: datetime.date | None = None,
+    model: Model, solved: WorkbookSolution, *, template: str = "", template_version: int = 1
 ) -> WorkbookPlan:
     """Every cell of the workbook of ``solved`` (see the module docstring);
-    snapshot sheets say they were computed on ``computed_on`` (default today)."""
+    snapshot sheets say they were computed today (a rebuild may keep an older
+    date, :meth:`WorkbookPlan.restamp`)."""
     solution = solved.solution
     values = {p.name: float(solution.values[p.name][0]) for p in model.parameters}
     layout = Layout.of(model, values)
@@ -235,7 +231,7 @@ def plan_workbook(
     sheets.append(_scalar_sheet(layout, solution, SUMMARY, f"Results (formulas over the {_row_sheets(model)})"))
     if model.checks:
         sheets.append(_scalar_sheet(layout, solution, THEORY, "Closed-form check cells (theory)"))
-    made = date_serial((computed_on or datetime.date.today()).isoformat())
+    made = date_serial(datetime.date.today().isoformat())
     sheets += [_snapshot_sheet(model, s, solved.snapshots[s.sheet], values, made) for s in model.snapshots]
     sheets.append(_docs_sheet(layout, template or model.name, template_version))
     sheets += [_chart_sheet(layout, chart) for chart in model.charts]
