@@ -8,14 +8,16 @@ shows (:func:`pysie.excel.plan.solve_workbook`), plan every cell
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pysie.excel.plan import WorkbookSolution, plan_workbook, solve_workbook
-from pysie.excel.reader import Metadata, MissingSheet
+from pysie.excel.reader import Metadata, MissingSheet, WorkbookError
 from pysie.excel.writer import write_plan
+from pysie.freshness import snapshot_dates
 from pysie.importer import import_inputs, import_workbook, workbook_template
 from pysie.models import MODELS, get_model
 from pysie.report import report
@@ -41,11 +43,15 @@ def write_workbook(
     template_version: int = 1,
     overwrite: bool = False,
 ) -> WorkbookSolution:
-    """Solve ``model`` for ``values`` and write its workbook to ``path``."""
+    """Solve ``model`` for ``values`` and write its workbook to ``path``. A
+    workbook replaced (``overwrite``) whose snapshots are unchanged passes on
+    the dates they were computed (so rebuilding it writes the same bytes)."""
     solved = solve_workbook(model, values)
-    write_plan(
-        plan_workbook(model, solved, template=template, template_version=template_version), path, overwrite=overwrite
-    )
+    plan = plan_workbook(model, solved, template=template, template_version=template_version)
+    if overwrite and model.snapshots and Path(path).is_file():
+        with contextlib.suppress(WorkbookError):  # an unreadable file is replaced, dated today
+            plan.restamp(snapshot_dates(Path(path), plan))
+    write_plan(plan, path, overwrite=overwrite)
     return solved
 
 

@@ -6,7 +6,10 @@ every cell's content (formula text, or constant) and every cached value
 (numbers within a relative tolerance, everything else exactly), and each
 chart's titles, series, lines and axis scales. Nothing is
 written and bytes are not compared, so a file that differs only in zip
-timestamps or ordering is still current.
+timestamps or ordering is still current. A snapshot's date (a ``stamp`` cell,
+:data:`pysie.excel.plan.STAMP`) must hold a date, not the date of today's build: a
+workbook is not stale for being built on another day, only when a snapshot
+value, the inputs it lists or any other cell differs.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from pysie.excel.cache import read_cached_values
 from pysie.excel.charts import file_signatures, planned_signature
-from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
-from pysie.excel.reader import open_workbook
+from pysie.excel.plan import STAMP, WorkbookPlan, plan_workbook, solve_workbook
+from pysie.excel.reader import read_book
 from pysie.models import get_model
 from pysie.templates import all_templates
 
@@ -43,18 +47,20 @@ class Stale:
         return f"{self.book} {self.where}: {self.what}" if self.where else f"{self.book}: {self.what}"
 
 
-def _cells(path: Path) -> tuple[list[str], Cells]:
-    """Sheet names and every non-empty cell's content (formula text or constant)."""
-    book = open_workbook(path)
+def _cells(path: Path, only: set[str] | None = None) -> tuple[list[str], Cells]:
+    """Sheet names and every non-empty cell's content (formula text or
+    constant), of every sheet or of the sheets named in ``only``, from one
+    parse of the sheet XML (:func:`pysie.excel.reader.read_book`)."""
+    book = read_book(path)
     cells: Cells = {}
-    for ws in book.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if c.value is not None:
-                    value = c.value
-                    if isinstance(value, datetime.datetime | datetime.date):
-                        value = to_excel(value)  # a date-formatted number: compare the serial
-                    cells[(ws.title, c.coordinate)] = value
+    for ws in book.cells.worksheets:
+        if only is not None and ws.title not in only:
+            continue
+        for (row, col), (value, _) in ws.cells.items():
+            if value is not None:
+                if isinstance(value, datetime.datetime | datetime.date):
+                    value = to_excel(value)  # a date-formatted number: compare the serial
+                cells[(ws.title, f"{get_column_letter(col)}{row}")] = value
     return book.sheetnames, cells
 
 
@@ -99,9 +105,44 @@ def compare_with_plan(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT
     if sheets != plan.sheet_names():
         return [Stale(name, "", f"sheets committed {sheets}, fresh build {plan.sheet_names()}")]
     planned_contents, planned_values = _planned(plan)
-    out = _differences(name, "content", contents, planned_contents, rtol)
+    out = _stamp_differences(name, contents, planned_contents, plan)
+    out += _differences(name, "content", contents, planned_contents, rtol)
     out += _differences(name, "cached value", dict(read_cached_values(committed)), planned_values, rtol)
     return out + _chart_differences(name, committed, plan)
+
+
+def stamp_keys(plan: WorkbookPlan) -> list[tuple[str, str]]:
+    """(sheet, cell) of every snapshot date in ``plan``."""
+    return [(c.sheet, c.cell) for c in plan.cells() if c.kind == STAMP]
+
+
+def _stamp_differences(name: str, contents: Cells, planned: Cells, plan: WorkbookPlan) -> list[Stale]:
+    """Each snapshot date of ``plan`` is a number (a date serial) in the
+    committed workbook, whichever date; the dates leave both ``contents`` and
+    ``planned``, so the cell-by-cell comparison passes them by."""
+    out = []
+    for key in stamp_keys(plan):
+        found = contents.pop(key, None)
+        planned.pop(key, None)
+        if not isinstance(found, int | float) or isinstance(found, bool):
+            what = f"content committed {found!r}, fresh build the date its snapshot was computed"
+            out.append(Stale(name, f"{key[0]}!{key[1]}", what))
+    return out
+
+
+def snapshot_dates(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT_RTOL) -> dict[tuple[str, str], float]:
+    """The snapshot dates of ``committed`` when every other cell of its
+    snapshot sheets is what ``plan`` puts there (the same values, computed from
+    the same inputs by the same pysie); {} when anything there differs."""
+    sheets = {s.sheet for s in plan.model.snapshots}
+    if not sheets:
+        return {}
+    _, contents = _cells(committed, only=sheets)
+    planned = {k: v for k, v in _planned(plan)[0].items() if k[0] in sheets}
+    dates = {k: contents[k] for k in stamp_keys(plan) if isinstance(contents.get(k), int | float)}
+    if _stamp_differences(committed.name, contents, planned, plan) or _differences("", "", contents, planned, rtol):
+        return {}
+    return {k: float(v) for k, v in dates.items()}
 
 
 def _chart_differences(name: str, committed: Path, plan: WorkbookPlan) -> list[Stale]:

@@ -324,8 +324,9 @@ class RowListing:
 class Snapshot:
     """A sheet of solver values: one row per labelled change of the inputs,
     one column per named output. The workbook cannot recompute these rows, so
-    the sheet says it is a snapshot (with the command that remakes it) and
-    ``pysie check`` lists its cells as not compared."""
+    the sheet says it is a snapshot, when and by which pysie it was computed,
+    from which input values (listed below the rows) and with which command it
+    is remade, and ``pysie check`` lists its cells as not compared."""
 
     sheet: str
     title: str

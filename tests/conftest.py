@@ -1,5 +1,7 @@
-"""Shared fixtures: small workbooks built once per session; and the one place
-that decides whether LibreOffice (and poppler, for pictures) can be used.
+"""Shared fixtures: small workbooks built once per session; the committed
+workbooks recalculated and printed by LibreOffice once per run (:func:`shared_file`:
+once for all pytest-xdist processes); and the one place that decides whether
+LibreOffice (and poppler, for pictures) can be used.
 
 Mark a test ``@pytest.mark.libreoffice`` when it runs soffice, and also
 ``@pytest.mark.poppler`` when it reads PDFs or renders pictures; the hook
@@ -10,7 +12,10 @@ missing. No test file checks for the binaries itself.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,7 +25,7 @@ from pysie.models import MODELS
 from pysie.models.milestone_takeoff import MODEL as MILESTONE
 from pysie.models.overhang import MODEL as OVERHANG
 from pysie.models.retraining import MODEL as RETRAINING
-from pysie.recalc.libreoffice import find_soffice
+from pysie.recalc.libreoffice import export_pdf, find_soffice, recalculate_libreoffice
 from pysie.spec import Model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -164,3 +169,69 @@ def template_books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         books[template.name] = folder / template.filename
         shutil.copyfile(REPO / "workbooks" / template.filename, books[template.name])
     return books
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock`` (POSIX ``flock``); elsewhere no lock,
+    so two processes may each make the same file (the later replaces it whole)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_file(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """The file ``name``, made by ``make(path)`` once per test run: the
+    pytest-xdist processes of one run share the parent of their temporary
+    folders, and the first to ask makes the file while the others wait for it
+    (so a LibreOffice run needed by tests in both processes runs once)."""
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "shared"
+    folder.mkdir(exist_ok=True)
+    target = folder / name
+    with _exclusive(folder / f"{name}.lock"):
+        if not target.exists():
+            partial = folder / f"partial-{os.getpid()}-{name}"
+            make(partial)
+            os.replace(partial, target)
+    return target
+
+
+class CommittedInLibreOffice:
+    """Each committed workbook recalculated by LibreOffice (an xlsx) and
+    printed to PDF, each once per test run, on first use."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self.factory = factory
+
+    def recalculated(self, template: str) -> Path:
+        source = _committed(template)
+        return shared_file(
+            self.factory, f"{template}-recalculated.xlsx", lambda out: recalculate_libreoffice(source, out)
+        )
+
+    def printed(self, template: str) -> Path:
+        source = _committed(template)
+        return shared_file(self.factory, f"{template}.pdf", lambda out: export_pdf(source, out))
+
+
+def _committed(template: str) -> Path:
+    from pysie.templates import all_templates
+
+    (found,) = [t for t in all_templates(REPO / "templates") if t.name == template]
+    return REPO / "workbooks" / found.filename
+
+
+@pytest.fixture(scope="session")
+def committed_in_libreoffice(tmp_path_factory: pytest.TempPathFactory) -> CommittedInLibreOffice:
+    return CommittedInLibreOffice(tmp_path_factory)

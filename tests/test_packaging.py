@@ -1,9 +1,11 @@
 """A wheel holds everything pysie needs: installed into a fresh virtual
 environment (not editable), every README example runs from a folder outside
-the repository and prints what the checkout prints."""
+the repository and prints what the checkout prints (this is where README's
+examples run: tests/test_readme.py checks the rest of README)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -39,6 +41,24 @@ def test_build_check_says_where_it_looks_for_workbooks(
     monkeypatch.chdir(tmp_path)
     assert main(["build", "--check", "-o", str(tmp_path / "nowhere")]) == 2
     assert "no such folder of workbooks" in capsys.readouterr().err
+
+
+#: Runs each README example (argv[1]: a JSON list of them) through the installed
+#: package's ``pysie.cli.main`` and prints a JSON list of [status, stdout, stderr].
+DRIVER = """
+import contextlib, io, json, shlex, sys
+from pysie.cli import main
+results = []
+for example in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(shlex.split(example)[1:])
+        except SystemExit as stop:
+            status = stop.code
+    results.append([status, out.getvalue(), err.getvalue()])
+sys.stdout.write(json.dumps(results))
+"""
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -84,14 +104,20 @@ def test_the_wheel_runs_every_readme_example_outside_the_repository(
     inside = tmp_path / "inside"
     (inside / "out").mkdir(parents=True)
     monkeypatch.chdir(inside)
-    for example in EXAMPLES:
+    # README's examples run here, and only here: in one process of the installed
+    # package (each a process of its own would start Python a dozen times); the
+    # console script itself runs below
+    ran = _run([str(python), "-c", DRIVER, json.dumps(EXAMPLES)], elsewhere, env)
+    assert ran.returncode == 0, ran.stderr
+    for example, (status, stdout, stderr) in zip(EXAMPLES, json.loads(ran.stdout), strict=True):
         args = shlex.split(example)[1:]
-        out = _run([pysie, *args], elsewhere, env)
-        assert out.returncode == 0, (example, out.stderr)
+        assert status == 0, (example, stderr)
+        if "--json" in args:
+            assert json.loads(stdout)["model"] == args[1], example
         if args[0] in ("list", "run"):  # the checkout's pysie, in this process, prints the same
             assert main(args) == 0, example
-            assert out.stdout == capsys.readouterr().out, example
-    # tests/test_readme.py runs the other examples in the checkout and checks their files
+            assert stdout == capsys.readouterr().out, example
+    assert (elsewhere / "out" / "recalculated.xlsx").exists()
     assert len((elsewhere / "out" / "sweep.csv").read_text().splitlines()) == 1 + 4 * 3
 
     # the installed package finds no checkout: it says where it looked
@@ -99,6 +125,9 @@ def test_the_wheel_runs_every_readme_example_outside_the_repository(
     nowhere.mkdir()
     lost = _run([pysie, "build", "--check"], nowhere, env)
     assert lost.returncode == 2 and re.search(r"looked in .*workbooks", lost.stderr), lost.stderr
+    # and the console script prints what the checkout prints
+    listed = _run([pysie, "list"], elsewhere, env)
+    assert listed.returncode == 0 and main(["list"]) == 0 and listed.stdout == capsys.readouterr().out
 
 
 def test_build_check_from_another_folder_finds_the_checkout_workbooks(

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pysie.compare import compare_values, evaluation_order, expected_values, workbook_plan
+from pysie.excel.cache import read_cached_values
 from pysie.excel.compat import describe, formula_problems, unexpected_errors, workbook_path_problems
-from pysie.recalc import recalculate
-from tests.conftest import template_names
+from tests.conftest import CommittedInLibreOffice, template_names
 
 #: The tolerance LibreOffice is held to (it computes in the same doubles).
 RTOL = 1e-12
@@ -24,16 +24,19 @@ ATOL = 1e-15
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("template", template_names())
 def test_libreoffice_agrees_with_the_solver_and_shows_no_unexpected_error(
-    template: str, template_books: dict[str, Path]
+    template: str, template_books: dict[str, Path], committed_in_libreoffice: CommittedInLibreOffice
 ) -> None:
-    """One LibreOffice recalculation per workbook, two claims: every formula
-    cell agrees with the solver (what ``pysie check --engine libreoffice``
-    compares), and no cell is an error the solver does not have there
-    (#NAME? for a function LibreOffice does not know, #VALUE!, #REF!...)."""
+    """One LibreOffice recalculation per workbook (shared with
+    tests/test_render.py), two claims: every formula cell agrees with the
+    solver (what ``pysie check --engine libreoffice`` compares: the cached
+    values LibreOffice saved in its formula cells), and no cell is an error
+    the solver does not have there (#NAME? for a function LibreOffice does
+    not know, #VALUE!, #REF!...)."""
     path = template_books[template]
     plan = workbook_plan(path)
     expected = expected_values(plan)
-    found = recalculate(path, "libreoffice")
+    saved = read_cached_values(committed_in_libreoffice.recalculated(template))
+    found = {(c.sheet, c.cell): saved.get((c.sheet, c.cell)) for c in plan.formula_cells()}
     differences = compare_values(expected, found, RTOL, ATOL, evaluation_order(plan.layout))
     assert expected and not differences, [d.describe() for d in differences[:10]]
     problems = unexpected_errors(found, {key: value for key, (_, _, value) in expected.items()})

@@ -13,23 +13,26 @@ for chart sheets, the chart. Everything else reads this one plan:
   their expected values from it.
 
 Kinds: ``input`` (a yellow cell bound to a defined name), ``formula``,
-``value`` (a stored number, e.g. seeded random draws, or a snapshot value)
-and ``label`` (text: titles, headers, units, docs).
+``value`` (a stored number, e.g. seeded random draws, or a snapshot value),
+``stamp`` (the date a snapshot was computed: a rebuild keeps the old date while
+the snapshot is unchanged, :func:`pysie.freshness.snapshot_dates`) and
+``label`` (text: titles, headers, units, docs).
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from openpyxl.utils import get_column_letter
 
 from pysie import __version__
-from pysie.dates import AFTER_LAST_DATE, INPUT_DATE_FORMAT
+from pysie.dates import AFTER_LAST_DATE, INPUT_DATE_FORMAT, date_serial
 from pysie.excel.charts import chart_options
 from pysie.excel.docs import docs_lines
 from pysie.excel.layout import (
@@ -72,7 +75,10 @@ STYLES: dict[str, dict[str, Any]] = {
     "event": {"bg_color": "#F4B084", "bold": True, "top": 2, "top_color": "#C00000"},
 }
 METADATA_NAMES = ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version")
-SNAPSHOT_HEADER_ROW = 3  # title, note, command, header
+#: Snapshot sheets: title, two notes, date and version, the command that remakes it, a blank row, the header.
+SNAPSHOT_HEADER_ROW = 6
+#: The kind of a snapshot's date cell: ``pysie build --check`` wants a date there, not a particular one.
+STAMP = "stamp"
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class PlannedCell:
     sheet: str
     row: int
     col: int
-    kind: str  # "input" | "formula" | "value" | "label"
+    kind: str  # "input" | "formula" | "value" | "stamp" | "label"
     content: Any  # formula text ("=..."), a number, or text
     style: str = ""
     number_format: str = ""
@@ -171,6 +177,14 @@ class WorkbookPlan:
     def sheet_names(self) -> list[str]:
         return [s.name for s in self.sheets]
 
+    def restamp(self, dates: Mapping[tuple[str, str], float]) -> None:
+        """Set the snapshot dates (``stamp`` cells) found in ``dates``, (sheet, cell) -> date serial."""
+        for sheet in self.sheets:
+            sheet.cells = [
+                replace(c, content=dates[(c.sheet, c.cell)]) if c.kind == STAMP and (c.sheet, c.cell) in dates else c
+                for c in sheet.cells
+            ]
+
 
 @dataclass(frozen=True)
 class WorkbookSolution:
@@ -202,7 +216,9 @@ def _solve_snapshot(model: Model, snapshot: Snapshot, values: Mapping[str, float
 def plan_workbook(
     model: Model, solved: WorkbookSolution, *, template: str = "", template_version: int = 1
 ) -> WorkbookPlan:
-    """Every cell of the workbook of ``solved`` (see the module docstring)."""
+    """Every cell of the workbook of ``solved`` (see the module docstring);
+    snapshot sheets say they were computed today (a rebuild may keep an older
+    date, :meth:`WorkbookPlan.restamp`)."""
     solution = solved.solution
     values = {p.name: float(solution.values[p.name][0]) for p in model.parameters}
     layout = Layout.of(model, values)
@@ -215,7 +231,8 @@ def plan_workbook(
     sheets.append(_scalar_sheet(layout, solution, SUMMARY, f"Results (formulas over the {_row_sheets(model)})"))
     if model.checks:
         sheets.append(_scalar_sheet(layout, solution, THEORY, "Closed-form check cells (theory)"))
-    sheets += [_snapshot_sheet(model, s, solved.snapshots[s.sheet], values) for s in model.snapshots]
+    made = date_serial(datetime.date.today().isoformat())
+    sheets += [_snapshot_sheet(model, s, solved.snapshots[s.sheet], values, made) for s in model.snapshots]
     sheets.append(_docs_sheet(layout, template or model.name, template_version))
     sheets += [_chart_sheet(layout, chart) for chart in model.charts]
     for sheet in sheets:
@@ -540,18 +557,39 @@ def _compare_sheet(layout: Layout, presets: Solution) -> SheetPlan:
     return ws
 
 
-def _snapshot_sheet(model: Model, snapshot: Snapshot, solution: Solution, values: Mapping[str, float]) -> SheetPlan:
-    """A labelled snapshot of solver values (see :class:`pysie.spec.Snapshot`)."""
+def _snapshot_sheet(
+    model: Model, snapshot: Snapshot, solution: Solution, values: Mapping[str, float], made: float
+) -> SheetPlan:
+    """A labelled snapshot of solver values (see :class:`pysie.spec.Snapshot`):
+    when and by which pysie it was computed, the command that remakes it, its
+    rows, and below them every input value it was computed from."""
     ws = SheetPlan(snapshot.sheet)
+    first_input = SNAPSHOT_HEADER_ROW + len(snapshot.rows) + 3
     ws.label(0, 0, f"{snapshot.title} (a snapshot of solver values, not formulas)", "title")
     ws.label(
         1,
         0,
-        "These rows do not recalculate when Inputs change, and pysie check does not compare them. Each row changes the "
-        "listed inputs of the values this workbook was built with.",
+        "Editing Inputs does not update this sheet: its rows were computed once, when the workbook was built, from the "
+        f"input values listed from row {first_input + 1} down (the Inputs sheet's values at that time).",
         "note",
     )
-    ws.label(2, 0, f"Made by: pysie build {model.name} (rebuild with --from BOOK to refresh them)", "note")
+    ws.label(
+        2,
+        0,
+        "Each row changes the inputs in its change column and keeps the others. pysie check does not compare these "
+        "cells (no formula recomputes them).",
+        "note",
+    )
+    ws.label(3, 0, "Computed on", "bold")
+    ws.add(3, 1, STAMP, made, "snapshot", INPUT_DATE_FORMAT)
+    ws.label(3, 2, f"by pysie {__version__}")
+    ws.label(4, 0, "Remake it", "bold")
+    ws.label(
+        4,
+        1,
+        f"pysie build {model.name} --from BOOK.xlsx -o DIR, BOOK being this workbook: a fresh workbook of its "
+        "Inputs, with this sheet computed again",
+    )
     units = {s.name: s.unit for s in model.scalars}
     header = ["variant", "change", *(f"{name} ({units[name]})" for name in snapshot.columns)]
     for c, title in enumerate(header):
@@ -567,6 +605,13 @@ def _snapshot_sheet(model: Model, snapshot: Snapshot, solution: Solution, values
                 ws.add(r, c, "value", value, "snapshot", formats[name])
             else:
                 ws.label(r, c, "never / n.a.", "snapshot")
+    for c, title in enumerate(("computed from input", "value", "unit")):
+        ws.label(first_input - 1, c, title, "header")
+    for i, p in enumerate(model.parameters):
+        r = first_input + i
+        ws.label(r, 0, p.name)
+        ws.add(r, 1, "value", float(values[p.name]), "snapshot", param_format(p))
+        ws.label(r, 2, p.unit)
     ws.columns += [ColumnFormat(0, 0, 60), ColumnFormat(1, 1, 28), ColumnFormat(2, len(header), 27)]
     ws.freeze = (SNAPSHOT_HEADER_ROW + 1, 1)
     return ws

@@ -17,7 +17,7 @@ from typing import Any
 
 import xlsxwriter
 
-from pysie.excel.plan import STYLES, PageSetup, PlannedCell, SheetPlan, WorkbookPlan
+from pysie.excel.plan import STAMP, STYLES, PageSetup, PlannedCell, SheetPlan, WorkbookPlan
 from pysie.fileio import atomic_output
 
 #: A fixed creation date keeps rebuilt workbooks byte-identical.
@@ -101,7 +101,7 @@ def _write_cell(ws: Any, formats: _Formats, cell: PlannedCell) -> None:
     fmt = formats(cell.style, cell.number_format)
     if cell.kind == "formula":
         ws.write_formula(cell.row, cell.col, cell.content, fmt, cell.cached)
-    elif cell.kind in ("input", "value"):
+    elif cell.kind in ("input", "value", STAMP):
         ws.write_number(cell.row, cell.col, cell.content, fmt)
     elif cell.content == "":
         ws.write_blank(cell.row, cell.col, None, fmt)

@@ -934,7 +934,7 @@ PRESETS = {
 #: Setting an interval's low and high to one value puts the point (median) gap there;
 #: both ends are set, so each change is a valid interval whatever the workbook's inputs.
 SENSITIVITY: tuple[tuple[str, dict[str, float]], ...] = (
-    ("published setting", {}),
+    ("the inputs listed below, unchanged", {}),
     ("SC multiplier 3 (instead of 5)", {"sc_multiplier": 3}),
     ("SC->SAR gap at its 10th percentile (1.5 y)", {"sc_sar_gap_low": 1.5, "sc_sar_gap_high": 1.5}),
     ("SC->SAR gap at its 90th percentile (10 y)", {"sc_sar_gap_low": 10, "sc_sar_gap_high": 10}),
