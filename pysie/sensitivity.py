@@ -234,8 +234,8 @@ class Sobol:
         return self.design.outputs[0]
 
     def ranked(self) -> list[str]:
-        """The parameters by total index, largest first."""
-        return sorted(self.ST, key=lambda name: -self.ST[name])
+        """The parameters by total index, largest first (an index SALib could not estimate, NaN, last)."""
+        return sorted(self.ST, key=lambda name: -self.ST[name] if math.isfinite(self.ST[name]) else math.inf)
 
     def report(self) -> dict[str, Any]:
         """The JSON object of ``pysie sensitivity --method sobol --json``."""
@@ -250,10 +250,10 @@ class Sobol:
             "evaluations": self.evaluations,
             "parameters": {
                 name: {
-                    "S1": self.S1[name],
-                    "ST": self.ST[name],
-                    "S1_conf": self.S1_conf[name],
-                    "ST_conf": self.ST_conf[name],
+                    "S1": _number(self.S1[name]),
+                    "ST": _number(self.ST[name]),
+                    "S1_conf": _number(self.S1_conf[name]),
+                    "ST_conf": _number(self.ST_conf[name]),
                 }
                 for name in self.ranked()
             },

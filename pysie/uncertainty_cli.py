@@ -280,7 +280,15 @@ def sobol_table(result: sensitivity.Sobol) -> str:
     )
     rows: list[tuple[str, ...]] = [("parameter", "S1", "+/-", "ST", "+/-")]
     for name in result.ranked():
-        rows.append((name, *(f"{v[name]:.3f}" for v in (result.S1, result.S1_conf, result.ST, result.ST_conf))))
+        rows.append(
+            (
+                name,
+                *(
+                    f"{v[name]:.3f}" if math.isfinite(v[name]) else "n.a."
+                    for v in (result.S1, result.S1_conf, result.ST, result.ST_conf)
+                ),
+            )
+        )
     never = (
         [f"  never reached in {result.never:.1%} of the samples, counted as {result.never_as:g}"]
         if result.never_as is not None and result.never
