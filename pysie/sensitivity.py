@@ -10,7 +10,8 @@ turn at its 10th percentile Q_i(0.1) (``low``) and at its 90th Q_i(0.9)
 parameters as held; 2k + 1 solves for k drawn parameters (one more at all the
 medians, the ``base``). Parameters are ranked by the swing |y_high - y_low|.
 It measures the output's response along each axis through the medians; it
-does not see interactions. For a linear output y = sum_i a_i x_i the swing is
+does not see interactions, and declared correlations play no part (each
+parameter moves alone). For a linear output y = sum_i a_i x_i the swing is
 |a_i| (Q_i(0.9) - Q_i(0.1)).
 
 **Sobol' indices** (:func:`sobol`): the share of the output's variance due to

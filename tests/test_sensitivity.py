@@ -94,6 +94,31 @@ def test_a_wrong_coefficient_breaks_the_sobol_check() -> None:
     assert not indices_agree(sobol_of(linear_model({"in_c": 1.0})), closed_form_indices())
 
 
+def product_model() -> Model:
+    """Y = X1 X2, X1 and X2 uniform on [0, 1]: an interaction, so total and first-order indices differ."""
+    parameters = tuple(Parameter(n, 0.5, "u", n, "test", dist=Uniform(0, 1)) for n in ("in_p", "in_q"))
+    return Model(
+        "product",
+        "product test model",
+        "",
+        (),
+        parameters,
+        (),
+        (),
+        (Scalar("y", parameters[0].ref * parameters[1].ref, "u", "X1 X2", label="Y"),),
+        uncertainty=Uncertainty(),
+    ).validate()
+
+
+def test_sobol_indices_of_a_product_separate_first_order_and_total() -> None:
+    """V(Y) = E[X1^2] E[X2^2] - E[X1]^2 E[X2]^2 = 1/9 - 1/16 = 7/144; V(E[Y | X1]) = V(X1) / 4 = 1/48,
+    so S1 = 3/7; E[V(Y | X2)] = E[X2^2] V(X1) = 1/36, so ST = 4/7 (each input, by symmetry)."""
+    result = sobol_of(product_model(), samples=2048)
+    for name in ("in_p", "in_q"):
+        assert result.S1[name] == pytest.approx(3 / 7, abs=0.005)
+        assert result.ST[name] == pytest.approx(4 / 7, abs=0.005)
+
+
 def test_oat_of_a_linear_model_is_the_coefficient_times_the_interval() -> None:
     d, _ = sensitivity.design(linear_model())
     result = sensitivity.oat(d)
