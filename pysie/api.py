@@ -10,6 +10,8 @@ numbers and refuse the same input::
     r.trajectories("continuous_retraining")    # a row per scenario and day
     r.to_workbook("out.xlsx")                  # the live workbook of scenario 0
     book = pysie.read_workbook("out.xlsx")     # what ``pysie import`` reports
+    m.sample(10_000, seed=1)                   # Monte Carlo: a row per output (pysie mc)
+    m.sensitivity()                            # a tornado: a row per drawn parameter (pysie sensitivity)
 
 - Values are validated by :func:`pysie.spec.broadcast_parameters` (through
   :func:`pysie.solver.solve`): an unknown name is refused naming the nearest

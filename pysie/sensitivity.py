@@ -107,10 +107,12 @@ def design(
     candidates); :class:`InputError` for a model with nothing drawn, an
     unknown output (nearest names) or a refused distribution."""
     if model.uncertainty is None and model.sampling is not None and model.sampling.table:
+        sheets = [s.sheet for s in model.snapshots if s.sheet == "Sensitivity"]
         raise InputError(
             f"model {model.name!r} draws its samples in its workbook (the {model.table(model.sampling.table).sheet} "
-            "sheet), not from parameter distributions, so pysie sensitivity has nothing to vary; its workbook's "
-            "Sensitivity sheet shows the point estimate at each interval's 10th and 90th percentiles"
+            "sheet), not from parameter distributions, so pysie sensitivity has nothing to vary"
+            + "; its workbook's Sensitivity sheet shows one-at-a-time changes of its point estimate"
+            * bool(sheets)
         )
     full = montecarlo.design(model, samples, seed, dists=dists, values=values, max_samples=max_samples)
     if output is not None:
