@@ -10,6 +10,8 @@ numbers and refuse the same input::
     r.trajectories("continuous_retraining")    # a row per scenario and day
     r.to_workbook("out.xlsx")                  # the live workbook of scenario 0
     book = pysie.read_workbook("out.xlsx")     # what ``pysie import`` reports
+    m.sample(10_000, seed=1)                   # Monte Carlo: a row per output (pysie mc)
+    m.sensitivity()                            # a tornado: a row per drawn parameter (pysie sensitivity)
 
 - Values are validated by :func:`pysie.spec.broadcast_parameters` (through
   :func:`pysie.solver.solve`): an unknown name is refused naming the nearest
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pysie import montecarlo, spec
+from pysie import montecarlo, sensitivity, spec
 from pysie.build import write_workbook
 from pysie.compare import CheckReport
 from pysie.compare import check_workbook as _check_workbook
@@ -255,6 +257,47 @@ class Model:
             frame.index.name = "output"
         frame.attrs["units"] = units
         frame.attrs["seed"], frame.attrs["samples"] = seed, n
+        return frame
+
+    def sensitivity(
+        self,
+        method: str = "oat",
+        output: str | None = None,
+        *,
+        samples: int = sensitivity.SOBOL_SAMPLES,
+        seed: int = 0,
+        dists: Mapping[str, Any] | None = None,
+        never_as: float | None = None,
+        **values: Any,
+    ) -> pd.DataFrame:
+        """Which drawn parameters move ``output`` (what ``pysie sensitivity
+        --json`` reports; :mod:`pysie.sensitivity`): a row per parameter,
+        largest effect first. ``method="oat"``: columns ``low_value`` and
+        ``high_value`` (the parameter's p10 and p90), ``low`` and ``high`` (the
+        output there, the others at their medians; NaN when never reached) and
+        ``swing``. ``method="sobol"``: ``S1``, ``ST``, ``S1_conf``, ``ST_conf``
+        from ``samples`` (SALib's base N, a power of 2: N (k + 2) solves) and
+        ``seed``. ``dists`` and ``values`` as in :meth:`sample`; ``never_as``
+        counts a never-reached output as that number. ``attrs``: ``output``,
+        ``method``, ``unit`` (and ``samples``, ``seed``, ``never`` for Sobol')."""
+        method = sensitivity.check_method(method)
+        d, candidates = sensitivity.design(
+            self.declaration,
+            output=output,
+            samples=samples if method == "sobol" else 1,
+            seed=seed,
+            dists=dists,
+            values=values,
+        )
+        result = sensitivity.oat(d, never_as) if method == "oat" else sensitivity.sobol(d, candidates, never_as)
+        rows = result.report()["parameters"]
+        frame = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+        frame.index.name = "parameter"
+        if method == "oat":
+            frame = frame[["low_value", "high_value", "low", "high", "swing"]]
+        frame.attrs.update(output=result.output, method=method, unit=d.unit(result.output))
+        if isinstance(result, sensitivity.Sobol):
+            frame.attrs.update(samples=d.samples, seed=d.seed, never=result.never)
         return frame
 
 

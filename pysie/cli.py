@@ -46,7 +46,7 @@ from pysie.spec import InputError, Model, Parameter, nearest_names
 from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_file
 from pysie.tables_out import STDOUT, check_output, output_format, trajectory_columns, write_table
 from pysie.templates import workbooks_dir
-from pysie.uncertainty_cli import add_mc_parser
+from pysie.uncertainty_cli import add_mc_parser, add_sensitivity_parser
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -582,6 +582,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_sweep)
 
     add_mc_parser(sub)
+    add_sensitivity_parser(sub)
     return parser
 
 
@@ -642,7 +643,7 @@ def _json_mode(argv: Sequence[str]) -> bool:
     """Does ``argv`` ask a command that has ``--json`` for it (so errors are JSON too)?"""
     words = list(argv)
     words = words[: words.index("--")] if "--" in words else words
-    return "--json" in words and _command(words) in {"list", "run", "import", "mc"}
+    return "--json" in words and _command(words) in {"list", "run", "import", "mc", "sensitivity"}
 
 
 def _report_error(

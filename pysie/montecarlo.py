@@ -240,11 +240,16 @@ def design(
     copula = GaussianCopula(correlations) if correlations else None
     if copula is not None:
         copula.cholesky(tuple(drawn))
-    names = _outputs(model, scenario, model.uncertainty.outputs or tuple(o.name for o in scenario.outputs), outputs)
+    names = check_outputs(
+        model, scenario, model.uncertainty.outputs or tuple(o.name for o in scenario.outputs), outputs
+    )
     return Design(model, scenario, drawn, held, names, n, seed, copula)
 
 
-def _outputs(model: Model, scenario: Model, default: tuple[str, ...], asked: Sequence[str] | None) -> tuple[str, ...]:
+def check_outputs(
+    model: Model, scenario: Model, default: tuple[str, ...], asked: Sequence[str] | None
+) -> tuple[str, ...]:
+    """``asked`` (each one of ``default``, else :class:`InputError` with the nearest), or ``default``."""
     if not asked:
         return default
     for name in asked:
@@ -273,7 +278,7 @@ def _in_workbook(
         if name in values:
             raise InputError(f"{name}: set it with --samples/--seed, not --set")
     held = model.resolve(None, {**values, sampling.samples: n, sampling.seed: seed})
-    names = _outputs(model, model, sampling.columns, outputs)
+    names = check_outputs(model, model, sampling.columns, outputs)
     return Design(model, model, {}, held, names, n, seed, in_workbook=True)
 
 
@@ -290,11 +295,20 @@ def chunks(samples: int, chunk: int = CHUNK) -> list[tuple[int, int]]:
 def solve_chunk(d: Design, start: int, stop: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Draws and outputs of samples ``start:stop`` (a pure function of the design and the range)."""
     draws = sample_range(d.dists, start, stop, d.seed, d.copula)
+    return draws, solve_draws(d, draws, start, stop, d.outputs)
+
+
+def solve_draws(
+    d: Design, draws: Mapping[str, np.ndarray], start: int, stop: int, outputs: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """``outputs`` of samples ``start:stop`` of the scenario model: the drawn
+    parameters at ``draws`` (arrays of stop - start values), the rest held.
+    The cross-parameter rules are checked first, naming the sample that breaks one."""
     n = stop - start
-    arrays = {name: np.full(n, value) for name, value in d.held.items()} | draws
-    check_scenarios(d.scenario, arrays, n, offset=start, noun="sample")  # names the sample, not the chunk's row
+    arrays = {name: np.full(n, value) for name, value in d.held.items()} | dict(draws)
+    check_scenarios(d.scenario, arrays, n, offset=start, noun="sample")
     solved = solver.solve_scalars(d.scenario, arrays, chunk=min(n, 2_000))
-    return draws, {name: solved[name] for name in d.outputs}
+    return {name: np.broadcast_to(solved[name], (n,)) for name in outputs}
 
 
 Map = Callable[[Callable[..., Any], Sequence[tuple[int, int]]], Iterator[Any]]
@@ -303,6 +317,23 @@ Map = Callable[[Callable[..., Any], Sequence[tuple[int, int]]], Iterator[Any]]
 def _in_process(function: Callable[..., Any], ranges: Sequence[tuple[int, int]]) -> Iterator[Any]:
     for start, stop in ranges:
         yield function(start, stop)
+
+
+def map_ranges(
+    function: Callable[[int, int], Any],
+    ranges: Sequence[tuple[int, int]],
+    map_chunks: Map | None = None,
+    progress: str = "",
+) -> list[Any]:
+    """``function(start, stop)`` of every range, in order: in-process or
+    through ``map_chunks`` (:mod:`pysie.scheduler`); a progress bar titled
+    ``progress`` when it is given."""
+    parts = (map_chunks or _in_process)(function, ranges)
+    if progress:
+        from tqdm import tqdm
+
+        parts = iter(tqdm(parts, total=len(ranges), unit="chunk", desc=progress, leave=False))
+    return list(parts)
 
 
 def run(d: Design, chunk: int = CHUNK, map_chunks: Map | None = None, progress: bool = False) -> Result:
@@ -316,12 +347,7 @@ def run(d: Design, chunk: int = CHUNK, map_chunks: Map | None = None, progress: 
     def one(start: int, stop: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         return solve_chunk(d, start, stop)
 
-    parts = (map_chunks or _in_process)(one, ranges)
-    if progress:
-        from tqdm import tqdm
-
-        parts = iter(tqdm(parts, total=len(ranges), unit="chunk", desc=f"mc {d.model.name}", leave=False))
-    pieces = list(parts)
+    pieces = map_ranges(one, ranges, map_chunks, f"mc {d.model.name}" if progress else "")
     draws = {name: np.concatenate([p[0][name] for p in pieces]) for name in d.dists}
     outputs = {name: np.concatenate([p[1][name] for p in pieces]) for name in d.outputs}
     return Result(d, draws, outputs)
