@@ -53,9 +53,9 @@ def test_printer_follows_excel_precedence() -> None:
     where = Where(layout)
     x = Name("research_returns")
     assert formula(-(x**2), where) == "=-(research_returns^2)"
-    assert formula((-x) ** 2, where) == "=-research_returns^2"  # Excel reads (-x)^2
+    assert formula((-x) ** 2, where) == "=(-research_returns)^2"  # every ^ base bracketed: Gnumeric reads alike
     assert formula(x - (x - x), where) == "=research_returns-(research_returns-research_returns)"
-    assert formula((x**x) ** x, where) == "=research_returns^research_returns^research_returns"
+    assert formula((x**x) ** x, where) == "=(research_returns^research_returns)^research_returns"
     assert formula(x ** (x**x), where) == "=research_returns^(research_returns^research_returns)"
     assert formula(Const(1e300) * x, where) == "=1E+300*research_returns"
     row = Where(layout, "no_retraining", 5)
