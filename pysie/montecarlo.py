@@ -37,7 +37,7 @@ import numpy as np
 from pysie import solver
 from pysie.dates import iso_date
 from pysie.distributions import Distribution, Fixed, GaussianCopula, bounded, parse_spec, sample_range
-from pysie.spec import InputError, Model, Parameter, check_scenarios, nearest_names
+from pysie.spec import InputError, Model, Parameter, ScenarioError, check_scenarios, nearest_names
 from pysie.tables_out import Field
 
 #: The most samples one run takes unless asked for more (``--max-samples``): every output of every
@@ -236,6 +236,7 @@ def design(
     for name, dist in drawn.items():  # the cross-parameter checks at the distributions' medians
         held[name] = scenario.parameter(name).validate(dist.quantile(0.5))
     scenario.resolve(None, held)
+    _check_ranges(scenario, drawn, held)
     correlations = {pair: rho for pair, rho in model.uncertainty.correlations.items() if set(pair) <= set(drawn)}
     copula = GaussianCopula(correlations) if correlations else None
     if copula is not None:
@@ -283,6 +284,28 @@ def _in_workbook(
 
 
 # --- running it ---------------------------------------------------------------------------------
+
+
+def _check_ranges(scenario: Model, drawn: Mapping[str, Distribution], held: Mapping[str, float]) -> None:
+    """Refuse, before anything is solved, a distribution that reaches values the
+    model's cross-parameter rules refuse: each drawn parameter at its 0.1st and
+    99.9th percentiles, the others at their medians (a rarer draw that breaks a
+    rule is still refused when it is solved, naming its sample)."""
+    ends = [(name, q, dist.quantile(q)) for name, dist in drawn.items() for q in (0.001, 0.999)]
+    if not ends:
+        return
+    if scenario.check_values is None:
+        return
+    arrays = {name: np.full(len(ends), value) for name, value in held.items()}
+    for i, (name, _, value) in enumerate(ends):
+        arrays[name][i] = value
+    try:
+        scenario.check_values(arrays)
+    except ScenarioError as exc:
+        name, q, value = ends[exc.scenario]
+        raise InputError(
+            f"{name}: {drawn[name].spec} reaches {value:g} (its {q:.1%} quantile), which the model refuses: {exc}"
+        ) from None
 
 
 def chunks(samples: int, chunk: int = CHUNK) -> list[tuple[int, int]]:
