@@ -257,7 +257,10 @@ def test_text_table_and_files(capsys: pytest.CaptureFixture[str], tmp_path: Path
             ["research_returns", "both"],
         ),
         (["retraining", "--set", "research_returns=nan"], ["research_returns", "finite"]),
-        (["software-explosion", "--dist", "limit_years=uniform:6:20"], ["limit_years", "uniform:6:20 reaches", "at most 129"]),
+        (
+            ["software-explosion", "--dist", "limit_years=uniform:6:20"],
+            ["limit_years", "uniform:6:20 reaches", "at most 129"],
+        ),
         (["retraining", "--output", "days_to_infinity"], ["no Monte Carlo output", "did you mean"]),
         (["retraining", "--scheduler", "tcp:/x"], ["scheduler"]),
         (["overhang", "-o", "x.txt"], ["x.txt", "X.csv"]),
