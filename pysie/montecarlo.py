@@ -98,10 +98,9 @@ class Result:
         date outputs as ISO dates."""
         out: dict[str, dict[str, float | str | None]] = {}
         for name in self.design.outputs:
-            stats: dict[str, float | str | None] = dict(summarize(self.outputs[name]))
-            if self.design.is_date(name):
-                stats = {k: (v if k == "never" else iso_date(v)) for k, v in summarize(self.outputs[name]).items()}
-            out[name] = stats
+            stats = summarize(self.outputs[name])  # sorts every sample once per output
+            dated = self.design.is_date(name)
+            out[name] = {k: (iso_date(v) if dated and k != "never" else v) for k, v in stats.items()}
         return out
 
     def report(self) -> dict[str, Any]:
