@@ -660,6 +660,19 @@ def needed_tables(model: Model) -> frozenset[str]:
     return frozenset(needed)
 
 
+def results_bytes_per_scenario(model: Model, structural: Mapping[str, float]) -> int:
+    """Bytes of table arrays one scenario needs when only results are wanted
+    (``keep_tables=False``): every row of the columns results read, two rows
+    of the others, in the tables results read."""
+    keep, needed = read_columns(model), needed_tables(model)
+    total = 0
+    for table in model.tables:
+        if table.name in needed:
+            rows = table.rows(structural)
+            total += sum(8 * (rows if c.name in keep[table.name] else 2) for c in table.columns)
+    return total
+
+
 class Buffers:
     """Column arrays kept from one chunk of scenarios to the next: fresh memory
     costs a page fault per 4 KiB on first write, as much as the arithmetic.
@@ -695,7 +708,7 @@ def solve_table(
     With ``keep`` (a set of column names), the other columns are stored for
     two rows only and hold no trajectory; with ``buffers`` the arrays are
     reused from the last call (and overwritten by the next)."""
-    if table.independent_rows:
+    if table.independent_rows and n == 1:
         return reference_solve_table(table, names, tables, structural, n)
     rows = table.rows(structural)
     functions = {op: p.numpy for op, p in PRIMITIVES.items()}

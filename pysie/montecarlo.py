@@ -329,7 +329,7 @@ def solve_draws(
     n = stop - start
     arrays = {name: np.full(n, value) for name, value in d.held.items()} | dict(draws)
     check_scenarios(d.scenario, arrays, n, offset=start, noun="sample")
-    solved = solver.solve_scalars(d.scenario, arrays, chunk=min(n, 2_000))
+    solved = solver.solve_scalars(d.scenario, arrays)
     return {name: np.broadcast_to(solved[name], (n,)) for name in outputs}
 
 

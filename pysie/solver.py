@@ -158,15 +158,32 @@ def _ordered(scalars: tuple[Scalar, ...]) -> list[Scalar]:
     return done
 
 
-def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int = 2500) -> dict[str, np.ndarray]:
+#: memory for the table arrays of one chunk of :func:`solve_scalars`, and the most scenarios a chunk holds
+CHUNK_BYTES = 256 * 2**20
+MAX_CHUNK = 16_384
+
+
+def scalars_chunk(model: Model, structural: Mapping[str, float]) -> int:
+    """Scenarios per chunk of :func:`solve_scalars`: as many as fit
+    :data:`CHUNK_BYTES` (2,500 retraining scenarios of 1,100 days; the 16,384
+    cap for the 131-row software-explosion runs), at least 256. Large chunks
+    spread each numpy call's fixed cost (a few microseconds) over more
+    scenarios: software-explosion's Monte Carlo took 52 us a sample in chunks
+    of 2,000 and 23 us in chunks of 10,000."""
+    per_scenario = max(fastpath.results_bytes_per_scenario(model, structural), 1)
+    return max(256, min(MAX_CHUNK, CHUNK_BYTES // per_scenario))
+
+
+def solve_scalars(model: Model, parameters: Mapping[str, object], chunk: int | None = None) -> dict[str, np.ndarray]:
     """Parameters, derived inputs and results (no trajectories) for many
     scenarios, solved ``chunk`` scenarios at a time so that memory stays
     bounded (a full solution of 10,000 retraining scenarios holds ~2.5 GB of
     trajectories; this computes only the tables results read and keeps only
-    the columns they read, in arrays reused from chunk to chunk: about 250 MB
-    for chunks of 2,500 retraining scenarios, which were faster than 1,000 or
-    10,000 in ``benchmarks/bench_solver.py``'s cases)."""
+    the columns they read, in arrays reused from chunk to chunk). ``chunk``
+    None: :func:`scalars_chunk`."""
     values, n = broadcast_parameters(model, parameters)
+    if chunk is None:
+        chunk = scalars_chunk(model, {p.name: float(values[p.name][0]) for p in model.parameters if p.structural})
     buffers = fastpath.Buffers()
     parts: list[dict[str, np.ndarray]] = []
     for start in range(0, n, chunk):
