@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from pysie import fold
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
 from pysie.rowloop import ident, row_order, source
@@ -721,6 +722,7 @@ def solve_table(
         solve_rows(names, lists, rows, functions, tables)
         columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
     else:
+        table = fold.specialise(table, names)  # switches held in every scenario: one branch computed
         ring = frozenset() if keep is None else frozenset(c.name for c in table.columns if c.name not in keep)
         pool = buffers or Buffers()
         columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
