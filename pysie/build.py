@@ -113,9 +113,9 @@ def build_from(
     except MissingSheet as exc:  # the inputs still carry over; edits on the missing sheet cannot be listed
         meta, _, inputs = import_inputs(book, engine)
         left = [f"sheet {exc.sheet!r} is missing (renamed or deleted): edits and additions were not looked for"]
-    except BuiltShape:  # a shape parameter was changed: the inputs carry over into a workbook of the new shape
+    except BuiltShape as exc:  # a shape parameter was changed: the inputs carry over into a workbook of the new shape
         meta, _, inputs = import_inputs(book, engine)
-        left = ["the columns changed with the inputs' shape: edited formulas and additions were not looked for"]
+        left = [f"{exc.parameter} changed which columns the sheets hold: edits and additions were not looked for"]
     else:
         meta = Metadata(imported.model, imported.template, imported.template_version, "")
         inputs = imported.inputs

@@ -250,7 +250,11 @@ def require_model_sheets(book: Any, model: Model, path: Path) -> None:
 
 class BuiltShape(InputError):
     """A shape parameter's cell (:meth:`pysie.spec.Model.shaped`) no longer holds
-    the value the sheets' columns were built with."""
+    the value the sheets' columns were built with; ``parameter`` names it."""
+
+    def __init__(self, message: str, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 def built_shape(book: Any, model: Model, values: Mapping[str, float]) -> dict[str, float] | None:
@@ -294,7 +298,8 @@ def require_built_shape(
             raise BuiltShape(
                 f"{name} ({path.name} {cell.sheet}!{cell.cell}) is {values[name]:g}, but the workbook was built with "
                 f"{name} = {value:g}: its sheets hold that value's columns and formulas; rebuild with "
-                f"pysie build {model.name} --from {path.name} -o DIR (a fresh workbook with {name} = {values[name]:g})"
+                f"pysie build {model.name} --from {path.name} -o DIR (a fresh workbook with {name} = {values[name]:g})",
+                name,
             )
 
 
