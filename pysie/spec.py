@@ -39,7 +39,8 @@ class Parameter:
     """One input: a row of the Inputs sheet and a workbook-scoped defined name.
 
     ``structural`` inputs fix the shape of the workbook (how many rows a table
-    has); they are read like others, but a changed value needs a rebuild.
+    has, or which columns exist: :attr:`Column.when`); they are read like
+    others, but a changed value needs a rebuild.
     A ``date`` input is an Excel date serial, shown as a date and given as an
     ISO date (``2027-03-31``), a ``datetime.date`` or a serial
     (:func:`pysie.options.date_value`).

@@ -279,6 +279,15 @@ def test_the_stepped_workbook_recalculates_to_the_solver(
     assert main(["check", str(stepped_book), "--engine", engine]) == 0, capsys.readouterr().out
 
 
+def test_the_stepped_workbook_imports_as_built(stepped_book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["import", str(stepped_book), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["inputs"]["stepping"] == 1
+    assert out["edited_formulas"] == [] and out["added"] == [] and out["structural"] == []
+
+
 def test_an_edited_day_count_cell_is_named(stepped_book: Path, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(stepped_book)
     ws = book["Samples"]
