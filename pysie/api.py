@@ -159,8 +159,9 @@ class Model:
 
     @property
     def tables(self) -> dict[str, list[str]]:
-        """``{table: [column, ...]}``: what :meth:`Result.trajectories` can show."""
-        return {t.name: [c.name for c in t.columns] for t in self.declaration.tables}
+        """``{table: [column, ...]}``: what :meth:`Result.trajectories` can show (in some shape
+        of the model: a column declared for several values of a structural input is listed once)."""
+        return {t.name: list(dict.fromkeys(c.name for c in t.columns)) for t in self.declaration.tables}
 
     def run(self, preset: str | Sequence[str] | None = None, *, trajectories: bool = True, **values: Any) -> Result:
         """Solve the model: defaults, then ``preset``, then ``values``.
@@ -481,7 +482,7 @@ class Result:
         known = [t.name for t in self.model.declaration.tables]
         if table not in known:
             raise InputError(f"model {self.model.name!r} has no table {table!r}{nearest_names(table, known)}")
-        return self.model.declaration.table(table)
+        return self.solution.model.table(table)  # the columns of the shape solved (Model.shaped)
 
     def _check_scenario(self, scenario: int) -> None:
         if isinstance(scenario, bool) or not isinstance(scenario, (int, np.integer)):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pysie.excel.plan import WorkbookSolution, plan_workbook, solve_workbook
-from pysie.excel.reader import Metadata, MissingSheet, WorkbookError
+from pysie.excel.reader import BuiltShape, Metadata, MissingSheet, WorkbookError
 from pysie.excel.writer import write_plan
 from pysie.freshness import snapshot_dates
 from pysie.importer import import_inputs, import_workbook, workbook_template
@@ -113,6 +113,9 @@ def build_from(
     except MissingSheet as exc:  # the inputs still carry over; edits on the missing sheet cannot be listed
         meta, _, inputs = import_inputs(book, engine)
         left = [f"sheet {exc.sheet!r} is missing (renamed or deleted): edits and additions were not looked for"]
+    except BuiltShape as exc:  # a shape parameter was changed: the inputs carry over into a workbook of the new shape
+        meta, _, inputs = import_inputs(book, engine)
+        left = [f"{exc.parameter} changed which columns the sheets hold: edits and additions were not looked for"]
     else:
         meta = Metadata(imported.model, imported.template, imported.template_version, "")
         inputs = imported.inputs

@@ -19,7 +19,15 @@ from typing import Any
 from pysie.excel.cache import ERROR_CODES
 from pysie.excel.layout import COMPARE, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
-from pysie.excel.reader import Metadata, ParsedBook, read_book, read_inputs, read_metadata, require_model_sheets
+from pysie.excel.reader import (
+    Metadata,
+    ParsedBook,
+    read_book,
+    read_inputs,
+    read_metadata,
+    require_built_shape,
+    require_model_sheets,
+)
 from pysie.models import get_model
 from pysie.recalc import recalculate, require_engine
 from pysie.rowloop import row_order
@@ -174,7 +182,8 @@ def load_model_inputs(
     meta = read_metadata(book, path)
     model = get_model(meta.model)
     require_model_sheets(book, model, path)
-    values, _ = read_inputs(book, model, path, evaluate_formula=evaluate_formula)
+    values, cells = read_inputs(book, model, path, evaluate_formula=evaluate_formula)
+    require_built_shape(book, model, values, cells, path)
     return model, values, meta
 
 

@@ -13,6 +13,9 @@ model), and reports:
   dropped; ``pysie build --from`` lists what it does not carry over);
 * a structural input (one that sets how many rows a table has) that no longer
   matches the rows on the sheet: such a change needs ``pysie build --from``;
+  one that decides which columns exist (:meth:`pysie.spec.Model.shaped`) and
+  no longer matches the sheets' columns is refused, naming its cell
+  (:func:`pysie.excel.reader.require_built_shape`), as check refuses it;
 * when formulas were edited, the workbook recalculated as it is (through
   :func:`pysie.recalc.recalculate`) and its key results next to the solver's.
 
@@ -44,6 +47,7 @@ from pysie.excel.reader import (
     read_book,
     read_inputs,
     read_metadata,
+    require_built_shape,
     require_model_sheets,
 )
 from pysie.models import get_model
@@ -195,6 +199,7 @@ def import_workbook(
     formulas_at = _formula_texts(book)
     evaluate = _InputEvaluator(path, book, engine, recalc, formulas_at, names)
     inputs, cells = read_inputs(book, model, path, evaluate_formula=evaluate)
+    require_built_shape(book, model, inputs, cells, path)
     as_built, structural = sheet_structure(book, model, inputs, path)
     template = workbook_template(meta.model, meta.template, meta.template_version)
     if template.version != meta.template_version:

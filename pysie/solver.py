@@ -92,6 +92,7 @@ def _solve(
     else:
         values, n = broadcast_parameters(model, parameters)
     structural = {p.name: float(values[p.name][0]) for p in model.parameters if p.structural}
+    model = model.shaped(structural)  # the columns of this shape only (Column.when)
     keep = None if keep_tables or engine == "reference" else fastpath.read_columns(model)
     needed = None if keep is None else fastpath.needed_tables(model)
     with np.errstate(all="ignore"):

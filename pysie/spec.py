@@ -9,10 +9,11 @@ names, names that look like cell references, unknown references).
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,8 @@ class Parameter:
     """One input: a row of the Inputs sheet and a workbook-scoped defined name.
 
     ``structural`` inputs fix the shape of the workbook (how many rows a table
-    has); they are read like others, but a changed value needs a rebuild.
+    has, or which columns exist: :attr:`Column.when`); they are read like
+    others, but a changed value needs a rebuild.
     A ``date`` input is an Excel date serial, shown as a date and given as an
     ISO date (``2027-03-31``), a ``datetime.date`` or a serial
     (:func:`pysie.options.date_value`).
@@ -146,7 +148,12 @@ OUTPUT_KINDS = ("number", "integer", "year", "date", "years_from_origin")
 @dataclass(frozen=True)
 class Column:
     """A quantity stepped row by row: ``first`` gives row 0, ``next`` every
-    later row from the previous row (``Col(...).prev``) and this row."""
+    later row from the previous row (``Col(...).prev``) and this row.
+
+    ``when = (parameter, value)``: the column exists only in a workbook (and a
+    solution) of that value of a structural parameter (:meth:`Model.shaped`);
+    two columns of a table may share a name when they exist for different values
+    (one quantity, computed by another rule)."""
 
     name: str
     first: Expr
@@ -156,6 +163,7 @@ class Column:
     number_format: str = "General"
     symbol: str = ""
     data: DataSource | None = None
+    when: tuple[str, float] | None = None
 
     @property
     def is_data(self) -> bool:
@@ -424,6 +432,53 @@ class Model:
             self.check_values(resolved)
         return resolved
 
+    # --- the shape a structural parameter chooses ----------------------------
+    def shape_parameters(self) -> tuple[str, ...]:
+        """The structural parameters that decide which columns exist (:attr:`Column.when`)."""
+        return tuple(dict.fromkeys(c.when[0] for t in self.tables for c in t.columns if c.when is not None))
+
+    def shaped(self, values: Mapping[str, Any]) -> Model:
+        """The model as built for ``values`` of its shape parameters (numbers, or
+        arrays holding one value): each table keeps its columns without a ``when``
+        and those whose ``when`` holds, in their declared order; the model itself
+        when no column has a ``when``. The solver, the layout (hence the plan,
+        check and import) work on this model, so a workbook holds only its
+        shape's columns; a changed shape parameter needs a rebuild
+        (:func:`pysie.excel.reader.require_built_shape`). Shapes are kept, so
+        each is made once."""
+        names = self.shape_parameters()
+        if not names:
+            return self
+        key = tuple(float(np.asarray(values[n], dtype=float).reshape(-1)[0]) for n in names)
+        known = _SHAPES.get((id(self), key))
+        if known is not None and known[0] is self:
+            return known[1]
+        chosen = dict(zip(names, key, strict=True))
+        tables = tuple(
+            table
+            if all(c.when is None for c in table.columns)
+            else replace(
+                table,
+                columns=tuple(
+                    replace(c, when=None) for c in table.columns if c.when is None or chosen[c.when[0]] == c.when[1]
+                ),
+            )
+            for table in self.tables
+        )
+        shaped = replace(self, tables=tables)
+        _SHAPES[(id(self), key)] = (self, shaped)
+        return shaped
+
+    def shapes(self) -> list[dict[str, float]]:
+        """Every combination of the values that the columns' ``when`` name (one
+        dict per shape; ``[{}]`` for a model of one shape)."""
+        names = self.shape_parameters()
+        options = [
+            sorted({c.when[1] for t in self.tables for c in t.columns if c.when is not None and c.when[0] == n})
+            for n in names
+        ]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*options)]
+
     # --- presets compared side by side ---------------------------------------
     def varying_parameters(self) -> tuple[str, ...]:
         """Parameters whose value differs among the compared presets."""
@@ -445,6 +500,18 @@ class Model:
 
     # --- validation of the declaration --------------------------------------
     def validate(self) -> Model:
+        """Check the declaration (each of its shapes, :meth:`shapes`) and return it."""
+        structural = {p.name for p in self.parameters if p.structural}
+        for name in self.shape_parameters():
+            if name not in structural:
+                raise ValueError(
+                    f"model {self.name!r}: a column's when names {name!r}, which is not a structural parameter"
+                )
+        for shape in self.shapes():
+            self.shaped(shape)._validate_shape()
+        return self
+
+    def _validate_shape(self) -> None:
         names = [p.name for p in self.parameters] + [s.name for s in self.scalars]
         seen: set[str] = set()
         for name in names:
@@ -455,6 +522,8 @@ class Model:
         structural = {p.name for p in self.parameters if p.structural}
         for i, table in enumerate(self.tables):
             cols = {c.name for c in table.columns}
+            if len(cols) != len(table.columns):
+                raise ValueError(f"table {table.name!r}: a column name is declared twice (in one shape)")
             earlier = {t.name for t in self.tables[:i]}
             for column in table.columns:
                 if column.data is not None and not set(column.data.reads) <= structural:
@@ -482,7 +551,6 @@ class Model:
             for key in values:
                 self.parameter(key)
             self.resolve(preset)
-        return self
 
     def _validate_reporting(self, names: set[str]) -> None:
         """Output kinds, sampling, listings, snapshots, charts and the date origin name what exists."""
@@ -584,6 +652,9 @@ class Model:
             if isinstance(node, Range):
                 self.table(node.table).column(node.name)
 
+
+#: Shapes made by :meth:`Model.shaped`: (id of the model, values) -> (the model, its shape).
+_SHAPES: dict[tuple[int, tuple[float, ...]], tuple[Model, Model]] = {}
 
 #: Operations that read a result shown in words (a text) as they read an error:
 #: ``#VALUE!`` (arithmetic, LN ..., an INDEX position), FALSE (ISNUMBER) or passed on (IF).

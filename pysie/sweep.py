@@ -42,7 +42,14 @@ from typing import Any
 
 import numpy as np
 
-from pysie.excel.reader import defined_name_target, open_workbook, read_inputs, read_metadata, require_model_sheets
+from pysie.excel.reader import (
+    defined_name_target,
+    open_workbook,
+    read_inputs,
+    read_metadata,
+    require_built_shape,
+    require_model_sheets,
+)
 from pysie.models import get_model
 from pysie.options import parse_decimal, parse_integer, set_usage
 from pysie.recalc.compiled import Unsupported, compile_workbook
@@ -179,7 +186,8 @@ def _workbook_model(book: Path) -> tuple[Model | None, dict[str, float], list[st
             return None, {}, names
         model = get_model(read_metadata(wb, book).model)
         require_model_sheets(wb, model, book)
-        values, _ = read_inputs(wb, model, book, evaluate_formula=_formula_value(book))
+        values, cells = read_inputs(wb, model, book, evaluate_formula=_formula_value(book))
+        require_built_shape(wb, model, values, cells, book)
         return model, values, names
     finally:
         wb.close()

@@ -72,6 +72,7 @@ class Layout:
     @classmethod
     def of(cls, model: Model, values: Mapping[str, float]) -> Layout:
         structural = {p.name: float(values[p.name]) for p in model.parameters if p.structural}
+        model = model.shaped(structural)  # the columns of the shape these values build (Column.when)
         layout = cls(model, structural)
         row = HOWTO_ROWS + 2  # how-to block, blank, header
         for p in model.parameters:

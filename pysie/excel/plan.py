@@ -222,6 +222,7 @@ def plan_workbook(
     solution = solved.solution
     values = {p.name: float(solution.values[p.name][0]) for p in model.parameters}
     layout = Layout.of(model, values)
+    model = layout.model  # the shape of these values (Model.shaped)
     sheets = [_inputs_sheet(layout, solution)]
     sheets += [_table_sheet(layout, solution, t.name) for t in model.tables]
     if solved.presets is not None:

@@ -14,7 +14,7 @@ import functools
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,6 +246,61 @@ def require_model_sheets(book: Any, model: Model, path: Path) -> None:
         f"{sheet!r}, or carry the inputs into a fresh workbook with pysie build {model.name} --from {path.name} -o DIR",
         sheet,
     )
+
+
+class BuiltShape(InputError):
+    """A shape parameter's cell (:meth:`pysie.spec.Model.shaped`) no longer holds
+    the value the sheets' columns were built with; ``parameter`` names it."""
+
+    def __init__(self, message: str, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+def built_shape(book: Any, model: Model, values: Mapping[str, float]) -> dict[str, float] | None:
+    """The values of ``model``'s shape parameters whose columns head the table
+    sheets of ``book`` (row 1 of each table with a :attr:`~pysie.spec.Column.when`),
+    or None when no shape's columns do (e.g. a header typed over)."""
+    names = model.shape_parameters()
+    tables = [t.name for t in model.tables if any(c.when is not None for c in t.columns)]
+    for shape in sorted(model.shapes(), key=lambda s: s != {n: values[n] for n in names}):
+        shaped = model.shaped(shape)
+        if all(
+            _headers(book, shaped.table(t).sheet, len(shaped.table(t).columns) + 1)
+            == [c.name for c in shaped.table(t).columns]
+            for t in tables
+        ):
+            return shape
+    return None
+
+
+def _headers(book: Any, sheet: str, width: int) -> list[str]:
+    """The non-empty names of row 1 of ``sheet``, up to ``width`` columns."""
+    ws = book[sheet]
+    cells = (ws[f"{get_column_letter(c)}1"].value for c in range(1, width + 1))
+    return [str(v).strip() for v in cells if v not in (None, "")]
+
+
+def require_built_shape(
+    book: Any, model: Model, values: Mapping[str, float], cells: Mapping[str, Any], path: Path
+) -> None:
+    """Refuse (:class:`BuiltShape`) inputs whose shape parameter differs from the
+    value the workbook's columns were built with (:func:`built_shape`): its
+    formulas cannot follow such a change, as they cannot follow a changed
+    number of rows. Import, check and sweep apply it after reading the inputs;
+    ``build --from`` carries the inputs into a fresh workbook of the new shape."""
+    built = built_shape(book, model, values)
+    if built is None:
+        return
+    for name, value in built.items():
+        if values[name] != value:
+            cell = cells[name]
+            raise BuiltShape(
+                f"{name} ({path.name} {cell.sheet}!{cell.cell}) is {values[name]:g}, but the workbook was built with "
+                f"{name} = {value:g}: its sheets hold that value's columns and formulas; rebuild with "
+                f"pysie build {model.name} --from {path.name} -o DIR (a fresh workbook with {name} = {values[name]:g})",
+                name,
+            )
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ Dates are Excel date serials (days since 1899-12-30; 46477 is 2027-03-31).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,7 @@ from pysie.expr import (
     percentile,
     sqrt,
 )
+from pysie.models import milestone_stepping as euler
 from pysie.spec import (
     Axis,
     Chart,
@@ -88,6 +90,7 @@ from pysie.spec import (
 SOURCE = 'AI Futures Project, "AI 2027" takeoff forecast (April 2025)'
 EXTENSION = "extension listed as missing by the forecast's authors; off by default"
 SPEC = "pysie's statement of the forecast's method (this workbook's Docs sheet)"
+REFERENCE = "the forecast's public simulation code (takeoff/forecasting_takeoff.py, run_phase_simulation)"
 
 #: Normal quantile of 0.9 as the forecast writes it: sigma = ln(U/L) / (2 * 1.2816).
 Z80 = 1.2816
@@ -249,6 +252,17 @@ PARAMETERS = (
         integer=True,
         structural=True,
     ),
+    _p(
+        "stepping",
+        0,
+        "switch",
+        "Samples' phase lengths: 0 the exact closed form; 1 the forecast's public code: whole days at the "
+        "start-of-day speed, 365-day years (days_per_year unused), a phase over 106751 days dated 9999-12-31; "
+        "1 adds 27 day-count columns to Samples",
+        REFERENCE,
+        structural=True,
+        **SWITCH,
+    ),
 )
 
 INTERVALS = (
@@ -259,7 +273,7 @@ INTERVALS = (
 
 
 def check_intervals(values: Mapping[str, Any]) -> None:
-    """Each 80% interval needs low <= high (in every scenario)."""
+    """Each 80% interval needs low <= high (in every scenario); then :func:`check_stepping`."""
     for low, high in INTERVALS:
 
         def message(i: int, low: str = low, high: str = high) -> str:
@@ -269,6 +283,28 @@ def check_intervals(values: Mapping[str, Any]) -> None:
             )
 
         refuse_first(np.asarray(values[low]) > np.asarray(values[high]), message)
+    check_stepping(values)
+
+
+def check_stepping(values: Mapping[str, Any]) -> None:
+    """stepping = 1 is the public code's rule, which has neither extension and
+    needs each multiplier above the one before (a rising geometric speed); in every scenario."""
+    stepped = np.asarray(values["stepping"]) == 1
+    for switch in ("multiplier_uncertainty", "compute_growth"):
+
+        def extension(i: int, switch: str = switch) -> str:
+            return f"stepping: 1 (the public code's rule) needs {switch} = 0; it is {value_at(values, switch, i):g}"
+
+        refuse_first(stepped & (np.asarray(values[switch]) != 0), extension)
+    for before, after in pairwise(MULTIPLIERS):
+
+        def falling(i: int, before: str = before, after: str = after) -> str:
+            return (
+                f"stepping: 1 needs {after} above {before}; "
+                f"{after} = {value_at(values, after, i):g} <= {value_at(values, before, i):g}"
+            )
+
+        refuse_first(stepped & (np.asarray(values[after]) <= np.asarray(values[before])), falling)
 
 
 # --- closed forms (numbers, arrays or expressions) -------------------------------
@@ -509,10 +545,98 @@ base = {k: Col(f"{k}_base_years") for k in ("sc_sar", "sar_siar", "siar_asi")}
 offset = N["gap_offset"]
 
 
-def _same(name: str, expr: Expr, unit: str, description: str, fmt: str = "General") -> Column:
-    """A column with one equation for every row (a sample)."""
-    return Column(name, expr, expr, unit, description, fmt)
+def _same(name: str, expr: Expr, unit: str, description: str, fmt: str = "General", when: int | None = None) -> Column:
+    """A column with one equation for every row (a sample); ``when``: it exists only at that ``stepping``."""
+    return Column(name, expr, expr, unit, description, fmt, when=None if when is None else ("stepping", when))
 
+
+def by_stepping(
+    name: str, closed_form: Expr, reference: Expr, unit: str, description: str, fmt: str
+) -> tuple[Column, ...]:
+    """One quantity by either rule: the closed form in a workbook built with stepping = 0,
+    the public code's in one built with stepping = 1 (:attr:`pysie.spec.Column.when`)."""
+    return (
+        _same(name, closed_form, unit, description, fmt, when=0),
+        _same(name, reference, unit, f"{description} (the public code's rule)", fmt, when=1),
+    )
+
+
+def whole_years(phase: str) -> Expr:
+    """The phase's whole days in the public code's 365-day years."""
+    return Col(f"{phase}_days") / euler.REFERENCE_DAYS_PER_YEAR
+
+
+#: Number formats of the day-count columns: values up to ~1e12 (s), at most w_end (w), whole days.
+SCIENTIFIC, WHOLE = "0.00E+00", "0"
+
+
+def euler_columns(phase: str, gap: Col, v_from: Col, v_to: Col) -> tuple[Column, ...]:
+    """The day count of one phase under the public code's rule (see :mod:`pysie.models.milestone_stepping`);
+    the columns exist only in a workbook built with stepping = 1."""
+    s0, skipped, state, refined = (Col(f"{phase}_{k}") for k in ("step_scale", "days_counted", "state", "refined"))
+    evens = (1.0 / refined, *(Col(f"{phase}_w{j}") for j in range(2, euler.EXPLICIT_STEPS, 2)))
+    end = euler.step_end(s0, v_to / v_from)
+    what = phase.upper().replace("_", "->")
+    return (
+        _same(
+            f"{phase}_step_scale",
+            euler.scale(gap, v_from, v_to),
+            "days",
+            f"{what}: s0 = 365 MIN(G, 1e10) / (v_A LN r)",
+            SCIENTIFIC,
+            when=1,
+        ),
+        _same(
+            f"{phase}_days_counted",
+            euler.skipped_days(s0, v_to / v_from),
+            "days",
+            f"{what}: days counted by the Abel series K",
+            WHOLE,
+            when=1,
+        ),
+        _same(
+            f"{phase}_state",
+            euler.newton_start(s0, skipped),
+            "",
+            f"{what}: s after the counted days, K(s) = K(s0) - counted (Newton)",
+            SCIENTIFIC,
+            when=1,
+        ),
+        _same(
+            f"{phase}_refined",
+            euler.newton_again(state, s0, skipped),
+            "",
+            f"{what}: s, second Newton step",
+            SCIENTIFIC,
+            when=1,
+        ),
+        *(
+            _same(
+                f"{phase}_w{j}",
+                euler.two_steps(evens[j // 2 - 1], end),
+                "",
+                f"{what}: step size after {j} more days (held at the end point r / s0)",
+                SCIENTIFIC,
+                when=1,
+            )
+            for j in range(2, euler.EXPLICIT_STEPS, 2)
+        ),
+        _same(
+            f"{phase}_days",
+            euler.phase_days(gap, v_from, s0, v_to / v_from, skipped, evens),
+            "days",
+            f"{what}: whole days of the phase under the public code's rule",
+            WHOLE,
+            when=1,
+        ),
+    )
+
+
+EULER_COLUMNS = (
+    *euler_columns("sc_sar", S["sc_sar_gap"], draws["sc_multiplier"], draws["sar_multiplier"]),
+    *euler_columns("sar_siar", S["sar_siar_gap"], draws["sar_multiplier"], draws["siar_multiplier"]),
+    *euler_columns("siar_asi", S["siar_asi_gap"], draws["siar_multiplier"], draws["asi_multiplier"]),
+)
 
 SAMPLES = Table(
     "samples",
@@ -594,6 +718,7 @@ SAMPLES = Table(
             )
             for m in MULTIPLIERS
         ),
+        *EULER_COLUMNS,
         _same(
             "sc_sar_base_years",
             phase_years(S["sc_sar_gap"], draws["sc_multiplier"], draws["sar_multiplier"]),
@@ -615,27 +740,51 @@ SAMPLES = Table(
             "SIAR->ASI without compute growth",
             "0.00E+00",
         ),
-        _same("sc_sar_years", elapsed_years(base["sc_sar"], g), "years", "SC->SAR calendar years", "0.0000"),
-        _same(
+        *by_stepping(
+            "sc_sar_years",
+            elapsed_years(base["sc_sar"], g),
+            whole_years("sc_sar"),
+            "years",
+            "SC->SAR calendar years",
+            "0.0000",
+        ),
+        *by_stepping(
             "sar_siar_years",
             elapsed_years(base["sc_sar"] + base["sar_siar"], g) - S["sc_sar_years"],
+            whole_years("sar_siar"),
             "years",
             "SAR->SIAR calendar years",
             "0.0000",
         ),
-        _same(
+        *by_stepping(
             "siar_asi_years",
             elapsed_years(base["sc_sar"] + base["sar_siar"] + base["siar_asi"], g)
             - elapsed_years(base["sc_sar"] + base["sar_siar"], g),
+            whole_years("siar_asi"),
             "years",
             "SIAR->ASI calendar years",
             "0.00E+00",
         ),
-        _same("sar_date", N["sc_date"] + D * S["sc_sar_years"], "date", "Date of SAR (Excel serial)", DATE),
-        _same("siar_date", S["sar_date"] + D * S["sar_siar_years"], "date", "Date of SIAR", DATE),
-        _same(
+        *by_stepping(
+            "sar_date",
+            N["sc_date"] + D * S["sc_sar_years"],
+            euler.milestone_date(N["sc_date"], Col("sc_sar_days"), hold_in_9999=False),
+            "date",
+            "Date of SAR (Excel serial)",
+            DATE,
+        ),
+        *by_stepping(
+            "siar_date",
+            S["sar_date"] + D * S["sar_siar_years"],
+            euler.milestone_date(S["sar_date"], Col("sar_siar_days"), hold_in_9999=True),
+            "date",
+            "Date of SIAR",
+            DATE,
+        ),
+        *by_stepping(
             "asi_date",
             S["siar_date"] + D * S["siar_asi_years"],
+            euler.milestone_date(S["siar_date"], Col("siar_asi_days"), hold_in_9999=True),
             "date",
             "Date of ASI (shown as after 9999-12-31 past Excel's last date)",
             DATE,
