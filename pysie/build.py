@@ -48,7 +48,7 @@ def write_workbook(
     the dates they were computed (so rebuilding it writes the same bytes)."""
     solved = solve_workbook(model, values)
     plan = plan_workbook(model, solved, template=template, template_version=template_version)
-    if overwrite and model.snapshots and Path(path).is_file():
+    if overwrite and plan.snapshot_sheets() and Path(path).is_file():
         with contextlib.suppress(WorkbookError):  # an unreadable file is replaced, dated today
             plan.restamp(snapshot_dates(Path(path), plan))
     write_plan(plan, path, overwrite=overwrite)
