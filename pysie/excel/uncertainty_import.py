@@ -74,9 +74,11 @@ def read_distributions(
                 )
             sheet, cell = target
             number = _number(book[sheet][cell].value, f"{path.name} {sheet}!{cell}: {p.name} {label}")  # type: ignore[index]
+            if number == stored_number(declared):
+                number = declared  # unedited: the declared number, not its 16-digit copy
             numbers.append(number)
             cells.append(f"{sheet}!{cell}")
-            if number != stored_number(declared):
+            if number != declared:
                 edits.append(EditedDistribution(sheet, cell, p.name, label, declared, number))
                 edited.append(f"{sheet}!{cell}")
         where = ", ".join(edited or cells)
