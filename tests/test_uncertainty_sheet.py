@@ -284,3 +284,24 @@ def test_a_snapshot_dated_another_day_is_current(overhang_book: Path, tmp_path: 
     (stale,) = compare_with_plan(book, plan)
     assert stale.where == f"{SHEET}!C{header + 1}"
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_build_from_carries_the_edited_distributions_and_computes_the_snapshot_again(
+    overhang_book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = copy_book(overhang_book, tmp_path / "book.xlsx")
+    set_cell_xml(book, SHEET, _cell(book, "software_pool_oom_hi"), "<v>15.5</v>")
+    assert main(["build", "overhang", "--from", str(book), "-o", str(tmp_path / "fresh")]) == 0
+    capsys.readouterr()
+    fresh = tmp_path / "fresh" / "overhang.xlsx"
+    assert read_book(fresh)[SHEET][_cell(fresh, "software_pool_oom_hi")].value == 15.5  # type: ignore[index]
+    declared = OVERHANG.parameter("software_pool_oom").dist
+    assert isinstance(declared, Uniform)
+    values = OVERHANG.resolve("baseline", COARSE)
+    held = {p.name: values[p.name] for p in OVERHANG.parameters if p.dist is None}
+    dists = {"software_pool_oom": Uniform(declared.lo, 15.5)}
+    expected = montecarlo.run(montecarlo.design(OVERHANG, 2000, 0, dists=dists, values=held)).summary()
+    rows = _table(_sheet(fresh), "output")
+    for output, row in rows.items():
+        for found, key in zip(row[1:], ("p10", "p50", "p90", "mean", "never"), strict=True):
+            assert _close(found, expected[output][key]), (output, key)
