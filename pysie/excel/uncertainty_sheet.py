@@ -62,6 +62,23 @@ def has_sheet(model: Model) -> bool:
     return model.uncertainty is not None or (model.sampling is not None and bool(model.sampling.table))
 
 
+def sheet_summary(model: Model) -> str:
+    """What the sheet holds, in a sentence for the Docs sheet."""
+    if model.uncertainty is None:
+        return (
+            "The distributions the workbook's own samples are drawn from (links to the Inputs cells that set them) "
+            "and the Monte Carlo summary of those samples: p10, p50 and p90 are live formulas (the Summary sheet's "
+            "percentiles), the mean and the share never reached a snapshot computed when the workbook was built."
+        )
+    return (
+        "The distributions pysie mc draws (yellow cells, each a workbook name such as "
+        f"{distribution_rows(model)[0].names()[0]}; edit them there), and a snapshot, computed when "
+        f"the workbook was built, of the Monte Carlo summary ({SAMPLES:,} samples, seed {SEED}) and of the "
+        "one-at-a-time tornado. pysie import BOOK.xlsx lists edited distributions; pysie mc BOOK.xlsx samples them "
+        "with this workbook's inputs."
+    )
+
+
 def scenario_of(model: Model) -> Model:
     """The model each Monte Carlo sample solves."""
     return model.uncertainty.scenario or model if model.uncertainty is not None else model
