@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from pysie.excel.layout import Layout
 from pysie.excel.printer import Where, formula
-from pysie.excel.uncertainty_sheet import UNCERTAINTY, has_sheet, sheet_summary
 
 Line = tuple[str, object]
 
@@ -82,9 +81,6 @@ def docs_lines(layout: Layout) -> Iterator[Line]:
         yield "heading", "Closed forms (Theory sheet)"
         for s in m.checks:
             yield "pair", (s.name, f"{s.description}. {formula(s.expr, Where(layout))}")
-    if has_sheet(m):
-        yield "heading", f"Sheet '{UNCERTAINTY}'"
-        yield "text", sheet_summary(m)
     if m.notes:
         yield "heading", "Notes"
         for note in m.notes:

@@ -237,12 +237,12 @@ class _Sheet:
 
 def number_format(value: float) -> str:
     """A format that shows ``value`` in a narrow column: whole numbers as they are, very large or
-    small ones in scientific notation, others with up to four decimals."""
+    small ones in scientific notation, others with four decimals."""
     if value == int(value) and abs(value) < 1e15:
         return "0"
     if abs(value) >= 1e6 or abs(value) < 1e-3:
         return "0.00E+00"
-    return "0.0###"
+    return "0.0000"
 
 
 def uncertainty_sheet(
@@ -303,7 +303,7 @@ def uncertainty_sheet(
         f"pysie mc BOOK.xlsx --samples {d.samples} --seed {d.seed}",
     )
     ws.label(5, 0, "Samples", "bold")
-    ws.add(5, 1, "value", float(d.samples), "snapshot", "#,##0")
+    ws.add(5, 1, "value", float(d.samples), "snapshot", "0")
     ws.label(5, 2, "seed", "bold")
     ws.add(5, 3, "value", float(d.seed), "snapshot", "0")
     s.row = TOP_ROWS
@@ -319,7 +319,7 @@ def uncertainty_sheet(
     ws.columns += [
         ColumnFormat(0, 0, max(24, *(len(n) + 2 for n in d.outputs))),
         ColumnFormat(1, 1, 22),
-        ColumnFormat(2, 6, 14),
+        ColumnFormat(2, 6, 19),  # a date past 9999 shows as "after 9999-12-31"
         ColumnFormat(7, 7, 18),
         ColumnFormat(8, 8, 34),
         ColumnFormat(9, 9, 70),
@@ -338,7 +338,7 @@ def _distributions(s: _Sheet, rows: tuple[DistRow, ...]) -> None:
         ws.label(s.row, 1, r.kind)
         for i, (label, number, name) in enumerate(zip(r.labels, r.numbers, r.names(), strict=True)):
             ws.label(s.row, 2 + 2 * i, label)
-            ws.add(s.row, 3 + 2 * i, "input", float(number), "input", "0.0#####")
+            ws.add(s.row, 3 + 2 * i, "input", float(number), "input", "0.0000")
             check_defined_name(name)
             s.names[name] = f"={quote_sheet(UNCERTAINTY)}!{absolute(ws.cells[-1].cell)}"
         ws.label(s.row, 6, p.unit)
@@ -373,10 +373,10 @@ def _sampled_inputs(s: _Sheet, model: Model, layout: Layout, inputs: Mapping[str
         ws.label(s.row, 1, drawn.kind)
         for i, (label, name) in enumerate(zip(kind_labels(drawn.kind), drawn.numbers, strict=True)):
             ws.label(s.row, 2 + 2 * i, label)
-            _live(s, 3 + 2 * i, name, inputs[name], "0.0#####")
+            _live(s, 3 + 2 * i, name, inputs[name], "0.0000")
         ws.label(s.row, 6, first.unit)
         if drawn.mass:
-            _live(s, 7, drawn.mass, inputs[drawn.mass], f'0.00" at {drawn.mass_value:g}"')
+            _live(s, 7, drawn.mass, inputs[drawn.mass], "0.00")
         cells = [drawn.numbers, (drawn.mass,) if drawn.mass else ()]
         ws.label(s.row, 8, ", ".join(f"{layout.named[n][0]}!{layout.named[n][1]}" for group in cells for n in group))
         ws.label(s.row, 9, drawn.source)
