@@ -14,8 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pysie.distributions import Distribution
 from pysie.excel.plan import WorkbookSolution, plan_workbook, solve_workbook
-from pysie.excel.reader import BuiltShape, Metadata, MissingSheet, WorkbookError
+from pysie.excel.reader import BuiltShape, Metadata, MissingSheet, WorkbookError, read_book
+from pysie.excel.uncertainty_import import read_distributions
 from pysie.excel.writer import write_plan
 from pysie.freshness import snapshot_dates
 from pysie.importer import import_inputs, import_workbook, workbook_template
@@ -42,13 +44,15 @@ def write_workbook(
     template: str = "",
     template_version: int = 1,
     overwrite: bool = False,
+    dists: Mapping[str, Distribution] | None = None,
 ) -> WorkbookSolution:
-    """Solve ``model`` for ``values`` and write its workbook to ``path``. A
-    workbook replaced (``overwrite``) whose snapshots are unchanged passes on
-    the dates they were computed (so rebuilding it writes the same bytes)."""
-    solved = solve_workbook(model, values)
+    """Solve ``model`` for ``values`` (its drawn parameters from ``dists`` where
+    given) and write its workbook to ``path``. A workbook replaced
+    (``overwrite``) whose snapshots are unchanged passes on the dates they were
+    computed (so rebuilding it writes the same bytes)."""
+    solved = solve_workbook(model, values, dists=dists)
     plan = plan_workbook(model, solved, template=template, template_version=template_version)
-    if overwrite and model.snapshots and Path(path).is_file():
+    if overwrite and plan.snapshot_sheets() and Path(path).is_file():
         with contextlib.suppress(WorkbookError):  # an unreadable file is replaced, dated today
             plan.restamp(snapshot_dates(Path(path), plan))
     write_plan(plan, path, overwrite=overwrite)
@@ -56,14 +60,25 @@ def write_workbook(
 
 
 def build_template(
-    template: Template, folder: Path, *, overwrite: bool = False, values: Mapping[str, float] | None = None
+    template: Template,
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    values: Mapping[str, float] | None = None,
+    dists: Mapping[str, Distribution] | None = None,
 ) -> Built:
-    """Write one template's workbook into ``folder``."""
+    """Write one template's workbook into ``folder`` (``values`` and ``dists``: a workbook's own)."""
     model = get_model(template.model)
     inputs = dict(values) if values is not None else template.values()
     path = Path(folder) / template.filename
     solved = write_workbook(
-        model, inputs, path, template=template.name, template_version=template.version, overwrite=overwrite
+        model,
+        inputs,
+        path,
+        template=template.name,
+        template_version=template.version,
+        overwrite=overwrite,
+        dists=dists,
     )
     return Built(path, model, report(solved.solution))
 
@@ -100,7 +115,8 @@ def build_all(folder: Path, *, overwrite: bool = False, templates: Path | None =
 def build_from(
     book: Path, folder: Path, *, target: str | None = None, overwrite: bool = False, engine: str = "compiled"
 ) -> tuple[Built, list[str]]:
-    """A fresh workbook of ``book``'s model and template that keeps its inputs.
+    """A fresh workbook of ``book``'s model and template that keeps its inputs
+    and the distributions on its Uncertainty sheet (its snapshot computed again).
 
     ``target`` (a model or template name), when given, must name the book's
     model. Returns the build and what the fresh workbook does not carry over
@@ -108,8 +124,10 @@ def build_from(
     The book itself is never replaced.
     """
     book = Path(book)
+    dists: dict[str, Distribution] = {}
     try:
         imported = import_workbook(book, engine, recalc=True, edited_results=False)
+        dists = read_distributions(read_book(book), get_model(imported.model), book)[0]  # edited ones carry over
     except MissingSheet as exc:  # the inputs still carry over; edits on the missing sheet cannot be listed
         meta, _, inputs = import_inputs(book, engine)
         left = [f"sheet {exc.sheet!r} is missing (renamed or deleted): edits and additions were not looked for"]
@@ -128,5 +146,5 @@ def build_from(
     if out.exists() and out.resolve() == book.resolve():
         raise InputError(f"{out}: is the workbook being read; choose another -o folder so the original is kept")
     Path(folder).mkdir(parents=True, exist_ok=True)
-    built = build_template(template, Path(folder), overwrite=overwrite, values=inputs)
+    built = build_template(template, Path(folder), overwrite=overwrite, values=inputs, dists=dists)
     return built, left

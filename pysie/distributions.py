@@ -62,6 +62,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -383,6 +384,25 @@ _KINDS: dict[str, tuple[type, tuple[str, ...]]] = {
     "normal": (Normal, ("MEAN", "SD")),
     "fixed": (Fixed, ("V",)),
 }
+
+
+def kind_labels(kind: str) -> tuple[str, ...]:
+    """The numbers a kind's text form takes: ``("P10", "P90")`` for ``lognormal``."""
+    if kind not in _KINDS:
+        raise InputError(f"unknown distribution {kind!r}; known: {', '.join(_KINDS)}")
+    return _KINDS[kind][1]
+
+
+def kind_of(dist: Distribution) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+    """The text form of a distribution as (kind, labels, numbers): ``Lognormal(1, 25)``
+    is ``("lognormal", ("P10", "P90"), (1.0, 25.0))``, so ``parse_spec`` of
+    ``kind:n1:n2`` makes it again; :class:`InputError` for a kind without a text form
+    (a point mass, a truncation)."""
+    for kind, (cls, labels) in _KINDS.items():
+        if type(dist) is cls:
+            fields = dataclasses.fields(dist)[: len(labels)]  # type: ignore[arg-type]
+            return kind, labels, tuple(float(getattr(dist, f.name)) for f in fields)
+    raise InputError(f"{dist.spec}: has no text form ({', '.join(_KINDS)})")
 
 
 def parse_spec(text: str, name: str = "", source: str = "") -> Distribution:

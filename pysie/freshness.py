@@ -134,7 +134,7 @@ def snapshot_dates(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT_RT
     """The snapshot dates of ``committed`` when every other cell of its
     snapshot sheets is what ``plan`` puts there (the same values, computed from
     the same inputs by the same pysie); {} when anything there differs."""
-    sheets = {s.sheet for s in plan.model.snapshots}
+    sheets = set(plan.snapshot_sheets())
     if not sheets:
         return {}
     _, contents = _cells(committed, only=sheets)

@@ -50,6 +50,7 @@ from pysie.excel.reader import (
     require_built_shape,
     require_model_sheets,
 )
+from pysie.excel.uncertainty_import import EditedDistribution, read_distributions
 from pysie.models import get_model
 from pysie.recalc import UnknownEngine, recalculate, require_engine
 from pysie.report import key_rows, report
@@ -108,6 +109,8 @@ class ImportReport:
     engine: str | None = None
     results_as_edited: dict[str, Any] | None = None
     edited_key_rows: list[tuple[str, Any, Any]] = field(default_factory=list)
+    #: numbers of the Uncertainty sheet's distributions that differ from the declaration
+    edited_distributions: list[EditedDistribution] = field(default_factory=list)
 
     @property
     def changed_inputs(self) -> dict[str, list[float]]:
@@ -130,6 +133,8 @@ class ImportReport:
             "added": [a.as_json() for a in self.added],
             "results": self.results,
         }
+        if self.edited_distributions:
+            out["edited_distributions"] = [e.as_json() for e in self.edited_distributions]
         if self.results_as_edited is not None:
             out["results_as_edited"] = self.results_as_edited
             out["engine"] = self.engine
@@ -147,6 +152,10 @@ class ImportReport:
         else:
             lines.append("Inputs: all as in the template")
         lines += [f"STRUCTURAL: {s}" for s in self.structural]
+        if self.edited_distributions:
+            count = len(self.edited_distributions)
+            lines.append(f"Edited distributions ({count}; pysie mc {self.book.name} draws them):")
+            lines += [f"  {e.describe()}" for e in self.edited_distributions]
         lines.append("")
         lines += _table("Key results", ("template", "workbook inputs"), self.key_rows)
         if self.edited_formulas:
@@ -200,6 +209,7 @@ def import_workbook(
     evaluate = _InputEvaluator(path, book, engine, recalc, formulas_at, names)
     inputs, cells = read_inputs(book, model, path, evaluate_formula=evaluate)
     require_built_shape(book, model, inputs, cells, path)
+    _, edited_distributions = read_distributions(book, model, path)
     as_built, structural = sheet_structure(book, model, inputs, path)
     template = workbook_template(meta.model, meta.template, meta.template_version)
     if template.version != meta.template_version:
@@ -226,6 +236,7 @@ def import_workbook(
         default_results=default_results,
         key_rows=_pair_rows(model, default_results, results),
         structural=structural,
+        edited_distributions=edited_distributions,
     )
     located = _located(book, plan.layout, names)
     imported.edited_formulas = edited_formulas(book, plan, located)
@@ -341,7 +352,7 @@ def edited_formulas(
         fc = planned.computes
         assert fc is not None
         expected = str(planned.content)
-        sheet, cell = located[(fc.sheet, fc.cell)]
+        sheet, cell = located.get((fc.sheet, fc.cell), (fc.sheet, fc.cell))  # cells outside the layout stay put
         value = book[sheet][cell].value if sheet in book.sheetnames else None
         found = formula_text(value)
         if found is None:

@@ -181,7 +181,7 @@ def _check_seed(seed: object) -> int:
     return int(seed)
 
 
-def _distribution(p: Parameter, dist: Distribution | str) -> Distribution:
+def fitted_distribution(p: Parameter, dist: Distribution | str) -> Distribution:
     """A distribution for ``p`` (a spec text is parsed), fitted to its bounds."""
     if isinstance(dist, str):
         dist = parse_spec(dist, p.name)
@@ -226,7 +226,7 @@ def design(
         dist = dists.get(p.name, p.dist)
         if dist is None:
             continue
-        fitted = _distribution(p, dist)
+        fitted = fitted_distribution(p, dist)
         if isinstance(fitted, Fixed):
             values[p.name] = fitted.value
         else:

@@ -297,6 +297,24 @@ class Sampling:
     seed: str = "seed"
     table: str = ""
     columns: tuple[str, ...] = ()
+    #: the distributions the workbook draws from, listed on its Uncertainty sheet
+    draws: tuple[SampledInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class SampledInput:
+    """One distribution a workbook's own Monte Carlo draws from, for its Uncertainty
+    sheet: ``kind`` as :mod:`pysie.distributions` names it (``lognormal``), the
+    parameters holding its numbers in that kind's order (its P10 and P90) and,
+    when it has a point mass, the parameter holding the mass's probability and
+    the value it puts it at."""
+
+    name: str
+    kind: str
+    numbers: tuple[str, ...]
+    source: str = ""
+    mass: str = ""
+    mass_value: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -595,6 +613,9 @@ class Model:
             table = self.table(self.sampling.table)
             for column in self.sampling.columns:
                 table.column(column)
+            for drawn in self.sampling.draws:
+                for name in (*drawn.numbers, *([drawn.mass] if drawn.mass else [])):
+                    self.parameter(name)
         if self.uncertainty is None:
             return
         scenario = self.uncertainty.scenario or self

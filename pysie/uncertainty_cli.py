@@ -22,11 +22,16 @@ import sys
 from pathlib import Path
 
 from pysie import montecarlo, sensitivity
+from pysie.distributions import Distribution
+from pysie.excel.reader import read_book
+from pysie.excel.uncertainty_import import read_distributions
 from pysie.fileio import check_target
+from pysie.importer import import_inputs
 from pysie.models import get_model, model_names
 from pysie.options import UsageError, integer_in, parse_assignments, parse_decimal
 from pysie.report import format_value
 from pysie.scheduler import SCHEDULERS, check_scheduler, chunk_map
+from pysie.spec import Model
 from pysie.tables_out import STDOUT, check_output, write_table
 
 SPEC_FORMS = "lognormal:P10:P90, loguniform:LO:HI, uniform:LO:HI, normal:MEAN:SD or fixed:V"
@@ -90,7 +95,12 @@ def add_mc_parser(sub: argparse._SubParsersAction) -> None:
         "defaults and their sources), solve every sample and summarise each output. The same seed gives the same "
         "numbers on every machine, chunk size and scheduler.",
     )
-    p.add_argument("model", metavar="MODEL", help=f"the model to sample: {', '.join(model_names())}")
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help=f"the model to sample: {', '.join(model_names())}; or a workbook BOOK.xlsx, sampled with its inputs "
+        "and the distributions on its Uncertainty sheet",
+    )
     p.add_argument(
         "--samples",
         type=integer_in(1),
@@ -114,13 +124,13 @@ def add_mc_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_mc)
 
 
-def _defaults(args: argparse.Namespace) -> tuple[int, int]:
-    """--samples and --seed, or the model's own defaults when it samples in its workbook."""
-    model = get_model(args.model)
-    if model.uncertainty is None and model.sampling is not None and model.sampling.table:
-        samples = args.samples if args.samples is not None else int(model.parameter(model.sampling.samples).default)
-        seed = args.seed if args.seed is not None else int(model.parameter(model.sampling.seed).default)
-        return samples, seed
+def _defaults(args: argparse.Namespace, own: tuple[int, int] | None = None) -> tuple[int, int]:
+    """--samples and --seed, or the model's own defaults (``own``: a workbook's) when it samples in its workbook."""
+    model = get_model(args.model) if own is None else None
+    if model is not None and model.uncertainty is None and model.sampling is not None and model.sampling.table:
+        own = (int(model.parameter(model.sampling.samples).default), int(model.parameter(model.sampling.seed).default))
+    if own is not None:
+        return (args.samples if args.samples is not None else own[0]), (args.seed if args.seed is not None else own[1])
     return (args.samples if args.samples is not None else montecarlo.CHUNK), (args.seed or 0)
 
 
@@ -166,11 +176,40 @@ def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
+def workbook_inputs(path: Path) -> tuple[Model, dict[str, float], dict[str, Distribution], tuple[int, int] | None]:
+    """What ``pysie mc BOOK.xlsx`` samples: the workbook's model; the value of every
+    parameter it holds (not drawn); its distributions; and for a model that samples
+    in its workbook, the workbook's (samples, seed)."""
+    path = Path(path)
+    _, model, inputs = import_inputs(path)
+    dists, _ = read_distributions(read_book(path), model, path)
+    own: tuple[int, int] | None = None
+    held = dict(inputs)
+    if model.uncertainty is None and model.sampling is not None and model.sampling.table:
+        own = (int(held.pop(model.sampling.samples)), int(held.pop(model.sampling.seed)))
+    else:
+        scenario = model.uncertainty.scenario or model if model.uncertainty is not None else model
+        drawn = {p.name for p in scenario.parameters if p.dist is not None} | set(dists)
+        held = {k: v for k, v in held.items() if k not in drawn}
+    return model, held, dists, own
+
+
+def is_workbook(target: str) -> bool:
+    """Does ``target`` name a workbook file rather than a model?"""
+    return Path(target).suffix.lower() in {".xlsx", ".xlsm"}
+
+
 def cmd_mc(args: argparse.Namespace) -> int:
-    model = get_model(args.model)
-    dists = parse_assignments(args.dist, flag="--dist", form="NAME=SPEC")
-    values = parse_assignments(args.set)
-    samples, seed = _defaults(args)
+    dists: dict[str, Distribution | str] = dict(parse_assignments(args.dist, flag="--dist", form="NAME=SPEC"))
+    values: dict[str, object] = dict(parse_assignments(args.set))
+    if is_workbook(args.model):
+        model, held, book_dists, own = workbook_inputs(Path(args.model))
+        dists = {**{k: v for k, v in book_dists.items() if k not in values}, **dists}
+        values = {**{k: v for k, v in held.items() if k not in dists}, **values}
+        samples, seed = _defaults(args, own if own is not None else (montecarlo.CHUNK, 0))
+    else:
+        model = get_model(args.model)
+        samples, seed = _defaults(args)
     d = montecarlo.design(
         model,
         samples,

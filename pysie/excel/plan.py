@@ -25,7 +25,7 @@ import datetime
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,13 @@ from openpyxl.utils import get_column_letter
 
 from pysie import __version__
 from pysie.dates import AFTER_LAST_DATE, INPUT_DATE_FORMAT, date_serial
+from pysie.excel.cells import STAMP as STAMP
+from pysie.excel.cells import ColumnFormat as ColumnFormat
+from pysie.excel.cells import PageSetup as PageSetup
+from pysie.excel.cells import PlannedCell as PlannedCell
+from pysie.excel.cells import SheetPlan as SheetPlan
+from pysie.excel.cells import cached as cached
+from pysie.excel.cells import looks_up_in
 from pysie.excel.charts import chart_options
 from pysie.excel.docs import docs_lines
 from pysie.excel.layout import (
@@ -53,7 +60,8 @@ from pysie.excel.layout import (
     quote_sheet,
 )
 from pysie.excel.printer import Where, formula, number
-from pysie.expr import Call, Col, Expr, NumberOr
+from pysie.excel.uncertainty_sheet import solve_uncertainty, uncertainty_sheet
+from pysie.expr import Col, Expr, NumberOr
 from pysie.solver import Solution, solve, solve_presets
 from pysie.spec import Chart, Model, Parameter, Scalar, Snapshot
 
@@ -69,6 +77,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "bold": {"bold": True},
     "term": {"bold": True, "valign": "top"},
     "snapshot": {"bg_color": "#EDEDED"},
+    "snapshot_word": {"bg_color": "#EDEDED", "align": "right"},
     "result": {"align": "right"},
     # conditional formats of a table's highlight flag: rows from the event on, and its first row
     "after": {"bg_color": "#FCE4D6"},
@@ -77,75 +86,6 @@ STYLES: dict[str, dict[str, Any]] = {
 METADATA_NAMES = ("pysie_model", "pysie_template", "pysie_template_version", "pysie_version")
 #: Snapshot sheets: title, two notes, date and version, the command that remakes it, a blank row, the header.
 SNAPSHOT_HEADER_ROW = 6
-#: The kind of a snapshot's date cell: ``pysie build --check`` wants a date there, not a particular one.
-STAMP = "stamp"
-
-
-@dataclass(frozen=True)
-class PlannedCell:
-    """One cell pysie writes. ``row`` and ``col`` are 0-based."""
-
-    sheet: str
-    row: int
-    col: int
-    kind: str  # "input" | "formula" | "value" | "stamp" | "label"
-    content: Any  # formula text ("=..."), a number, or text
-    style: str = ""
-    number_format: str = ""
-    cached: float | str | None = None  # formulas: the value stored beside the formula
-    computes: FormulaCell | None = None  # formulas: the variable (and row) it computes
-    expected: float = math.nan  # formulas: the solver's value (NaN: an error, or the words below)
-    words: str | None = None  # formulas shown in words (NumberOr): the text where the solver has NaN
-
-    @property
-    def cell(self) -> str:
-        return f"{get_column_letter(self.col + 1)}{self.row + 1}"
-
-
-@dataclass(frozen=True)
-class ColumnFormat:
-    """Width (and a number format for every cell) of columns ``first..last`` (0-based)."""
-
-    first: int
-    last: int
-    width: float
-    number_format: str = ""
-    style: str = ""
-
-
-@dataclass(frozen=True)
-class PageSetup:
-    """How a sheet prints: one page wide (as many pages tall as it needs),
-    landscape when wide, the header rows repeated on every page, and the model
-    and sheet named in the page header and footer."""
-
-    landscape: bool
-    repeat_rows: int  # header rows printed atop every page (0: none)
-    header: str
-    footer: str = "&L&A&RPage &P of &N"
-
-
-@dataclass
-class SheetPlan:
-    name: str
-    cells: list[PlannedCell] = field(default_factory=list)
-    columns: list[ColumnFormat] = field(default_factory=list)
-    freeze: tuple[int, int] | None = None
-    comments: list[tuple[int, int, str]] = field(default_factory=list)
-    validations: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
-    active: bool = False
-    chart: dict[str, Any] | None = None  # a chart sheet: series and axes as XlsxWriter options
-    page: PageSetup | None = None
-    row_heights: dict[int, float] = field(default_factory=dict)  # rows of wrapped text, in points
-    #: (first row, first col, last row, last col, XlsxWriter conditional-format options; "format" a style name)
-    conditional: list[tuple[int, int, int, int, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, row: int, col: int, kind: str, content: Any, style: str = "", number_format: str = "") -> None:
-        self.cells.append(PlannedCell(self.name, row, col, kind, content, style, number_format))
-
-    def label(self, row: int, col: int, text: Any, style: str = "") -> None:
-        if text != "" or style:
-            self.add(row, col, "label", text, style)
 
 
 @dataclass
@@ -171,8 +111,12 @@ class WorkbookPlan:
 
     def snapshot_cells(self) -> list[PlannedCell]:
         """Stored solver values that no formula recomputes (not compared by check)."""
-        snapshots = {s.sheet for s in self.model.snapshots}
+        snapshots = set(self.snapshot_sheets())
         return [c for c in self.cells() if c.sheet in snapshots and c.kind == "value"]
+
+    def snapshot_sheets(self) -> list[str]:
+        """The sheets of stored solver values (:class:`~pysie.spec.Snapshot` sheets, the Uncertainty sheet)."""
+        return [s.name for s in self.sheets if s.snapshot]
 
     def sheet_names(self) -> list[str]:
         return [s.name for s in self.sheets]
@@ -194,15 +138,22 @@ class WorkbookSolution:
     solution: Solution
     presets: Solution | None
     snapshots: Mapping[str, Solution]
+    #: the Uncertainty sheet's Monte Carlo and tornado (:mod:`pysie.excel.uncertainty_sheet`)
+    uncertainty: Any = None
 
 
 def solve_workbook(
-    model: Model, values: Mapping[str, float], preset_inputs: Mapping[str, Mapping[str, float]] | None = None
+    model: Model,
+    values: Mapping[str, float],
+    preset_inputs: Mapping[str, Mapping[str, float]] | None = None,
+    dists: Mapping[str, Any] | None = None,
 ) -> WorkbookSolution:
-    """Solve everything a workbook of ``values`` holds."""
+    """Solve everything a workbook of ``values`` holds (its drawn parameters from
+    ``dists``, a workbook's edited distributions, or their declarations)."""
     presets = solve_presets(model, values, preset_inputs) if model.comparison else None
     snapshots = {s.sheet: _solve_snapshot(model, s, values) for s in model.snapshots}
-    return WorkbookSolution(solve(model, values), presets, snapshots)
+    solution = solve(model, values)
+    return WorkbookSolution(solution, presets, snapshots, solve_uncertainty(model, values, solution, dists))
 
 
 def _solve_snapshot(model: Model, snapshot: Snapshot, values: Mapping[str, float]) -> Solution:
@@ -234,6 +185,10 @@ def plan_workbook(
         sheets.append(_scalar_sheet(layout, solution, THEORY, "Closed-form check cells (theory)"))
     made = date_serial(datetime.date.today().isoformat())
     sheets += [_snapshot_sheet(model, s, solved.snapshots[s.sheet], values, made) for s in model.snapshots]
+    extra_names: dict[str, str] = {}
+    if solved.uncertainty is not None:
+        sheet, extra_names = uncertainty_sheet(model, layout, solved.uncertainty, made)
+        sheets.append(sheet)
     sheets.append(_docs_sheet(layout, template or model.name, template_version))
     sheets += [_chart_sheet(layout, chart) for chart in model.charts]
     for sheet in sheets:
@@ -241,6 +196,7 @@ def plan_workbook(
             sheet.page = _page_setup(model, sheet)
     names = {name: f"={quote_sheet(sheet)}!{absolute(cell)}" for name, (sheet, cell) in layout.named.items()}
     names.update({name: f"={quote_sheet(DOCS)}!$B${2 + i}" for i, name in enumerate(METADATA_NAMES)})
+    names.update(extra_names)
     properties = {"title": model.title, "subject": f"pysie model {model.name}", "keywords": f"pysie,{model.name}"}
     return WorkbookPlan(model, layout, sheets, names, properties)
 
@@ -256,24 +212,6 @@ def _row_sheets(model: Model) -> str:
     """``day-by-day sheets``, ``step-by-step sheets`` ...: what the model's rows are."""
     nouns = list(dict.fromkeys(t.row_noun for t in model.tables))
     return " and ".join(f"{n}-by-{n} sheets" for n in nouns)
-
-
-def cached(value: float, expr: Expr | None = None, looks_up: bool | None = None) -> float | str:
-    """The cached value written beside a formula; an error is ``#N/A`` when the
-    formula looks something up (``looks_up``, else found from ``expr``), else
-    ``#NUM!`` (both read as "is an error"); a result shown in words
-    (:class:`~pysie.expr.NumberOr`) holds its words there."""
-    if isinstance(expr, NumberOr) and (value is None or not math.isfinite(value)):
-        return expr.text
-    if value is None or not math.isfinite(value):
-        if looks_up is None:
-            looks_up = expr is not None and _looks_up(expr)
-        return "#N/A" if looks_up else "#NUM!"
-    return float(value)
-
-
-def _looks_up(expr: Expr) -> bool:
-    return any(isinstance(n, Call) and n.op in {"match", "na"} for n in expr.walk())
 
 
 def stored_number(value: float) -> float:
@@ -499,7 +437,7 @@ class _RowTemplate:
             at = match.end()
         self.pieces.append(probe_text[at:])
         self.template = "%d".join(piece.replace("%", "%%") for piece in self.pieces)
-        self.looks_up = _looks_up(expr)
+        self.looks_up = looks_up_in(expr)
 
     def text(self, step: int) -> str:
         if step < self.max_lag:
@@ -564,7 +502,7 @@ def _snapshot_sheet(
     """A labelled snapshot of solver values (see :class:`pysie.spec.Snapshot`):
     when and by which pysie it was computed, the command that remakes it, its
     rows, and below them every input value it was computed from."""
-    ws = SheetPlan(snapshot.sheet)
+    ws = SheetPlan(snapshot.sheet, snapshot=True)
     first_input = SNAPSHOT_HEADER_ROW + len(snapshot.rows) + 3
     ws.label(0, 0, f"{snapshot.title} (a snapshot of solver values, not formulas)", "title")
     ws.label(

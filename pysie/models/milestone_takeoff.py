@@ -77,6 +77,7 @@ from pysie.spec import (
     Model,
     Parameter,
     ReportGrid,
+    SampledInput,
     Sampling,
     Scalar,
     Series,
@@ -1014,6 +1015,17 @@ MODEL = Model(
         seed="seed",
         table="samples",
         columns=("sc_sar_years", "sar_siar_years", "siar_asi_years", "sar_date", "siar_date", "asi_date"),
+        draws=(
+            SampledInput(
+                "sc_sar_gap",
+                "lognormal",
+                ("sc_sar_gap_low", "sc_sar_gap_high"),
+                f"{SOURCE}; normal score correlated gap_correlation with AMR->SAR's",
+                mass="sc_sar_zero_probability",
+            ),
+            SampledInput("amr_sar_gap", "lognormal", ("amr_sar_gap_low", "amr_sar_gap_high"), SOURCE),
+            SampledInput("asi_exponent", "lognormal", ("asi_exponent_low", "asi_exponent_high"), SOURCE),
+        ),
     ),
     date_origin=("sc_date", "days_per_year"),
     snapshots=(

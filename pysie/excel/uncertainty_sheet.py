@@ -1,0 +1,464 @@
+"""The Uncertainty sheet: a model's distributions as inputs, its Monte Carlo summary and its tornado.
+
+A model that declares distributions (:class:`pysie.spec.Uncertainty`,
+:attr:`pysie.spec.Parameter.dist`) gets a sheet ``Uncertainty`` with
+
+* **the distributions**, one row per drawn parameter: its kind (lognormal,
+  loguniform, uniform, normal, fixed) and its numbers (P10/P90, LO/HI,
+  MEAN/SD, V) in yellow input cells, each a workbook name
+  ``<parameter>_<number>`` (``research_returns_lo``), as ``pysie mc --dist``
+  takes them (``loguniform:LO:HI``); a point mass is shown, not edited;
+* **the Monte Carlo summary** (p10, p50, p90, mean, never of each output,
+  :func:`pysie.montecarlo.summarize`) of :data:`SAMPLES` samples with seed
+  :data:`SEED`, and **the tornado** (one at a time,
+  :func:`pysie.sensitivity.oat`) of the model's main output.
+
+A spreadsheet cannot redraw the samples, so the summary and the tornado are a
+snapshot (grey cells, as :class:`pysie.spec.Snapshot` sheets): the sheet says
+when and by which pysie they were computed, the commands that remake them,
+and, below them, every input and distribution they were computed from;
+``pysie check`` lists those cells as not compared.
+
+A model that samples inside its workbook (:class:`pysie.spec.Sampling` with a
+table, milestone-takeoff's Samples sheet) has live percentiles: its summary's
+p10/p50/p90 are formulas reading the Summary sheet's percentile cells (found
+from the declaration: an output ``PERCENTILE(samples column, q)``), compared
+by ``pysie check``; its mean and never, which no cell computes, are a
+snapshot of the same samples. The sheet says which cells are which.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pysie import __version__, montecarlo, sensitivity
+from pysie.dates import INPUT_DATE_FORMAT
+from pysie.distributions import Distribution, PointMass, kind_labels, kind_of, parse_spec
+from pysie.excel.cells import STAMP, ColumnFormat, PlannedCell, SheetPlan, cached
+from pysie.excel.layout import FormulaCell, Layout, absolute, quote_sheet
+from pysie.expr import Call, Const, Range
+from pysie.solver import Solution
+from pysie.spec import Model, Parameter, Scalar, check_defined_name
+
+UNCERTAINTY = "Uncertainty"
+#: Samples and seed of the summary computed at build time (about a second for the largest model).
+SAMPLES = 2_000
+SEED = 0
+#: Rows of the sheet before the distributions' header: title, two notes, date, remake, samples, blank.
+TOP_ROWS = 7
+DIST_COLUMNS = ("parameter", "kind", "number", "value", "number", "value", "unit", "point mass", "bounds", "source")
+SUMMARY_COLUMNS = ("output", "unit", "p10", "p50", "p90", "mean", "never")
+TORNADO_COLUMNS = ("parameter", "unit", "p10", "output at p10", "p90", "output at p90", "swing")
+QUANTILE_KEYS = ("p10", "p50", "p90")
+
+
+def has_sheet(model: Model) -> bool:
+    """Does a workbook of ``model`` hold an Uncertainty sheet (declared distributions or in-workbook samples)?"""
+    return model.uncertainty is not None or (model.sampling is not None and bool(model.sampling.table))
+
+
+def sheet_summary(model: Model) -> str:
+    """What the sheet holds, in a sentence for the Docs sheet."""
+    if model.uncertainty is None:
+        return (
+            "The distributions the workbook's own samples are drawn from (links to the Inputs cells that set them) "
+            "and the Monte Carlo summary of those samples: p10, p50 and p90 are live formulas (the Summary sheet's "
+            "percentiles), the mean and the share never reached a snapshot computed when the workbook was built."
+        )
+    return (
+        "The distributions pysie mc draws (yellow cells, each a workbook name such as "
+        f"{distribution_rows(model)[0].names()[0]}; edit them there), and a snapshot, computed when "
+        f"the workbook was built, of the Monte Carlo summary ({SAMPLES:,} samples, seed {SEED}) and of the "
+        "one-at-a-time tornado. pysie import BOOK.xlsx lists edited distributions; pysie mc BOOK.xlsx samples them "
+        "with this workbook's inputs."
+    )
+
+
+def scenario_of(model: Model) -> Model:
+    """The model each Monte Carlo sample solves."""
+    return model.uncertainty.scenario or model if model.uncertainty is not None else model
+
+
+def distribution_name(parameter: str, label: str) -> str:
+    """The workbook name of one number of a parameter's distribution: ``research_returns_p10``."""
+    return f"{parameter}_{label.lower()}"
+
+
+def declared(model: Model) -> dict[str, Distribution]:
+    """The declared distribution of every drawn parameter of ``model``'s samples, in declaration order."""
+    if model.uncertainty is None:
+        return {}
+    return {p.name: p.dist for p in scenario_of(model).parameters if p.dist is not None}
+
+
+@dataclass(frozen=True)
+class DistRow:
+    """One row of the distributions table: the parameter, its kind and numbers, a point mass kept as it is."""
+
+    parameter: Parameter
+    kind: str
+    labels: tuple[str, ...]
+    numbers: tuple[float, ...]
+    mass: PointMass | None
+    source: str
+
+    @classmethod
+    def of(cls, p: Parameter, dist: Distribution) -> DistRow:
+        mass = dist if isinstance(dist, PointMass) else None
+        kind, labels, numbers = kind_of(mass.rest if mass is not None else dist)
+        return cls(p, kind, labels, numbers, mass, dist.source)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(distribution_name(self.parameter.name, label) for label in self.labels)
+
+    def rebuilt(self, numbers: tuple[float, ...]) -> Distribution:
+        """The distribution with ``numbers``, made by :func:`pysie.distributions.parse_spec`
+        (the rule of ``pysie mc --dist``)."""
+        text = ":".join([self.kind, *(repr(float(n)) for n in numbers)])
+        dist = parse_spec(text, self.parameter.name, self.source)
+        if self.mass is not None:
+            return PointMass(self.mass.probability, self.mass.value, dist, self.mass.source)
+        return dist
+
+
+def distribution_rows(model: Model, dists: Mapping[str, Distribution] | None = None) -> list[DistRow]:
+    """A row per drawn parameter: ``dists`` (a workbook's edited distributions) or the declared ones."""
+    scenario = scenario_of(model)
+    chosen = dict(declared(model)) | dict(dists or {})
+    return [DistRow.of(scenario.parameter(name), dist) for name, dist in chosen.items()]
+
+
+# --- solving ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UncertaintySolution:
+    """What the sheet shows: the distributions, the Monte Carlo result and the tornado
+    (None for a model that samples in its workbook), and the inputs they came from."""
+
+    rows: tuple[DistRow, ...]
+    result: montecarlo.Result
+    tornado: sensitivity.OAT | None
+    inputs: Mapping[str, float] = field(default_factory=dict)
+    #: the solver's value of each live percentile output (what ``pysie check`` compares)
+    live: Mapping[str, float] = field(default_factory=dict)
+
+
+_MEMO: dict[tuple[Any, ...], UncertaintySolution] = {}
+
+
+def solve_uncertainty(
+    model: Model, values: Mapping[str, float], solution: Solution, dists: Mapping[str, Distribution] | None = None
+) -> UncertaintySolution | None:
+    """The Monte Carlo summary and tornado of a workbook of ``values`` (its inputs):
+    the drawn parameters from ``dists`` or their declarations, every other parameter
+    held at the workbook's value; :data:`SAMPLES` samples, seed :data:`SEED`. A model
+    that samples in its workbook is summarised from ``solution``'s own samples table.
+    Results are remembered per (model, inputs, distributions), as every import and
+    check plans the workbook again."""
+    if not has_sheet(model):
+        return None
+    inputs = {p.name: float(values[p.name]) for p in model.parameters}
+    if model.uncertainty is None:
+        sampling = model.sampling
+        assert sampling is not None
+        n, seed = int(inputs[sampling.samples]), int(inputs[sampling.seed])
+        d = montecarlo.design(model, n, seed, values=_held(model, inputs, {sampling.samples, sampling.seed}))
+        table = solution.tables[sampling.table]
+        result = montecarlo.Result(d, {}, {name: np.asarray(table[name][:, 0], dtype=float) for name in d.outputs})
+        live = {s.name: float(solution.values[s.name][0]) for s in live_percentiles(model).values()}
+        return UncertaintySolution((), result, None, inputs, live)
+    rows = tuple(distribution_rows(model, dists))
+    chosen = {r.parameter.name: r.rebuilt(r.numbers) for r in rows}
+    key = (model.name, tuple(sorted(inputs.items())), tuple((k, repr(v)) for k, v in chosen.items()))
+    if key in _MEMO:
+        return _MEMO[key]
+    held = _held(scenario_of(model), inputs, set(chosen))
+    d = montecarlo.design(model, SAMPLES, SEED, dists=chosen, values=held)
+    result = montecarlo.run(d)
+    tornado = sensitivity.oat(sensitivity.design(model, dists=chosen, values=held)[0])
+    solved = UncertaintySolution(rows, result, tornado, inputs)
+    if len(_MEMO) > 64:
+        _MEMO.clear()
+    _MEMO[key] = solved
+    return solved
+
+
+def _held(scenario: Model, inputs: Mapping[str, float], drawn: set[str]) -> dict[str, float]:
+    """The workbook's value of every parameter of the scenario that is not drawn."""
+    return {p.name: inputs[p.name] for p in scenario.parameters if p.name not in drawn and p.name in inputs}
+
+
+# --- the sheet -------------------------------------------------------------------------------------
+
+
+def live_percentiles(model: Model) -> dict[tuple[str, str], Scalar]:
+    """(samples column, "p10"/"p50"/"p90") -> the output that computes that percentile
+    of the column in the workbook (``PERCENTILE(column, 0.1)`` ...), for a model that
+    samples in its workbook."""
+    if model.sampling is None or not model.sampling.table:
+        return {}
+    wanted = dict(zip((0.1, 0.5, 0.9), QUANTILE_KEYS, strict=True))
+    out: dict[tuple[str, str], Scalar] = {}
+    for s in model.outputs:
+        e = s.expr
+        if isinstance(e, Call) and e.op == "percentile" and isinstance(e.args[0], Range):
+            column, q = e.args[0], e.args[1]
+            if column.table == model.sampling.table and isinstance(q, Const) and float(q.value) in wanted:
+                out[(column.name, wanted[float(q.value)])] = s
+    return out
+
+
+class _Sheet:
+    """Rows appended one after another."""
+
+    def __init__(self) -> None:
+        self.ws = SheetPlan(UNCERTAINTY, snapshot=True)
+        self.row = 0
+        self.names: dict[str, str] = {}
+
+    def header(self, titles: tuple[str, ...]) -> None:
+        for c, title in enumerate(titles):
+            self.ws.label(self.row, c, title, "header")
+        self.row += 1
+
+    def value(self, col: int, number: float | None, fmt: str = "") -> None:
+        """A snapshot number (in ``fmt``, else :func:`number_format`), or the word ``never`` where there is none."""
+        if number is None or not math.isfinite(number):
+            self.ws.label(self.row, col, "never", "snapshot_word")
+        else:
+            self.ws.add(self.row, col, "value", float(number), "snapshot", fmt or number_format(number))
+
+
+def number_format(value: float) -> str:
+    """A format that shows ``value`` in a narrow column: whole numbers as they are, very large or
+    small ones in scientific notation, others with four decimals."""
+    if value == int(value) and abs(value) < 1e15:
+        return "0"
+    if abs(value) >= 1e6 or abs(value) < 1e-3:
+        return "0.00E+00"
+    return "0.0000"
+
+
+def uncertainty_sheet(
+    model: Model, layout: Layout, solved: UncertaintySolution, made: float
+) -> tuple[SheetPlan, dict[str, str]]:
+    """The Uncertainty sheet of ``solved`` (see the module docstring) and the defined
+    names of its input cells (name -> ``='Uncertainty'!$D$10``)."""
+    s = _Sheet()
+    ws = s.ws
+    d = solved.result.design
+    live = live_percentiles(model) if d.in_workbook else {}
+    what = (
+        "the distributions and the Monte Carlo summary"
+        if d.in_workbook
+        else ("the distributions, the Monte Carlo summary and the tornado")
+    )
+    ws.label(0, 0, f"Uncertainty: {what}", "title")
+    if d.in_workbook:
+        sheet = model.table(model.sampling.table).sheet  # type: ignore[union-attr]
+        ws.label(
+            1,
+            0,
+            f"This workbook draws its own samples (the {sheet} sheet, set by the yellow cells of the "
+            "Inputs sheet): the white p10/p50/p90 cells below are live formulas over them.",
+            "note",
+        )
+        ws.label(
+            2,
+            0,
+            "Grey cells are a snapshot of the same samples, computed when the workbook was built (no cell "
+            "computes a mean or a share never reached); pysie check compares the live cells, not the grey ones.",
+            "note",
+        )
+    else:
+        ws.label(
+            1,
+            0,
+            "Yellow cells: each drawn parameter's distribution (edit them here; pysie import BOOK.xlsx "
+            "reports the edits and pysie mc BOOK.xlsx samples them with this workbook's inputs).",
+            "note",
+        )
+        ws.label(
+            2,
+            0,
+            "Grey cells are a snapshot: computed once, when the workbook was built, from the inputs and "
+            "distributions listed at the bottom; editing does not update them, and pysie check does not compare "
+            "them.",
+            "note",
+        )
+    ws.label(3, 0, "Computed on", "bold")
+    ws.add(3, 1, STAMP, made, "snapshot", INPUT_DATE_FORMAT)
+    ws.label(3, 2, f"by pysie {__version__}")
+    ws.label(4, 0, "Remake it", "bold")
+    ws.label(
+        4,
+        1,
+        f"pysie build {model.name} --from BOOK.xlsx -o DIR (BOOK: this workbook); the same summary: "
+        f"pysie mc BOOK.xlsx --samples {d.samples} --seed {d.seed}",
+    )
+    ws.label(5, 0, "Samples", "bold")
+    ws.add(5, 1, "value", float(d.samples), "snapshot", "0")
+    ws.label(5, 2, "seed", "bold")
+    ws.add(5, 3, "value", float(d.seed), "snapshot", "0")
+    s.row = TOP_ROWS
+    if solved.rows:
+        _distributions(s, solved.rows)
+    elif d.in_workbook:
+        _sampled_inputs(s, model, layout, solved.inputs)
+    _summary(s, model, solved, live)
+    if solved.tornado is not None:
+        _tornado(s, solved.tornado)
+    _computed_from(s, model, solved)
+    ws.freeze = (TOP_ROWS, 1)  # the title and provenance stay in view
+    ws.columns += [
+        ColumnFormat(0, 0, max(24, *(len(n) + 2 for n in d.outputs))),
+        ColumnFormat(1, 1, 22),
+        ColumnFormat(2, 6, 19),  # a date past 9999 shows as "after 9999-12-31"
+        ColumnFormat(7, 7, 18),
+        ColumnFormat(8, 8, 34),
+        ColumnFormat(9, 9, 70),
+    ]
+    return ws, s.names
+
+
+def _distributions(s: _Sheet, rows: tuple[DistRow, ...]) -> None:
+    ws = s.ws
+    ws.label(s.row, 0, "Distributions drawn by pysie mc (yellow: inputs, each a workbook name)", "bold")
+    s.row += 1
+    s.header(DIST_COLUMNS)
+    for r in rows:
+        p = r.parameter
+        ws.label(s.row, 0, p.name, "bold")
+        ws.label(s.row, 1, r.kind)
+        for i, (label, number, name) in enumerate(zip(r.labels, r.numbers, r.names(), strict=True)):
+            ws.label(s.row, 2 + 2 * i, label)
+            ws.add(s.row, 3 + 2 * i, "input", float(number), "input", "0.0000")
+            check_defined_name(name)
+            s.names[name] = f"={quote_sheet(UNCERTAINTY)}!{absolute(ws.cells[-1].cell)}"
+        ws.label(s.row, 6, p.unit)
+        ws.label(s.row, 7, f"{r.mass.probability:g} at {r.mass.value:g}" if r.mass is not None else "")
+        ws.label(s.row, 8, p.bounds_text())
+        ws.label(s.row, 9, r.source)
+        s.row += 1
+    s.row += 1
+
+
+def _live(s: _Sheet, col: int, name: str, value: float, fmt: str, expr: Any = None) -> None:
+    """A live formula ``=name`` at column ``col`` of the current row, compared by ``pysie check``."""
+    computes = FormulaCell(UNCERTAINTY, f"{_letter(col)}{s.row + 1}", name, None)
+    s.ws.cells.append(
+        PlannedCell(UNCERTAINTY, s.row, col, "formula", f"={name}", "", fmt, cached(value, expr), computes, value)
+    )
+
+
+def _sampled_inputs(s: _Sheet, model: Model, layout: Layout, inputs: Mapping[str, float]) -> None:
+    """The distributions a workbook's own Monte Carlo draws from (:attr:`pysie.spec.Sampling.draws`):
+    live formulas reading the Inputs cells that set them."""
+    ws = s.ws
+    draws = model.sampling.draws if model.sampling is not None else ()
+    if not draws:
+        return
+    ws.label(s.row, 0, "Distributions the Samples sheet draws from (live: edit them on the Inputs sheet)", "bold")
+    s.row += 1
+    s.header((*DIST_COLUMNS[:8], "set on", DIST_COLUMNS[9]))
+    for drawn in draws:
+        first = model.parameter(drawn.numbers[0])
+        ws.label(s.row, 0, drawn.name, "bold")
+        ws.label(s.row, 1, drawn.kind)
+        for i, (label, name) in enumerate(zip(kind_labels(drawn.kind), drawn.numbers, strict=True)):
+            ws.label(s.row, 2 + 2 * i, label)
+            _live(s, 3 + 2 * i, name, inputs[name], "0.0000")
+        ws.label(s.row, 6, first.unit)
+        if drawn.mass:
+            _live(s, 7, drawn.mass, inputs[drawn.mass], "0.00")
+        cells = [drawn.numbers, (drawn.mass,) if drawn.mass else ()]
+        ws.label(s.row, 8, ", ".join(f"{layout.named[n][0]}!{layout.named[n][1]}" for group in cells for n in group))
+        ws.label(s.row, 9, drawn.source)
+        s.row += 1
+    s.row += 1
+
+
+def _summary(s: _Sheet, model: Model, solved: UncertaintySolution, live: Mapping[tuple[str, str], Scalar]) -> None:
+    ws = s.ws
+    d = solved.result.design
+    how = "p10/p50/p90 live, mean and never a snapshot" if live else "a snapshot"
+    ws.label(s.row, 0, f"Monte Carlo summary: {d.samples:,} samples, seed {d.seed} ({how})", "bold")
+    s.row += 1
+    s.header(SUMMARY_COLUMNS)
+    formats = {o.name: o.number_format for o in d.scenario.outputs}
+    if d.in_workbook:
+        table = model.table(model.sampling.table)  # type: ignore[union-attr]
+        formats = {c.name: c.number_format for c in table.columns}
+    for name in d.outputs:
+        stats = montecarlo.summarize(solved.result.outputs[name])
+        fmt = formats.get(name, "General")
+        ws.label(s.row, 0, name, "bold")
+        ws.label(s.row, 1, d.unit(name))
+        for c, key in enumerate(QUANTILE_KEYS, start=2):
+            scalar = live.get((name, key))
+            if scalar is None:
+                s.value(c, stats[key], fmt)
+                continue
+            _live(s, c, scalar.name, float(solved.live[scalar.name]), scalar.number_format, scalar.expr)
+        s.value(5, stats["mean"], "" if fmt in ("0", "General") else fmt)
+        s.value(6, stats["never"], "0.0%")
+        s.row += 1
+    s.row += 1
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col + 1)
+
+
+def _tornado(s: _Sheet, oat: sensitivity.OAT) -> None:
+    ws = s.ws
+    d = oat.design
+    unit = d.unit(oat.output)
+    ws.label(
+        s.row,
+        0,
+        f"Tornado of {oat.output} ({unit}): each drawn parameter at its p10 and p90, the others at "
+        "their medians (a snapshot), largest swing first",
+        "bold",
+    )
+    s.row += 1
+    ws.label(s.row, 0, "output with every parameter at its median")
+    s.value(3, oat.base)
+    s.row += 1
+    s.header(TORNADO_COLUMNS)
+    for swing in oat.swings:
+        ws.label(s.row, 0, swing.parameter, "bold")
+        ws.label(s.row, 1, d.scenario.parameter(swing.parameter).unit)
+        s.value(2, swing.low_value)
+        s.value(3, swing.low)
+        s.value(4, swing.high_value)
+        s.value(5, swing.high)
+        s.value(6, swing.swing)
+        s.row += 1
+    s.row += 1
+
+
+def _computed_from(s: _Sheet, model: Model, solved: UncertaintySolution) -> None:
+    """Every input (and each drawn parameter's distribution) the snapshot was computed from."""
+    ws = s.ws
+    d = solved.result.design
+    ws.label(s.row, 0, "Computed from these inputs (the Inputs sheet and the distributions above, when built)", "bold")
+    s.row += 1
+    s.header(("input", "unit", "value"))
+    for p in (d.scenario if not d.in_workbook else model).parameters:
+        ws.label(s.row, 0, p.name)
+        ws.label(s.row, 1, p.unit)
+        if p.name in d.dists:
+            ws.label(s.row, 2, "drawn", "snapshot")
+            ws.label(s.row, 3, d.dists[p.name].spec)
+        else:
+            s.value(2, solved.inputs[p.name], INPUT_DATE_FORMAT if p.date else "")
+        s.row += 1
