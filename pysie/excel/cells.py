@@ -12,6 +12,8 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from pysie import __version__
+from pysie.dates import INPUT_DATE_FORMAT
 from pysie.excel.layout import FormulaCell
 from pysie.expr import Call, Expr, NumberOr
 
@@ -104,3 +106,14 @@ def cached(value: float, expr: Expr | None = None, looks_up: bool | None = None)
 
 def looks_up_in(expr: Expr) -> bool:
     return any(isinstance(n, Call) and n.op in {"match", "na"} for n in expr.walk())
+
+
+def provenance_rows(ws: SheetPlan, made: float, remake: str) -> None:
+    """Rows 4 and 5 of a snapshot sheet: when and by which pysie it was computed
+    (the date cell is :data:`STAMP`, which ``pysie build --check`` does not
+    compare) and the command that remakes it."""
+    ws.label(3, 0, "Computed on", "bold")
+    ws.add(3, 1, STAMP, made, "snapshot", INPUT_DATE_FORMAT)
+    ws.label(3, 2, f"by pysie {__version__}")
+    ws.label(4, 0, "Remake it", "bold")
+    ws.label(4, 1, remake)

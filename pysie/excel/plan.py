@@ -39,7 +39,7 @@ from pysie.excel.cells import PageSetup as PageSetup
 from pysie.excel.cells import PlannedCell as PlannedCell
 from pysie.excel.cells import SheetPlan as SheetPlan
 from pysie.excel.cells import cached as cached
-from pysie.excel.cells import looks_up_in
+from pysie.excel.cells import looks_up_in, provenance_rows
 from pysie.excel.charts import chart_options
 from pysie.excel.docs import docs_lines
 from pysie.excel.layout import (
@@ -519,13 +519,9 @@ def _snapshot_sheet(
         "cells (no formula recomputes them).",
         "note",
     )
-    ws.label(3, 0, "Computed on", "bold")
-    ws.add(3, 1, STAMP, made, "snapshot", INPUT_DATE_FORMAT)
-    ws.label(3, 2, f"by pysie {__version__}")
-    ws.label(4, 0, "Remake it", "bold")
-    ws.label(
-        4,
-        1,
+    provenance_rows(
+        ws,
+        made,
         f"pysie build {model.name} --from BOOK.xlsx -o DIR, BOOK being this workbook: a fresh workbook of its "
         "Inputs, with this sheet computed again",
     )

@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from pysie import __version__, montecarlo, sensitivity
+from pysie import montecarlo, sensitivity
 from pysie.dates import INPUT_DATE_FORMAT
 from pysie.distributions import Distribution, PointMass, kind_labels, kind_of, parse_spec
-from pysie.excel.cells import STAMP, ColumnFormat, PlannedCell, SheetPlan, cached
+from pysie.excel.cells import ColumnFormat, PlannedCell, SheetPlan, cached, provenance_rows
 from pysie.excel.layout import FormulaCell, Layout, absolute, quote_sheet
 from pysie.expr import Call, Const, Range
 from pysie.solver import Solution
@@ -292,13 +292,9 @@ def uncertainty_sheet(
             "them.",
             "note",
         )
-    ws.label(3, 0, "Computed on", "bold")
-    ws.add(3, 1, STAMP, made, "snapshot", INPUT_DATE_FORMAT)
-    ws.label(3, 2, f"by pysie {__version__}")
-    ws.label(4, 0, "Remake it", "bold")
-    ws.label(
-        4,
-        1,
+    provenance_rows(
+        ws,
+        made,
         f"pysie build {model.name} --from BOOK.xlsx -o DIR (BOOK: this workbook); the same summary: "
         f"pysie mc BOOK.xlsx --samples {d.samples} --seed {d.seed}",
     )
