@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from pysie import montecarlo, sensitivity
-from pysie.build import write_workbook
 from pysie.cli import main
 from pysie.compare import check_workbook, expected_values, workbook_plan
 from pysie.distributions import Fixed, Lognormal, LogUniform, Normal, Uniform
@@ -153,10 +152,9 @@ def _table_after(ws: ParsedSheet, row: int) -> dict[str, list[Any]]:
 
 
 @pytest.fixture(scope="module")
-def overhang_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("uncertainty") / "overhang.xlsx"
-    write_workbook(OVERHANG, OVERHANG.resolve("baseline", COARSE), path, template="overhang")
-    return path
+def overhang_book(coarse_overhang_book: Path) -> Path:
+    """The session's coarse overhang workbook (read or copied, never changed)."""
+    return coarse_overhang_book
 
 
 def _cell(path: Path, name: str) -> str:
