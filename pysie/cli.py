@@ -10,6 +10,7 @@ nearest known names (:func:`pysie.spec.nearest_names`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -18,19 +19,20 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from pysie import __version__, fileio
+from pysie import __version__, fileio, steps
 from pysie.build import Built, build_all, build_from, build_target
 from pysie.compare import check_workbook
 from pysie.console import StdoutFailed, guarded_stdout, silence_stdout, terminate_as_exit
 from pysie.excel.reader import WorkbookError
 from pysie.freshness import check_committed
-from pysie.importer import import_workbook
+from pysie.importer import ImportFailed, ImportReport, import_workbook
 from pysie.models import MODELS, get_model, model_names
 from pysie.options import (
     MAX_DPI,
     MIN_DPI,
     VALUE_LIKE,
     UsageError,
+    finite_above,
     finite_at_least,
     integer_in,
     parse_assignments,
@@ -288,11 +290,35 @@ def build_from_book(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    imported = import_workbook(Path(args.book), engine=args.engine)
-    print(
-        json.dumps(imported.as_json(), indent=2, allow_nan=False) if args.json else imported.summary(limit=args.limit)
-    )
+    """The report in two parts: what is known is printed before any
+    recalculation starts, and kept (printed, or in the JSON) when a later step
+    fails, which then exits 2 with the reason on stderr."""
+    shown: list[bool] = []
+
+    def show_known(imported: ImportReport) -> None:
+        if not args.json:
+            with steps.paused():
+                print(imported.summary_known(limit=args.limit), flush=True)
+            shown.append(True)
+
+    try:
+        imported = import_workbook(Path(args.book), engine=args.engine, on_known=show_known)
+    except ImportFailed as exc:
+        steps.finish()
+        _print_import(exc.report, args, known_shown=bool(shown))
+        raise
+    steps.finish()
+    _print_import(imported, args, known_shown=bool(shown))
     return EXIT_OK
+
+
+def _print_import(imported: ImportReport, args: argparse.Namespace, *, known_shown: bool) -> None:
+    if args.json:
+        print(json.dumps(imported.as_json(), indent=2, allow_nan=False))
+        return
+    text = imported.summary_rest() if known_shown else imported.summary(limit=args.limit)
+    if text:
+        print(text)
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
@@ -303,12 +329,14 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         overwrite=args.force,
         in_place=args.in_place,
     )
+    steps.finish()
     print(f"wrote {out} ({args.engine} engine)")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     checked = check_workbook(Path(args.book), engine=args.engine, rtol=args.rtol, atol=args.atol)
+    steps.finish()
     print(checked.summary(limit=args.limit))
     return EXIT_OK if checked.ok else EXIT_DIFFERENT
 
@@ -325,6 +353,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         overwrite=args.force,
         max_scenarios=args.max_scenarios,
     )
+    steps.finish()
     if args.output != STDOUT:  # standard output holds the table alone
         print(f"wrote {args.output} ({rows:,} scenarios, {results} results)")
     return EXIT_OK
@@ -379,6 +408,20 @@ def _engine_option(p: argparse.ArgumentParser, what: str) -> None:
 
 def _book(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("book", metavar="BOOK", help=what)
+
+
+def _long_command_options(p: argparse.ArgumentParser) -> None:
+    """``--timeout`` and ``--quiet`` of the commands that read and evaluate a workbook (:mod:`pysie.steps`)."""
+    p.add_argument(
+        "--timeout",
+        type=finite_above(0),
+        metavar="SECONDS",
+        help="stop with exit status 2, naming the step that was running, when the work takes longer than this "
+        "(nothing is written; a LibreOffice run is killed)",
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="show no progress (it is shown on stderr only when that is a terminal)"
+    )
 
 
 def _set_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -486,6 +529,7 @@ def build_parser() -> Parser:
     _engine_option(p, "how to recalculate")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--in-place", action="store_true", help="write the values into BOOK itself (atomically)")
+    _long_command_options(p)
     p.set_defaults(func=cmd_recalc)
 
     p = sub.add_parser(
@@ -507,6 +551,7 @@ def build_parser() -> Parser:
         help="absolute tolerance added to it, for values near zero (default 0)",
     )
     p.add_argument("--limit", type=integer_in(0), default=20, metavar="N", help="differences to print (default 20)")
+    _long_command_options(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
@@ -537,6 +582,7 @@ def build_parser() -> Parser:
         metavar="N",
         help="edited formulas and added cells to print (default 20)",
     )
+    _long_command_options(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
@@ -579,6 +625,7 @@ def build_parser() -> Parser:
         "output)",
     )
     p.add_argument("--force", action="store_true", help="replace OUT (and its units file) if it exists")
+    _long_command_options(p)
     p.set_defaults(func=cmd_sweep)
 
     add_mc_parser(sub)
@@ -658,6 +705,28 @@ def _report_error(
     return status
 
 
+def _steps_of(args: argparse.Namespace) -> contextlib.AbstractContextManager[None]:
+    """The time limit and progress display of a command that has ``--timeout``
+    (:mod:`pysie.steps`); progress only on a terminal, never under ``--json``
+    or ``--quiet``, nor while a table goes to a terminal on standard output."""
+    if not hasattr(args, "timeout"):
+        return contextlib.nullcontext()
+    progress = sys.stderr.isatty() and not getattr(args, "json", False) and not args.quiet
+    if getattr(args, "output", None) == STDOUT and args.command == "sweep" and sys.stdout.isatty():
+        progress = False
+    return steps.command_steps(args.command, timeout=args.timeout, progress=progress)
+
+
+def _timed_out(message: str, args: argparse.Namespace) -> str:
+    """The time-limit message, saying that the command's output file was not written."""
+    if getattr(args, "in_place", False):
+        return f"{message}; {args.book} is unchanged"
+    output = getattr(args, "output", None)
+    if output and output != STDOUT:
+        return f"{message}; {output} was not written"
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     as_json = _json_mode(words)
@@ -673,8 +742,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.exit(_report_error(message, as_json, usage, prog))
     written = len(fileio.WRITTEN)
     try:
-        with terminate_as_exit(), guarded_stdout():
+        with terminate_as_exit(), guarded_stdout(), _steps_of(args):
             return int(args.func(args))
+    except steps.TimedOut as exc:
+        return _report_error(_timed_out(str(exc), args), as_json)
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

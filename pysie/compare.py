@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pysie import steps
 from pysie.excel.cache import ERROR_CODES
 from pysie.excel.layout import COMPARE, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
@@ -215,10 +216,12 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
             return book[sheet][cell].value  # type: ignore[index]
         return recalculated[(sheet, cell)]
 
+    steps.begin("reading the inputs and solving the model")
     plan = workbook_plan(path, engine_value, book)
     layout, model = plan.layout, plan.model
     expected = expected_values(plan)
     found = recalculated or recalculate(path, engine, book)
+    steps.begin("comparing every formula cell with the solver")
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
         raise InputError(f"{path}: none of the model's formula cells are formulas here; was it saved as values only?")

@@ -27,13 +27,14 @@ computes. Circular references are refused before any engine runs.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pysie import steps
 from pysie.excel.cache import read_cached_values
 from pysie.excel.cycles import Key, describe, find_cycle
 from pysie.excel.layout import TABLE_HEADER_ROWS, Layout
@@ -41,6 +42,7 @@ from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook, stored
 from pysie.excel.reader import (
     Metadata,
     ParsedBook,
+    WorkbookError,
     defined_name_target,
     formula_text,
     normalise_formula,
@@ -53,10 +55,16 @@ from pysie.excel.reader import (
 from pysie.excel.uncertainty_import import EditedDistribution, read_distributions
 from pysie.models import get_model
 from pysie.recalc import UnknownEngine, recalculate, require_engine
+from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
 from pysie.report import key_rows, report
 from pysie.solver import Solution, solve
 from pysie.spec import InputError, Model
 from pysie.templates import Template, find_template
+
+#: The errors of a step that :func:`import_workbook` reports with what it found before
+#: (the command line's bad-input errors); anything else is a bug and is not caught.
+FAILURES: tuple[type[BaseException], ...] = (InputError, WorkbookError, EngineUnavailable, EngineFailed, OSError)
+_STOPPED_BY: tuple[type[BaseException], ...] = (*FAILURES, steps.TimedOut)
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,9 @@ class ImportReport:
     edited_key_rows: list[tuple[str, Any, Any]] = field(default_factory=list)
     #: numbers of the Uncertainty sheet's distributions that differ from the declaration
     edited_distributions: list[EditedDistribution] = field(default_factory=list)
+    #: why a step failed after the changes above were found, and which step (None: every step ran)
+    failure: str | None = None
+    failed_step: str | None = None
 
     @property
     def changed_inputs(self) -> dict[str, list[float]]:
@@ -138,9 +149,23 @@ class ImportReport:
         if self.results_as_edited is not None:
             out["results_as_edited"] = self.results_as_edited
             out["engine"] = self.engine
+        if self.failure is not None:
+            out["error"] = self.failure
+            out["failed_step"] = self.failed_step
         return _json_safe(out)
 
     def summary(self, limit: int = 20) -> str:
+        """The whole report: :meth:`summary_known`, then :meth:`summary_recalculated`
+        and, when a step failed, the line saying which."""
+        return "\n".join(part for part in (self.summary_known(limit), self.summary_rest()) if part)
+
+    def summary_rest(self) -> str:
+        """What follows :meth:`summary_known`: the recalculated results and the failure, if any."""
+        return "\n".join(part for part in (self.summary_recalculated(), self.summary_failure()) if part)
+
+    def summary_known(self, limit: int = 20) -> str:
+        """What is known before any recalculation: inputs, structural changes,
+        the solver's key results, edited formulas and added content."""
         lines = [f"{self.book}: model {self.model}, template {self.template} version {self.template_version}"]
         changed = self.changed_inputs
         if changed:
@@ -156,8 +181,9 @@ class ImportReport:
             count = len(self.edited_distributions)
             lines.append(f"Edited distributions ({count}; pysie mc {self.book.name} draws them):")
             lines += [f"  {e.describe()}" for e in self.edited_distributions]
-        lines.append("")
-        lines += _table("Key results", ("template", "workbook inputs"), self.key_rows)
+        if self.key_rows:
+            lines.append("")
+            lines += _table("Key results", ("template", "workbook inputs"), self.key_rows)
         if self.edited_formulas:
             lines.append("")
             lines.append(f"Edited formulas ({len(self.edited_formulas)}), expected vs found:")
@@ -165,13 +191,6 @@ class ImportReport:
                 lines.append(f"  {e.sheet}!{e.cell} ({e.variable}): expected {e.expected}  found {e.found}")
             if len(self.edited_formulas) > limit:
                 lines.append(f"  ... and {len(self.edited_formulas) - limit} more (--json lists all)")
-        if self.edited_key_rows:
-            lines.append("")
-            lines += _table(
-                f"Key results: declared model vs workbook as edited ({self.engine} engine)",
-                ("declared", "as edited"),
-                self.edited_key_rows,
-            )
         if self.added:
             lines.append("")
             lines.append(f"Added by hand ({len(self.added)}; kept in the workbook, not part of the model):")
@@ -181,12 +200,40 @@ class ImportReport:
                 lines.append(f"  ... and {len(self.added) - limit} more (--json lists all)")
         return "\n".join(lines)
 
+    def summary_recalculated(self) -> str:
+        """The key results of the workbook as edited, next to the declared model's ('' when not recalculated)."""
+        if not self.edited_key_rows:
+            return ""
+        title = f"Key results: declared model vs workbook as edited ({self.engine} engine)"
+        return "\n".join(["", *_table(title, ("declared", "as edited"), self.edited_key_rows)])
+
+    def summary_failure(self) -> str:
+        """The step that failed and why ('' when none did)."""
+        if self.failure is None:
+            return ""
+        return f"\nStopped while {self.failed_step}: {self.failure}\n(everything above was found before that step)"
+
+
+class ImportFailed(InputError):
+    """A step of the import failed after the workbook's changes were found:
+    ``report`` holds them, with ``failure`` and ``failed_step`` set."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(report.failure)
+        self.report = report
+
 
 # --- the import ----------------------------------------------------------------------
 
 
 def import_workbook(
-    path: Path, engine: str = "compiled", *, recalc: bool = True, reference: bool = True, edited_results: bool = True
+    path: Path,
+    engine: str = "compiled",
+    *,
+    recalc: bool = True,
+    reference: bool = True,
+    edited_results: bool = True,
+    on_known: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Read an edited workbook and report inputs, results, edits and additions.
 
@@ -195,8 +242,13 @@ def import_workbook(
     ``edited_results=False`` lists edited formulas without recalculating them.
     ``reference=False``
     skips building the reference workbook that added cells are found with.
+    ``on_known(report)`` is called with what is known before any
+    recalculation of edited formulas starts (``pysie import`` prints it then).
     Raises :class:`~pysie.excel.reader.WorkbookError` or
-    :class:`~pysie.spec.InputError` with a one-line reason for bad input.
+    :class:`~pysie.spec.InputError` with a one-line reason for bad input read
+    before the inputs are known; a failure after that (an engine refusing a
+    formula, a missing LibreOffice, ``--timeout``) raises :class:`ImportFailed`
+    holding the report of what was found, so it is never lost.
     """
     path = Path(path)
     if recalc:
@@ -207,6 +259,7 @@ def import_workbook(
     names = _single_cell_names(book)
     formulas_at = _formula_texts(book)
     evaluate = _InputEvaluator(path, book, engine, recalc, formulas_at, names)
+    steps.begin("reading the inputs")
     inputs, cells = read_inputs(book, model, path, evaluate_formula=evaluate)
     require_built_shape(book, model, inputs, cells, path)
     _, edited_distributions = read_distributions(book, model, path)
@@ -218,12 +271,6 @@ def import_workbook(
             f"{template.version}: rebuild with pysie build {model.name} --from {path.name} -o DIR"
         )
     defaults = _defaults(template, model)
-    solutions = _Solutions(model)
-    solved = solve_workbook(model, as_built)
-    solutions.remember(as_built, solved.solution)
-    plan = plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
-    results = report(solutions.of(inputs))
-    default_results = report(solutions.of(defaults))
     imported = ImportReport(
         book=path,
         model=model.name,
@@ -232,25 +279,49 @@ def import_workbook(
         inputs={p.name: (int(inputs[p.name]) if p.integer else inputs[p.name]) for p in model.parameters},
         defaults=defaults,
         input_cells={n: f"{c.sheet}!{c.cell}" for n, c in cells.items()},
-        results=results,
-        default_results=default_results,
-        key_rows=_pair_rows(model, default_results, results),
+        results={},
+        default_results={},
+        key_rows=[],
         structural=structural,
         edited_distributions=edited_distributions,
     )
-    located = _located(book, plan.layout, names)
-    imported.edited_formulas = edited_formulas(book, plan, located)
-    if reference:
-        generated = set(located.values()) | {(c.sheet, c.cell) for c in cells.values()}
-        imported.added = added_content(book, plan, generated)
-    if imported.edited_formulas and recalc and edited_results:
-        edited_keys = [(e.sheet.upper(), e.cell) for e in imported.edited_formulas]
-        _refuse_cycle(path, edited_keys, formulas_at, names, book.sheetnames)
-        values = evaluate.recalculated()
-        declared = report(solved.solution)
-        imported.engine = engine
-        imported.results_as_edited = report(solution_from_cells(model, plan.layout, located, values, as_built))
-        imported.edited_key_rows = _pair_rows(model, declared, imported.results_as_edited)
+    doing = "solving the model"
+    try:
+        steps.begin(doing)
+        solutions = _Solutions(model)
+        solved = solve_workbook(model, as_built)
+        solutions.remember(as_built, solved.solution)
+        plan = plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
+        imported.results = report(solutions.of(inputs))
+        imported.default_results = report(solutions.of(defaults))
+        imported.key_rows = _pair_rows(model, imported.default_results, imported.results)
+        doing = "comparing the formulas with the model's"
+        steps.begin(doing)
+        located = _located(book, plan.layout, names)
+        imported.edited_formulas = edited_formulas(book, plan, located)
+        if reference:
+            doing = "looking for added sheets and cells"
+            steps.begin(doing)
+            generated = set(located.values()) | {(c.sheet, c.cell) for c in cells.values()}
+            imported.added = added_content(book, plan, generated)
+        if on_known is not None:
+            on_known(imported)
+        if imported.edited_formulas and recalc and edited_results:
+            doing = f"recalculating the edited workbook ({engine} engine)"
+            edited_keys = [(e.sheet.upper(), e.cell) for e in imported.edited_formulas]
+            _refuse_cycle(path, edited_keys, formulas_at, names, book.sheetnames)
+            values = evaluate.recalculated()
+            doing = "reading the edited workbook's key results"
+            steps.begin(doing)
+            declared = report(solved.solution)
+            as_edited = report(solution_from_cells(model, plan.layout, located, values, as_built))
+            imported.engine = engine
+            imported.results_as_edited = as_edited
+            imported.edited_key_rows = _pair_rows(model, declared, as_edited)
+    except _STOPPED_BY as exc:
+        imported.failure = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        imported.failed_step = doing
+        raise ImportFailed(imported) from exc
     return imported
 
 

@@ -121,6 +121,22 @@ def finite_at_least(lo: float) -> Callable[[str], float]:
     return parse
 
 
+def finite_above(lo: float) -> Callable[[str], float]:
+    """A finite number ``> lo`` (a duration such as ``--timeout``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = parse_decimal(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a finite number > {lo:g} is needed, found {text!r}") from None
+        if not math.isfinite(value) or value <= lo:
+            raise argparse.ArgumentTypeError(f"a finite number > {lo:g} is needed, found {value:g}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 #: A word that reads as a value or a range (``1.5``, ``-2``, ``1e3``, ``1:2:5``, ``inf``).
 VALUE_LIKE = re.compile(r"^[-+]?(?:[0-9]|\.[0-9]|inf|nan)[0-9a-z.:+_-]*$", re.I)
 

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from pysie import steps
 from pysie.excel.reader import (
     defined_name_target,
     open_workbook,
@@ -179,6 +180,7 @@ def _workbook_model(book: Path) -> tuple[Model | None, dict[str, float], list[st
     """(model, validated inputs, defined names) of a pysie workbook, read as
     ``import`` reads them; the model is None (and the inputs empty) for a
     workbook without the defined name ``pysie_model``."""
+    steps.begin("reading the workbook's inputs")
     wb = open_workbook(book, read_only=True)
     try:
         names = [str(n) for n in wb.defined_names]
@@ -290,11 +292,13 @@ def plan_sweep(
         if p is not None and p.integer:
             plan.integer.add(name)
     if model is not None and model.check_values is not None:
+        steps.begin("checking every scenario's inputs", total=n, unit="scenarios")
         for lo, chunk in plan.chunks():
             size = len(next(iter(chunk.values())))
             arrays = {k: np.full(size, v) for k, v in base.items()}
             arrays.update(chunk)
             check_scenarios(model, arrays, size, offset=lo)
+            steps.advance(size)
     return plan
 
 
@@ -310,7 +314,12 @@ def _evaluate(compiled: Any, chunk: Mapping[str, np.ndarray]) -> dict[str, np.nd
         results = compiled.evaluate(chunk)
     except (KeyError, ValueError) as exc:
         raise InputError(str(exc).strip("'\"")) from None
+    steps.advance(len(next(iter(chunk.values()))))
     return {str(k): v for k, v in results.items()}
+
+
+def _begin_evaluating(plan: SweepPlan) -> None:
+    steps.begin("evaluating the scenarios", total=plan.scenarios, unit="scenarios")
 
 
 def _prepare(
@@ -334,6 +343,7 @@ def sweep(
     declaration order (in memory;
     :func:`sweep_to_file` streams a large sweep to a file instead)."""
     compiled, plan = _prepare(Path(book), spans, samples, seed, texts, max_scenarios)
+    _begin_evaluating(plan)
     parts_in: list[dict[str, np.ndarray]] = []
     parts_out: list[dict[str, np.ndarray]] = []
     for _, chunk in plan.chunks():
@@ -393,6 +403,7 @@ def sweep_to_file(
     book = Path(book)
     check_output(output, overwrite=overwrite, inputs=[book])
     compiled, plan = _prepare(book, spans, samples, seed, texts, max_scenarios)
+    _begin_evaluating(plan)
     chunks = plan.chunks()
     lo, chunk = next(chunks)
     values = _evaluate(compiled, chunk)

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+from pysie import steps
 from pysie.excel.layout import DOCS, model_sheets
 from pysie.excel.xlsx import BookCells, SheetCells, quiet_openpyxl, read_book_cells
 from pysie.spec import InputError, Model
@@ -488,6 +489,7 @@ def read_book(path: Path) -> ParsedBook:
     """Parse ``path`` once (every worksheet cell, names and sheet list), or
     :class:`WorkbookError` with the reason."""
     check_container(path)
+    steps.begin("reading the workbook")
     try:
         return ParsedBook(read_book_cells(path))
     except Exception as exc:  # broken parts fail in many ways

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pysie import steps
 from pysie.excel.cache import read_cached_values
 from pysie.excel.reader import ParsedBook, formula_cells, read_book
 from pysie.recalc import compiled, excel_app, formulas_engine, libreoffice
@@ -56,10 +57,13 @@ def recalculate(path: Path, engine: str = "compiled", book: ParsedBook | None = 
     if engine == "formulas":
         values = formulas_engine.recalculate_formulas(path, sheets)
     elif engine == "libreoffice":
+        steps.begin("recalculating with LibreOffice")
         with libreoffice.private_tempdir() as tmp:
             out = tmp / path.name
-            libreoffice.recalculate_libreoffice(path, out)
+            libreoffice.recalculate_libreoffice(path, out, timeout=steps.child_timeout(libreoffice.TIMEOUT))
+            steps.begin("reading LibreOffice's values")
             values = read_cached_values(out)
     elif engine == "excel":
+        steps.begin("recalculating with Excel")
         values = excel_app.recalculate_excel(path, formulas_at)
     return {key: values.get(key) for key in formulas_at}

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from pysie import steps
 from pysie.excel.xlsx import quiet_openpyxl
 from pysie.recalc.libreoffice import EngineFailed, private_tempdir
 
@@ -51,8 +52,10 @@ def recalculate_formulas(
 ) -> dict[tuple[str, str], Any]:
     """Values of every cell the ``formulas`` package computes, keyed
     ``(sheet, cell)`` with the workbook's own sheet-name spelling."""
+    steps.begin("loading the workbook into the formulas package")
     with private_tempdir() as tmp:
         model = _load(_with_comment_authors(Path(path), tmp))
+    steps.begin("calculating with the formulas package")
     inputs = {}
     book = Path(path).name.upper()
     for (sheet, cell), value in (changes or {}).items():

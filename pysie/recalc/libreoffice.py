@@ -53,6 +53,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from pysie import steps
 from pysie.console import terminate_as_exit
 
 __all__ = [
@@ -99,6 +100,10 @@ _COMMON_SOFFICE_LOCATIONS: tuple[str, ...] = (
 )
 
 _STDERR_TAIL_CHARS = 2000
+
+#: Seconds a LibreOffice run may take before its process group is killed (less
+#: when the command's ``--timeout`` leaves less: :func:`pysie.steps.child_timeout`).
+TIMEOUT = 180.0
 
 
 class EngineUnavailable(RuntimeError):
@@ -400,6 +405,7 @@ def _run_group(
         except subprocess.TimeoutExpired:
             _kill_group(pgid)
             proc.wait()
+            steps.check()  # the command's --timeout, not this run's own limit, was reached
             raise EngineFailed(
                 f"{what}: timed out after {timeout:g} s (process group killed)."
                 + _format_stderr(_tail(err_path), program)

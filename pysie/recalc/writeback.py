@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pysie import steps
 from pysie.excel.cache import write_cached_values
 from pysie.fileio import atomic_output, check_target, same_file
 from pysie.recalc import recalculate
@@ -33,6 +34,7 @@ def recalc_to_file(
         raise InputError(f"{output}: is BOOK itself; pass --in-place to update it, or name another -o file")
     check_target(Path(output), overwrite=overwrite, inputs=inputs)
     values = recalculate(book, engine)
+    steps.begin(f"writing {output}")
     with atomic_output(Path(output), overwrite=overwrite, inputs=inputs) as tmp:
         write_cached_values(book, tmp, values)
     return Path(output)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from pysie import steps
 from pysie.excel.xlsx import BookCells
 from pysie.recalc.compiled.book import Cells, ColumnKey, read_cells
 from pysie.recalc.compiled.codegen import compile_plan
@@ -217,8 +218,11 @@ def compile_workbook(path: Path, book: BookCells | None = None) -> CompiledWorkb
     """Read (or take ``book``, ``path`` already parsed) and compile ``path``;
     raises :class:`Unsupported` (naming the cell and what it uses) or
     :class:`CircularReference` before evaluating anything."""
+    steps.begin("parsing the formulas")
     cells = read_cells(Path(path), book)
+    steps.begin("ordering the formulas")
     plan = make_plan(cells)
+    steps.begin("compiling the formulas")
     function, source, columns, orders, data = compile_plan(plan)
     return CompiledWorkbook(Path(path), cells, plan, function, source, columns, orders, data)
 
@@ -234,4 +238,6 @@ class CompiledResult:
 def recalculate_compiled(path: Path, book: BookCells | None = None) -> CompiledResult:
     """Recalculate with the compiled engine; what it cannot evaluate is
     refused (:class:`Unsupported`), never handed to another engine."""
-    return CompiledResult(compile_workbook(path, book).values())
+    compiled = compile_workbook(path, book)
+    steps.begin("evaluating the formulas")
+    return CompiledResult(compiled.values())
