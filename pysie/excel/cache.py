@@ -121,8 +121,8 @@ def read_cached_values(path: Path) -> dict[tuple[str, str], float | str | bool |
                 raw = _VALUE.search(body)
                 text = unescape(raw.group(1).decode()) if raw else None
                 t = kind.group(1).decode() if kind else "n"
-                if text is None:
-                    value: float | str | bool | None = None
+                if text is None or (text.strip() == "" and t not in ("str", "inlineStr", "s")):
+                    value: float | str | bool | None = None  # no value, or an empty <v/> where a number goes
                 elif t == "b":
                     value = text.strip() == "1"
                 elif t in ("e", "str", "inlineStr", "s"):
