@@ -289,7 +289,7 @@ def import_workbook(
     try:
         steps.begin(doing)
         solutions = _Solutions(model)
-        solved = solve_workbook(model, as_built)
+        solved = solve_workbook(model, as_built, snapshot_numbers=False)
         solutions.remember(as_built, solved.solution)
         plan = plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
         imported.results = report(solutions.of(inputs))

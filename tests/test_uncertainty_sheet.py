@@ -236,8 +236,9 @@ def test_check_lists_the_snapshot_cells_as_not_compared(overhang_book: Path) -> 
         f"{SHEET}!{c}{r}"
         for r in range(1, ws.max_row + 1)
         for c in "BCDEFG"
-        if isinstance(ws[f"{c}{r}"].value, (int, float))  # the date (B4) reads as a datetime
-    }
+        if isinstance(ws[f"{c}{r}"].value, (int, float))
+        or (ws[f"{c}{r}"].value == "never" and ws[f"A{r}"].value != "output")
+    }  # the date (B4) reads as a datetime; "never" below the header stands for a NaN share
     inputs = {
         f"{SHEET}!{_cell(overhang_book, f'{p.name}_{x}')}" for p in OVERHANG.parameters if p.dist for x in ("lo", "hi")
     }

@@ -97,6 +97,8 @@ class WorkbookPlan:
     sheets: list[SheetPlan]
     names: dict[str, str]  # defined name -> "='Sheet'!$B$7"
     properties: dict[str, Any]
+    #: False: the Uncertainty sheet's snapshot cells hold NaN (planned for check and import, never written)
+    numbers: bool = True
 
     def cells(self) -> Iterator[PlannedCell]:
         for sheet in self.sheets:
@@ -110,9 +112,10 @@ class WorkbookPlan:
         return [c for c in self.cells() if c.kind == "formula"]
 
     def snapshot_cells(self) -> list[PlannedCell]:
-        """Stored solver values that no formula recomputes (not compared by check)."""
+        """Stored solver values that no formula recomputes, and the word ``never`` standing
+        for one (not compared by check)."""
         snapshots = set(self.snapshot_sheets())
-        return [c for c in self.cells() if c.sheet in snapshots and c.kind == "value"]
+        return [c for c in self.cells() if c.sheet in snapshots and (c.kind == "value" or c.style == "snapshot_word")]
 
     def snapshot_sheets(self) -> list[str]:
         """The sheets of stored solver values (:class:`~pysie.spec.Snapshot` sheets, the Uncertainty sheet)."""
@@ -147,13 +150,19 @@ def solve_workbook(
     values: Mapping[str, float],
     preset_inputs: Mapping[str, Mapping[str, float]] | None = None,
     dists: Mapping[str, Any] | None = None,
+    *,
+    snapshot_numbers: bool = True,
 ) -> WorkbookSolution:
     """Solve everything a workbook of ``values`` holds (its drawn parameters from
-    ``dists``, a workbook's edited distributions, or their declarations)."""
+    ``dists``, a workbook's edited distributions, or their declarations).
+    ``snapshot_numbers=False`` skips the Uncertainty sheet's Monte Carlo: check and
+    import compare no snapshot number, they need only where the cells are
+    (:func:`pysie.excel.uncertainty_sheet.solve_uncertainty`)."""
     presets = solve_presets(model, values, preset_inputs) if model.comparison else None
     snapshots = {s.sheet: _solve_snapshot(model, s, values) for s in model.snapshots}
     solution = solve(model, values)
-    return WorkbookSolution(solution, presets, snapshots, solve_uncertainty(model, values, solution, dists))
+    uncertainty = solve_uncertainty(model, values, solution, dists, numbers=snapshot_numbers)
+    return WorkbookSolution(solution, presets, snapshots, uncertainty)
 
 
 def _solve_snapshot(model: Model, snapshot: Snapshot, values: Mapping[str, float]) -> Solution:
@@ -198,7 +207,8 @@ def plan_workbook(
     names.update({name: f"={quote_sheet(DOCS)}!$B${2 + i}" for i, name in enumerate(METADATA_NAMES)})
     names.update(extra_names)
     properties = {"title": model.title, "subject": f"pysie model {model.name}", "keywords": f"pysie,{model.name}"}
-    return WorkbookPlan(model, layout, sheets, names, properties)
+    numbers = solved.uncertainty is None or solved.uncertainty.numbers
+    return WorkbookPlan(model, layout, sheets, names, properties, numbers)
 
 
 def _page_setup(model: Model, sheet: SheetPlan) -> PageSetup:

@@ -17,7 +17,11 @@ A spreadsheet cannot redraw the samples, so the summary and the tornado are a
 snapshot (grey cells, as :class:`pysie.spec.Snapshot` sheets): the sheet says
 when and by which pysie they were computed, the commands that remake them,
 and, below them, every input and distribution they were computed from;
-``pysie check`` lists those cells as not compared.
+``pysie check`` lists those cells as not compared. Check and import need only
+where those cells are, not their numbers: they plan the sheet with
+``numbers=False`` (:func:`solve_uncertainty`), which skips the Monte Carlo
+(about 1.7 s of a retraining check) and holds NaN in every snapshot cell; such
+a plan cannot be written (:func:`pysie.excel.writer.write_plan` refuses it).
 
 A model that samples inside its workbook (:class:`pysie.spec.Sampling` with a
 table, milestone-takeoff's Samples sheet) has live percentiles: its summary's
@@ -147,20 +151,28 @@ class UncertaintySolution:
     inputs: Mapping[str, float] = field(default_factory=dict)
     #: the solver's value of each live percentile output (what ``pysie check`` compares)
     live: Mapping[str, float] = field(default_factory=dict)
+    #: False: a placeholder that knows where the snapshot cells are but not their numbers (all NaN)
+    numbers: bool = True
 
 
 _MEMO: dict[tuple[Any, ...], UncertaintySolution] = {}
 
 
 def solve_uncertainty(
-    model: Model, values: Mapping[str, float], solution: Solution, dists: Mapping[str, Distribution] | None = None
+    model: Model,
+    values: Mapping[str, float],
+    solution: Solution,
+    dists: Mapping[str, Distribution] | None = None,
+    *,
+    numbers: bool = True,
 ) -> UncertaintySolution | None:
     """The Monte Carlo summary and tornado of a workbook of ``values`` (its inputs):
     the drawn parameters from ``dists`` or their declarations, every other parameter
     held at the workbook's value; :data:`SAMPLES` samples, seed :data:`SEED`. A model
     that samples in its workbook is summarised from ``solution``'s own samples table.
-    Results are remembered per (model, inputs, distributions), as every import and
-    check plans the workbook again."""
+    Results are remembered per (model, inputs, distributions). With ``numbers=False``
+    nothing is sampled: the summary and the tornado hold NaN (in declaration order),
+    enough for the cells' places (see the module docstring)."""
     if not has_sheet(model):
         return None
     inputs = {p.name: float(values[p.name]) for p in model.parameters}
@@ -176,10 +188,12 @@ def solve_uncertainty(
     rows = tuple(distribution_rows(model, dists))
     chosen = {r.parameter.name: r.rebuilt(r.numbers) for r in rows}
     key = (model.name, tuple(sorted(inputs.items())), tuple((k, repr(v)) for k, v in chosen.items()))
-    if key in _MEMO:
-        return _MEMO[key]
     held = _held(scenario_of(model), inputs, set(chosen))
+    if key in _MEMO:
+        return _MEMO[key] if numbers else _placeholder(model, rows, _MEMO[key].result.design, chosen, held, inputs)
     d = montecarlo.design(model, SAMPLES, SEED, dists=chosen, values=held)
+    if not numbers:
+        return _placeholder(model, rows, d, chosen, held, inputs)
     result = montecarlo.run(d)
     tornado = sensitivity.oat(sensitivity.design(model, dists=chosen, values=held)[0])
     solved = UncertaintySolution(rows, result, tornado, inputs)
@@ -187,6 +201,22 @@ def solve_uncertainty(
         _MEMO.clear()
     _MEMO[key] = solved
     return solved
+
+
+def _placeholder(
+    model: Model,
+    rows: tuple[DistRow, ...],
+    d: montecarlo.Design,
+    chosen: Mapping[str, Distribution],
+    held: Mapping[str, float],
+    inputs: Mapping[str, float],
+) -> UncertaintySolution:
+    """The solution of :func:`solve_uncertainty` with ``numbers=False``: NaN everywhere."""
+    nothing = {name: np.full(d.samples, np.nan) for name in d.outputs}
+    swings = tuple(sensitivity.Swing(name, math.nan, math.nan, math.nan, math.nan) for name in chosen)
+    oat_design = sensitivity.design(model, dists=chosen, values=held)[0]
+    tornado = sensitivity.OAT(oat_design, math.nan, swings)
+    return UncertaintySolution(rows, montecarlo.Result(d, {}, nothing), tornado, inputs, numbers=False)
 
 
 def _held(scenario: Model, inputs: Mapping[str, float], drawn: set[str]) -> dict[str, float]:
@@ -217,10 +247,11 @@ def live_percentiles(model: Model) -> dict[tuple[str, str], Scalar]:
 class _Sheet:
     """Rows appended one after another."""
 
-    def __init__(self) -> None:
+    def __init__(self, numbers: bool = True) -> None:
         self.ws = SheetPlan(UNCERTAINTY, snapshot=True)
         self.row = 0
         self.names: dict[str, str] = {}
+        self.numbers = numbers
 
     def header(self, titles: tuple[str, ...]) -> None:
         for c, title in enumerate(titles):
@@ -228,8 +259,11 @@ class _Sheet:
         self.row += 1
 
     def value(self, col: int, number: float | None, fmt: str = "") -> None:
-        """A snapshot number (in ``fmt``, else :func:`number_format`), or the word ``never`` where there is none."""
-        if number is None or not math.isfinite(number):
+        """A snapshot number (in ``fmt``, else :func:`number_format`), or the word ``never`` where there is none
+        (in a plan without numbers, a NaN value cell wherever a snapshot number or word would be)."""
+        if not self.numbers:
+            self.ws.add(self.row, col, "value", math.nan, "snapshot", fmt or "General")
+        elif number is None or not math.isfinite(number):
             self.ws.label(self.row, col, "never", "snapshot_word")
         else:
             self.ws.add(self.row, col, "value", float(number), "snapshot", fmt or number_format(number))
@@ -250,7 +284,7 @@ def uncertainty_sheet(
 ) -> tuple[SheetPlan, dict[str, str]]:
     """The Uncertainty sheet of ``solved`` (see the module docstring) and the defined
     names of its input cells (name -> ``='Uncertainty'!$D$10``)."""
-    s = _Sheet()
+    s = _Sheet(solved.numbers)
     ws = s.ws
     d = solved.result.design
     live = live_percentiles(model) if d.in_workbook else {}

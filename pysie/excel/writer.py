@@ -49,7 +49,10 @@ class _Formats:
 
 
 def write_plan(plan: WorkbookPlan, path: Path, *, overwrite: bool = False) -> None:
-    """Write ``plan`` to ``path`` atomically (an existing file only with ``overwrite``)."""
+    """Write ``plan`` to ``path`` atomically (an existing file only with ``overwrite``); a plan
+    without its snapshot numbers (``WorkbookPlan.numbers``, made for check and import) is refused."""
+    if not plan.numbers:
+        raise ValueError("this workbook plan has no snapshot numbers (it was made to check a workbook): not written")
     with atomic_output(Path(path), overwrite=overwrite) as tmp:
         book = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
         formats = _Formats(book)
