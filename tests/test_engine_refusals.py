@@ -24,7 +24,7 @@ from pysie.cli import main
 from pysie.compare import check_workbook
 from pysie.primitives import PRIMITIVES
 from pysie.recalc import recalculate
-from pysie.recalc.compiled import Unsupported, compile_workbook
+from pysie.recalc.compiled import Unsupported, compile_workbook, library
 from pysie.recalc.compiled import functions as engine_functions
 from pysie.spec import InputError
 
@@ -147,7 +147,7 @@ def test_a_broken_solver_power_makes_check_fail_naming_cells(
 def test_a_broken_engine_power_makes_check_fail_naming_cells(
     short_retraining_book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(engine_functions.FUNCTIONS, "pow", _pow_times(1.001))
+    monkeypatch.setitem(library.FUNCTIONS, "pow", _pow_times(1.001))
     report = check_workbook(short_retraining_book)
     assert not report.ok and len(report.differences) > 10
     assert main(["check", str(short_retraining_book)]) == 1
@@ -163,7 +163,7 @@ def test_a_library_failure_names_the_cell_and_exits_2(
     def broken(*_: Any) -> Any:
         raise ZeroDivisionError("a case the library misses")
 
-    monkeypatch.setitem(engine_functions.FUNCTIONS, "ln", broken)
+    monkeypatch.setitem(library.FUNCTIONS, "ln", broken)
     assert main(["check", str(short_retraining_book)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and re.search(r"!\$?[A-Z]+[0-9]+ \(=.*LN\(.*failed to evaluate it \(ZeroDivisionError", err[0])

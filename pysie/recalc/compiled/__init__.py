@@ -30,7 +30,7 @@ from pysie import steps
 from pysie.excel.xlsx import BookCells
 from pysie.recalc.compiled.book import Cells, ColumnKey, read_cells
 from pysie.recalc.compiled.codegen import compile_plan
-from pysie.recalc.compiled.functions import FUNCTIONS
+from pysie.recalc.compiled.library import FUNCTIONS
 from pysie.recalc.compiled.parse import BOOLEAN_OPS, Call, Unsupported
 from pysie.recalc.compiled.plan import CircularReference, Plan, make_plan
 from pysie.recalc.compiled.values import XlError, decode, text

@@ -394,14 +394,30 @@ def isblank(cells: Range) -> Array:
 
 
 def _logical(reduce: Callable[..., Array]) -> Callable[..., Array]:
-    def logic(*args: Array) -> Array:
-        args = tuple(_arr(a) for a in args)
-        r = reduce(np.broadcast_arrays(*[a != 0 for a in args]), axis=0).astype(float)
-        bad, first = _first_error(*args)
-        texts = np.zeros(r.shape, dtype=bool)
+    """AND / OR: a single text argument is ``#VALUE!``; a range's empty cells
+    and texts are skipped, and a range with no value left is ``#VALUE!``
+    unless another argument gives one."""
+
+    def logic(*args: Array | Range) -> Array:
+        values: list[Array] = []
+        counted: list[Array] = []
         for a in args:
-            texts = texts | is_text(a)
-        return np.where(bad, first, np.where(texts, VALUE, r))
+            if isinstance(a, tuple):
+                v, e = _cells(a)
+                values.extend(v)
+                counted.extend(~e[i] & ~is_text(v[i]) for i in range(v.shape[0]))
+            else:
+                a = _arr(a)
+                values.append(np.where(is_text(a), VALUE, a))
+                counted.append(np.ones(a.shape, dtype=bool))
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values))
+        vs = [np.broadcast_to(np.where(c, v, 0.0), shape) for v, c in zip(values, counted, strict=True)]
+        any_counted = np.logical_or.reduce([np.broadcast_to(c, shape) for c in counted])
+        neutral = 1.0 if reduce is np.all else 0.0
+        truth = [np.where(np.broadcast_to(c, shape), v != 0, neutral != 0) for v, c in zip(vs, counted, strict=True)]
+        r = reduce(truth, axis=0).astype(float)
+        bad, first = _first_error(*vs)
+        return np.where(bad, first, np.where(any_counted, r, VALUE))
 
     return logic
 
@@ -951,6 +967,66 @@ def edate(start: Array, months: Array) -> Array:
     return _elementwise(one, num(start), num(months))
 
 
+def eomonth(start: Array, months: Array) -> Array:
+    """``EOMONTH(start, months)``: the last day of the month ``months`` after ``start``'s."""
+
+    def one(sv: float, mv: float) -> float | XlError:
+        ymd = _date_of(sv)
+        if ymd is None:
+            return XlError("#NUM!")
+        y, m, _ = ymd
+        return _serial_of(y, m + math.trunc(mv) + 1, 0)
+
+    return _elementwise(one, num(start), num(months))
+
+
+def days(end: Array, start: Array) -> Array:
+    """``DAYS(end, start)``: whole days from ``start`` to ``end``."""
+
+    def one(ev: float, sv: float) -> float | XlError:
+        if _date_of(ev) is None or _date_of(sv) is None:
+            return XlError("#NUM!")
+        return float(math.floor(ev) - math.floor(sv))
+
+    return _elementwise(one, num(end), num(start))
+
+
+def datedif(start: Array, end: Array, unit: Array) -> Array:
+    """``DATEDIF(start, end, unit)``: complete years ("Y"), months ("M"), days
+    ("D"), days ignoring months and years ("MD"), months ignoring years ("YM")
+    or days ignoring years ("YD"); ``start`` after ``end`` is ``#NUM!``."""
+
+    def one(sv: float, ev: float, u: float | str) -> float | XlError:
+        a, b = _date_of(sv), _date_of(ev)
+        if a is None or b is None or math.floor(sv) > math.floor(ev):
+            return XlError("#NUM!")
+        (y1, m1, d1), (y2, m2, d2) = a, b
+        months = (y2 - y1) * 12 + (m2 - m1) - (1 if d2 < d1 else 0)
+        code = u.upper() if isinstance(u, str) else ""
+        if code == "D":
+            return float(math.floor(ev) - math.floor(sv))
+        if code == "M":
+            return float(months)
+        if code == "Y":
+            return float(months // 12)
+        if code == "YM":
+            return float(months % 12)
+        if code == "MD":
+            if d2 >= d1:
+                return float(d2 - d1)
+            previous = _serial_of(y2, m2, 0)  # the last day of the month before end's
+            assert not isinstance(previous, XlError)
+            last = _date_of(previous)
+            assert last is not None
+            return float(last[2] - d1 + d2)  # Excel's rule, negative when d1 > that month's days
+        if code == "YD":
+            anniversary = _serial_of(y2 if (m1, d1) <= (m2, d2) else y2 - 1, m1, d1)
+            return anniversary if isinstance(anniversary, XlError) else float(math.floor(ev) - anniversary)
+        return XlError("#NUM!")
+
+    return _elementwise(one, num(start), num(end), unit)
+
+
 # --- text ---------------------------------------------------------------------------
 
 
@@ -1007,6 +1083,65 @@ def lower(s: Array) -> Array:
 def trim(s: Array) -> Array:
     """``TRIM``: no leading or trailing spaces, single spaces inside."""
     return _elementwise(lambda v: re.sub(" +", " ", _display(v).strip(" ")), s)
+
+
+def exact(a: Array, b: Array) -> Array:
+    """``EXACT(a, b)``: TRUE when the two texts are the same, case included."""
+    return _elementwise(lambda x, y: 1.0 if _display(x) == _display(y) else 0.0, a, b)
+
+
+def _find(case_sensitive: bool) -> Callable[..., Array]:
+    def find(needle: Array, haystack: Array, start: Array | float = 1.0) -> Array:
+        def one(n: float | str, h: float | str, k: float | str) -> float | XlError:
+            first = _count(k)
+            t, hay = _display(n), _display(h)
+            if first is None or first < 1 or first > len(hay) + (1 if not t else 0):
+                return XlError("#VALUE!")
+            if case_sensitive:
+                at = hay.find(t, first - 1)
+            else:
+                m = _wildcard_search(t).search(hay, first - 1)
+                at = -1 if m is None else m.start()
+            return XlError("#VALUE!") if at < 0 else float(at + 1)
+
+        return _elementwise(one, needle, haystack, start)
+
+    return find
+
+
+def _wildcard_search(pattern: str) -> re.Pattern[str]:
+    """SEARCH's pattern: ``?`` one character, ``*`` any run, ``~`` escapes; case-insensitive."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "~" and i + 1 < len(pattern) and pattern[i + 1] in "?*~":
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append("." if c == "?" else ".*?" if c == "*" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+
+
+#: ``FIND(find_text, within_text, [start])``: case-sensitive, no wildcards; not found is ``#VALUE!``.
+find = _find(True)
+#: ``SEARCH(find_text, within_text, [start])``: case-insensitive, with wildcards.
+search = _find(False)
+
+
+def concat_ranges(*args: Array | Range) -> Array:
+    """``CONCAT(...)``: every argument's texts joined; a range row by row, its
+    empty cells as the empty text; the first error is the result."""
+    parts: list[Array] = []
+    for a in args:
+        if isinstance(a, tuple):
+            rows = a[0][0].shape[0]
+            for r in range(rows):
+                for values, empty in a:
+                    parts.append(text("") if empty[r] else values[r])
+        else:
+            parts.append(a)
+    return concat(*parts) if parts else np.array(text(""))
 
 
 def value(s: Array) -> Array:
@@ -1127,4 +1262,11 @@ FUNCTIONS: dict[str, Callable[..., Array]] = {
     "trim": trim,
     "value": value,
     "text": text_format,
+    "eomonth": eomonth,
+    "days": days,
+    "datedif": datedif,
+    "exact": exact,
+    "find": find,
+    "search": search,
+    "concat_ranges": concat_ranges,
 }

@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pysie.recalc.compiled import library
 from pysie.recalc.compiled.functions import format_supported
 from pysie.recalc.compiled.values import error
 from pysie.spec import InputError
@@ -489,6 +490,14 @@ EXCEL_FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "TRIM": ("trim", 1, 1),
     "VALUE": ("value", 1, 1),
     "TEXT": ("text", 2, 2),
+    "EOMONTH": ("eomonth", 2, 2),
+    "DAYS": ("days", 2, 2),
+    "DATEDIF": ("datedif", 3, 3),
+    "EXACT": ("exact", 2, 2),
+    "FIND": ("find", 2, 3),
+    "SEARCH": ("search", 2, 3),
+    "CONCAT": ("concat_ranges", 1, 253),
+    **library.EXCEL_NAMES,
 }
 
 #: Argument kinds of each operation: (fixed, repeated) with one letter per
@@ -514,6 +523,10 @@ ARGUMENTS: dict[str, tuple[str, str]] = {
     "vlookup": ("vrvv", ""),
     "hlookup": ("vrvv", ""),
     "isblank": ("r", ""),
+    "concat_ranges": ("", "a"),
+    "and": ("", "a"),
+    "or": ("", "a"),
+    **library.ARGUMENT_KINDS,
 }
 
 #: Operations whose result Excel shows as TRUE / FALSE.
@@ -532,19 +545,20 @@ BOOLEAN_OPS = {
     "isna",
     "istext",
     "isblank",
+    "exact",
 }
 #: Operations that want numbers: an argument that may hold text is read through ``num``.
 NUMERIC_OPS = {
     "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "sqrt", "exp", "ln", "log10", "log", "int", "mod",
     "round", "roundup", "rounddown", "floor", "ceiling", "norm_s_inv", "norm_inv", "lognorm_inv", "norm_s_dist",
-    "norm_dist",
+    "norm_dist", "eomonth", "days", *library.NUMERIC,
 }  # fmt: skip
 #: Operations that can give text (or pass an argument's text on: these argument positions, None for all).
-TEXT_OPS = {"concat", "left", "right", "mid", "upper", "lower", "trim", "text"}
+TEXT_OPS = {"concat", "concat_ranges", "left", "right", "mid", "upper", "lower", "trim", "text", *library.TEXT_RESULTS}
 #: Operations over values and ranges alike (SUM, MAX ...).
 AGGREGATES = {op for op, (fixed, repeat) in ARGUMENTS.items() if repeat == "a"}
 #: Operations that read an empty cell as the empty text, not 0.
-TEXT_READERS = {"concat", "len", "left", "right", "mid", "upper", "lower", "trim", "text"}
+TEXT_READERS = {"concat", "len", "left", "right", "mid", "upper", "lower", "trim", "text", "exact", "find", "search"}
 PASS_THROUGH: dict[str, tuple[int, ...] | None] = {"if": (1, 2), "iferror": None, "ifna": None, "choose": None}
 #: Operations passing on a value read from a range argument.
 RANGE_PICKS = {"index", "vlookup", "hlookup"}
