@@ -27,6 +27,7 @@ from pysie.recalc import recalculate
 from pysie.recalc.compiled import Unsupported, compile_workbook, library
 from pysie.recalc.compiled import functions as engine_functions
 from pysie.spec import InputError
+from tests.conftest import needs_soffice
 
 
 def _edited(src: Path, dst: Path, sheet: str, cells: dict[str, Any]) -> Path:
@@ -187,7 +188,33 @@ def test_array_formulas_of_one_cell_evaluate_and_of_a_range_are_refused(tmp_path
     ws["B1"] = ArrayFormula("B1", "=SUM(A1:A3)*2")
     book.save(tmp_path / "one.xlsx")
     assert recalculate(tmp_path / "one.xlsx")[("Sheet", "B1")] == 12.0
-    ws["C1"] = ArrayFormula("C1:C3", "=A1:A3*2")
+    ws["C1"] = ArrayFormula("C1:C3", "=SUM(A1:A3*2)")
     book.save(tmp_path / "range.xlsx")
-    with pytest.raises(Unsupported, match=r"^Sheet!C1 uses an array formula"):
+    with pytest.raises(Unsupported, match=r"^Sheet!C1 uses an array formula that computes an array inside"):
         compile_workbook(tmp_path / "range.xlsx")
+
+
+@needs_soffice
+def test_array_formulas_over_ranges_agree_with_libreoffice(tmp_path: Path) -> None:
+    """Elementwise array formulas filling a range (Excel's {=A1:A3*2} entered
+    over C1:C3): each element reads the ranges' cell at its own offset, a row
+    is paired with every row, and an element past a range's size is #N/A."""
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    for i in range(1, 4):
+        ws[f"A{i}"] = i
+        ws[f"B{i}"] = 10 * i
+    ws["E1"], ws["F1"] = 100, 200
+    ws["C1"] = ArrayFormula("C1:C3", "=A1:A3*2+B1:B3")
+    ws["D1"] = ArrayFormula("D1:D4", "=A1:A3+1")  # D4 is past the range: #N/A
+    ws["G1"] = ArrayFormula("G1:H3", "=A1:A3+E1:F1")  # a column and a row: a 3x2 table
+    ws["J1"] = ArrayFormula("J1", "=CHOOSE(1,A1:A3,5)")  # one cell: the range's first cell
+    path = tmp_path / "arrays.xlsx"
+    book.save(path)
+    engine = recalculate(path)
+    office = recalculate(path, "libreoffice")
+    cells = ["C1", "C2", "C3", "D1", "D2", "D3", "D4", "G1", "H1", "G3", "H3", "J1"]
+    assert {c: engine[("Sheet", c)] for c in cells} == {c: office[("Sheet", c)] for c in cells}
+    assert engine[("Sheet", "C3")] == 36.0 and engine[("Sheet", "H3")] == 203.0

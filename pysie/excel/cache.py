@@ -80,19 +80,23 @@ def write_cached_values(src: Path, dst: Path, values: Mapping[tuple[str, str], f
             data = zin.read(item.filename)
             wanted = by_sheet.get(parts.get(item.filename, ""), {})
             if wanted:
+                filled = _array_blocks(data)
 
                 def replace(
-                    match: re.Match[bytes], wanted: Mapping[bytes, float | str | bool | None] = wanted
+                    match: re.Match[bytes],
+                    wanted: Mapping[bytes, float | str | bool | None] = wanted,
+                    filled: list[tuple[int, int, int, int]] = filled,
                 ) -> bytes:
                     nonlocal written
                     ref, attrs, body = match.group(1), match.group(2), match.group(4) or b""
                     formula = _FORMULA.search(body)
-                    if ref not in wanted or formula is None:
-                        return match.group(0)
+                    if ref not in wanted or (formula is None and not (filled and _inside(ref.decode(), filled))):
+                        return match.group(0)  # (a cell an array formula fills has a value and no formula)
                     written += 1
                     kind, v = _value_xml(wanted[ref])
                     attrs = re.sub(rb'\s+t="[^"]*"', b"", attrs)
-                    return b'<c r="' + ref + b'"' + attrs + kind + b">" + formula.group(0) + v + b"</c>"
+                    kept = formula.group(0) if formula is not None else b""
+                    return b'<c r="' + ref + b'"' + attrs + kind + b">" + kept + v + b"</c>"
 
                 data = _CELL.sub(replace, data)
             zout.writestr(item, data)
@@ -113,9 +117,11 @@ def read_cached_values(path: Path) -> dict[tuple[str, str], float | str | bool |
     values: dict[tuple[str, str], float | str | bool | None] = {}
     with zipfile.ZipFile(path) as book:
         for sheet, part in sheet_parts(book).items():
-            for match in _CELL.finditer(book.read(part)):
+            xml = book.read(part)
+            filled = _array_blocks(xml)
+            for match in _CELL.finditer(xml):
                 body = match.group(4) or b""
-                if _FORMULA.search(body) is None:
+                if _FORMULA.search(body) is None and not (filled and _inside(match.group(1).decode(), filled)):
                     continue
                 kind = _TYPE.search(match.group(2))
                 raw = _VALUE.search(body)
@@ -131,6 +137,30 @@ def read_cached_values(path: Path) -> dict[tuple[str, str], float | str | bool |
                     value = float(text)
                 values[(sheet, match.group(1).decode())] = value
     return values
+
+
+_ARRAY = re.compile(
+    rb'<f[^>]*?\bt="array"[^>]*?\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"|<f[^>]*?\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"[^>]*?\bt="array"'
+)
+
+
+def _array_blocks(xml: bytes) -> list[tuple[int, int, int, int]]:
+    """(first column, first row, last column, last row) of every array formula
+    filling a range: its cells other than the first hold cached values only."""
+    from openpyxl.utils.cell import range_boundaries
+
+    out = []
+    for m in _ARRAY.finditer(xml):
+        c0, r0, c1, r1 = range_boundaries((m.group(1) or m.group(2)).decode())
+        out.append((c0 or 1, r0 or 1, c1 or 1, r1 or 1))
+    return out
+
+
+def _inside(cell: str, blocks: list[tuple[int, int, int, int]]) -> bool:
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    row, col = coordinate_to_tuple(cell)
+    return any(c0 <= col <= c1 and r0 <= row <= r1 for c0, r0, c1, r1 in blocks)
 
 
 def copy_file(src: Path, dst: Path) -> None:

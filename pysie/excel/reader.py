@@ -498,10 +498,24 @@ def read_book(path: Path) -> ParsedBook:
 
 
 def formula_cells(book: ParsedBook) -> dict[tuple[str, str], str]:
-    """Every formula cell of ``book``: ``(sheet, cell) -> '=...'``."""
+    """Every formula cell of ``book``: ``(sheet, cell) -> '=...'``; every cell
+    an array formula fills holds its ``'{=...}'``."""
     cells: dict[tuple[str, str], str] = {}
     for ws in book.cells.worksheets:
         for (row, col), (value, data_type) in ws.cells.items():
-            if data_type == "f":
+            if data_type != "f":
+                continue
+            if not isinstance(value, ArrayFormula):
                 cells[(ws.title, f"{get_column_letter(col)}{row}")] = str(value)
+                continue
+            text = value.text or ""
+            shown = "{" + (text if text.startswith("=") else "=" + text) + "}"
+            try:
+                c0, r0, c1, r1 = range_boundaries(str(value.ref or "").replace("$", ""))
+            except (TypeError, ValueError):
+                c0 = c1 = col
+                r0 = r1 = row
+            for r in range(r0 or row, (r1 or row) + 1):
+                for c in range(c0 or col, (c1 or col) + 1):
+                    cells[(ws.title, f"{get_column_letter(c)}{r}")] = shown
     return cells

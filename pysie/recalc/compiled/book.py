@@ -18,7 +18,19 @@ from openpyxl.utils.datetime import to_excel
 
 from pysie.excel.reader import WorkbookError, check_container
 from pysie.excel.xlsx import BookCells, read_book_cells
-from pysie.recalc.compiled.parse import Area, Call, Const, Expr, Name, Ref, Unsupported, finish, parse_key, relative_key
+from pysie.recalc.compiled.parse import (
+    Area,
+    Call,
+    Const,
+    Expr,
+    Name,
+    Ref,
+    Unsupported,
+    absolute_rows,
+    finish,
+    parse_key,
+    relative_key,
+)
 from pysie.recalc.compiled.values import ERROR_CODES, XlError, encode
 
 ColumnKey = tuple[str, str]  # (sheet, column letter)
@@ -97,18 +109,17 @@ def read_cells(path: Path, book: BookCells | None = None) -> Cells:
         sheet = ws.title
         cells.max_row[sheet] = ws.max_row
         pending: dict[str, list[tuple[int, str, str]]] = {}  # col -> [(row, key, formula)]
+        arrays: list[tuple[int, str, str, str]] = []  # array formulas over ranges: (row, col, ref, text)
         for (row, col_idx), (value, data_type) in ws.cells.items():
             if value is None:
                 continue
             col = get_column_letter(col_idx)
             if data_type == "f" and isinstance(value, str) and value.startswith("=") and len(value) > 1:
                 pending.setdefault(col, []).append((row, relative_key(value, row), value))
-            elif data_type == "f" and type(value).__name__ == "ArrayFormula" and _single_cell(value.ref, col, row):
-                text = value.text or ""
-                pending.setdefault(col, []).append((row, relative_key(text, row), text))
+            elif data_type == "f" and type(value).__name__ == "ArrayFormula":
+                arrays.append((row, col, str(value.ref or ""), value.text or ""))
             elif not isinstance(value, str) and data_type == "f":
-                what = "an array formula" if type(value).__name__ == "ArrayFormula" else "a data table"
-                raise Unsupported(what).at(f"{sheet}!{col}{row}")
+                raise Unsupported("a data table").at(f"{sheet}!{col}{row}")
             else:
                 try:
                     const = _constant(value, data_type)
@@ -131,7 +142,43 @@ def read_cells(path: Path, book: BookCells | None = None) -> Cells:
                 except RecursionError:
                     raise Unsupported("functions nested hundreds deep").at(where) from None
                 cells.runs.append(Run(sheet, col, start, end, tree, formula))
+        for row, col, ref, text in arrays:
+            _array_runs(cells, sheet, row, col, ref, text, parsed)
     return cells
+
+
+def _array_runs(cells: Cells, sheet: str, row: int, col: str, ref: str, text: str, parsed: dict[str, Expr]) -> None:
+    """The runs of an array formula filling ``ref`` (written in its top-left
+    cell ``col``/``row``): one single-cell run per element, each reading the
+    ranges' cells at its own offset (:func:`~pysie.recalc.compiled.parse.element_of`);
+    the values cached in the block's other cells are replaced."""
+    where = f"{sheet}!{col}{row}"
+    first, _, last = ref.replace("$", "").partition(":")
+    try:
+        c0, r0 = coordinate_from_string(first)
+        c1, r1 = coordinate_from_string(last or first)
+    except ValueError:
+        raise Unsupported(f"an array formula over {ref!r}").at(where) from None
+    if (c0, r0) != (col, row) or r1 < r0 or column_index_from_string(c1) < column_index_from_string(c0):
+        raise Unsupported(f"an array formula over {ref!r}").at(where)
+    if (r1 - r0 + 1) * (column_index_from_string(c1) - column_index_from_string(c0) + 1) > 100_000:
+        raise Unsupported(f"an array formula over {ref} (more than 100,000 cells)").at(where)
+    formula = "{" + (text if text.startswith("=") else "=" + text) + "}"
+    key = relative_key(formula[1:-1], row)
+    try:
+        if key not in parsed:
+            parsed[key] = parse_key(key)
+        tree = absolute_rows(_resolve(parsed[key], sheet, cells), row)
+        for j, c in enumerate(range(column_index_from_string(c0), column_index_from_string(c1) + 1)):
+            letter = get_column_letter(c)
+            for i, r in enumerate(range(r0, r1 + 1)):
+                cells.numbers.get((sheet, letter), {}).pop(r, None)
+                cells.texts.get((sheet, letter), {}).pop(r, None)
+                cells.runs.append(Run(sheet, letter, r, r, finish(tree, letter, (i, j)), formula))
+    except Unsupported as exc:
+        raise exc.at(where) from None
+    except RecursionError:
+        raise Unsupported("functions nested hundreds deep").at(where) from None
 
 
 def _blocks(entries: list[tuple[int, str, str]]) -> list[tuple[int, int, str, str]]:
@@ -178,13 +225,6 @@ def _read_names(defined_names: Any, sheetnames: list[str], cells: Cells) -> None
             continue
         col, row = coordinate_from_string(ref)
         cells.names[name.lower()] = (sheet, col, row)
-
-
-def _single_cell(ref: Any, col: str, row: int) -> bool:
-    """An array formula whose range is its own cell (an ordinary formula in effect)."""
-    return str(ref or "").replace("$", "").split(":")[0] == f"{col}{row}" and (
-        ":" not in str(ref) or len(set(str(ref).replace("$", "").split(":"))) == 1
-    )
 
 
 def _quoted(sheet: str) -> str:

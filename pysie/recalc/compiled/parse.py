@@ -134,6 +134,10 @@ def nodes(tree: Expr) -> Iterator[Expr]:
             stack.extend(reversed(node.args))
 
 
+#: Excel's last column, where a range of whole rows ends.
+LAST_COLUMN = "XFD"
+
+
 def columns_between(first: str, last: str) -> list[str]:
     """Column letters ``first..last`` (``B``, ``C``, ``D``)."""
     from openpyxl.utils.cell import column_index_from_string, get_column_letter
@@ -198,8 +202,6 @@ def tokens(key: str) -> list[Token]:
             raise Unsupported(f"a link to another workbook ({m.group(0)})")
         if kind == "structured":
             raise Unsupported(f"a structured reference ({m.group(0)}...])")
-        if kind == "rows":
-            raise Unsupported(f"a range of whole rows ({m.group(0)})")
         if kind == "op" and m.group(0) in "{};":
             raise Unsupported("an array constant ({...})")
         if kind != "ws":
@@ -318,7 +320,7 @@ class _Parser:
             return inner
         if kind == "sheet":
             return self.reference(_sheet(text), *self.take())
-        if kind in ("cell", "cols"):
+        if kind in ("cell", "cols", "rows"):
             return self.reference(None, kind, text)
         if kind == "func":
             return self.call(text[:-1])
@@ -333,6 +335,9 @@ class _Parser:
         if kind == "cols":
             a, b = (part.replace("$", "").upper() for part in text.split(":"))
             return Area(sheet, a, 1, False, None, False, b if b != a else None)
+        if kind == "rows":  # whole rows: every column, A to XFD (as written: the text holds each cell's rows)
+            r0, r1 = sorted(int(part.replace("$", "")) for part in text.split(":"))
+            return Area(sheet, "A", r0, False, r1, False, LAST_COLUMN)
         if kind == "error":  # a reference Excel rewrote when its target was deleted: Sheet1!#REF!
             return Const(error(text.upper()))
         if kind == "name" and sheet is not None:
@@ -612,21 +617,27 @@ def _position_call(tree: Call, col: str) -> Expr:
     raise Unsupported(f"{tree.op.upper()} of something other than a reference")
 
 
-def finish(tree: Expr, col: str) -> Expr:
+def finish(tree: Expr, col: str, element: tuple[int, int] | None = None) -> Expr:
     """A resolved tree made ready to evaluate in column ``col``: positions
     (ROW, COLUMN ...) become numbers, cells given where a range is expected
     become ranges of one cell, and a range where one value is expected is
-    refused."""
+    refused, except in an array formula over a range: there ``element`` is
+    the cell's (row, column) offset in the array and such a range gives its
+    cell at that offset (see :func:`element_of`)."""
     try:
-        return _finish(tree, col)
+        return _finish(tree, col, element, inside_range=False)
     except RecursionError:
         raise Unsupported("functions nested hundreds deep") from None
 
 
-def _finish(tree: Expr, col: str) -> Expr:
+def _finish(tree: Expr, col: str, element: tuple[int, int] | None, inside_range: bool) -> Expr:
     if not isinstance(tree, Call):
         if isinstance(tree, Area):
-            raise Unsupported("a range where one value is expected")
+            if element is None:
+                raise Unsupported("a range where one value is expected")
+            if inside_range:
+                raise Unsupported("an array formula that computes an array inside a function of ranges")
+            return element_of(tree, element)
         return tree
     if tree.op in ("row", "column", "rows", "columns"):
         return _position_call(tree, col)
@@ -634,12 +645,45 @@ def _finish(tree: Expr, col: str) -> Expr:
     for i, arg in enumerate(tree.args):
         kind = _kind(tree.op, i)
         if kind == "v":
-            args.append(_finish(arg, col))
+            args.append(_finish(arg, col, element, inside_range))
         elif isinstance(arg, (Ref, Area)):
             args.append(_as_range(arg))
         elif kind == "r":
             name = _EXCEL_NAME.get(tree.op, tree.op.upper())
             raise Unsupported(f"{name} with a computed value where it needs a range (argument {i + 1})")
         else:
-            args.append(_finish(arg, col))
+            args.append(_finish(arg, col, element, inside_range=True))
     return Call(tree.op, tuple(args))
+
+
+def element_of(area: Area, element: tuple[int, int]) -> Expr:
+    """The cell of ``area`` (rows absolute) that an array formula's element at
+    offset ``element`` reads, as Excel pairs them: the cell at the same offset;
+    a range of one row (or column) gives every element its own column (row)
+    of it; an element past the range's size is ``#N/A``."""
+    if area.row1 is None or area.rel0 or area.rel1:
+        raise Unsupported("an array formula over whole columns")
+    from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+    di, dj = element
+    first = column_index_from_string(area.col)
+    width = column_index_from_string(area.last_col) - first + 1
+    rows = area.row1 - area.row0 + 1
+    if (rows > 1 and di >= rows) or (width > 1 and dj >= width):
+        return Const(error("#N/A"))
+    col = get_column_letter(first + (dj if width > 1 else 0))
+    return Ref(area.sheet, col, area.row0 + (di if rows > 1 else 0), False)
+
+
+def absolute_rows(tree: Expr, row: int) -> Expr:
+    """``tree`` of a formula in ``row`` with its relative rows made absolute
+    (an array formula's references do not move from cell to cell)."""
+    if isinstance(tree, Ref) and tree.relative:
+        return Ref(tree.sheet, tree.col, row + tree.row, False)
+    if isinstance(tree, Area) and (tree.rel0 or tree.rel1):
+        row0 = row + tree.row0 if tree.rel0 else tree.row0
+        row1 = None if tree.row1 is None else (row + tree.row1 if tree.rel1 else tree.row1)
+        return Area(tree.sheet, tree.col, row0, False, row1, False, tree.col1)
+    if isinstance(tree, Call):
+        return Call(tree.op, tuple(absolute_rows(a, row) for a in tree.args))
+    return tree
