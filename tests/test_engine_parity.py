@@ -331,6 +331,17 @@ CASES = [
     "=VDB(2400,300,10,0,1)",
     "=VDB(2400,300,10,6,10,1.5)",
     "=VDB(2400,300,10,0,0.5,1.5,TRUE)",
+    # references written in the formula
+    "=OFFSET(C1,2,0)",
+    "=SUM(OFFSET(C1,1,0,3,1))",
+    "=SUM(OFFSET(F1,0,0,2,3))",
+    "=SUM(OFFSET(E5,0,0,-2,1))",
+    "=OFFSET(A1,0,-1)",
+    '=INDIRECT("C3")',
+    '=INDIRECT("$E$2")*2',
+    '=SUM(INDIRECT("C1:C"&"3"))',
+    "=INDIRECT(\"'Other sheet'!B2\")",
+    '=INDIRECT("nonsense")',
     # logic over ranges
     "=AND(C1:C5)",
     "=OR(A4:A5)",
@@ -373,6 +384,8 @@ LIBREOFFICE_DEVIATIONS: dict[str, Any] = {
     '=DATEDIF(J2,J1,"X")': "#NUM!",
     "=IRR(E1:E5)": "#NUM!",
     "=IRR(C1:C5)": "#NUM!",
+    "=SUM(OFFSET(E5,0,0,-2,1))": "#REF!",  # Excel: height must be positive
+    "=OFFSET(A1,0,-1)": "#REF!",  # Excel: over the edge of the sheet
     "=(-8)^(1/3)": "#NUM!",
     "=0^-1": "#DIV/0!",
     "=PERCENTILE(C1:C5,1.2)": "#NUM!",

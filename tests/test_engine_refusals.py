@@ -58,8 +58,9 @@ REFUSED = {
     "WEBSERVICE": ('=WEBSERVICE("http://example.com")', r"Inputs!D4 uses WEBSERVICE, which pysie does not evaluate"),
     "external link": ("=[1]Sheet1!A1+1", r"Inputs!D4 uses a link to another workbook"),
     "quoted external link": ("='[1]Sheet 1'!A1+1", r"Inputs!D4 uses a link to another workbook"),
-    "INDIRECT": ('=INDIRECT("B7")', r"Inputs!D4 uses INDIRECT, which pysie does not evaluate"),
-    "OFFSET": ("=OFFSET(B7,1,0)", r"Inputs!D4 uses OFFSET, which pysie does not evaluate"),
+    "INDIRECT of a cell": ("=INDIRECT(B7)", r"Inputs!D4 uses INDIRECT of a text computed from cells or formulas"),
+    "INDIRECT R1C1": ('=INDIRECT("R7C2",FALSE)', r"Inputs!D4 uses INDIRECT with R1C1 references"),
+    "OFFSET by a cell": ("=OFFSET(B7,B8,0)", r"Inputs!D4 uses OFFSET with its rows computed from cells or formulas"),
     "missing sheet": ("='No such sheet'!A1", r"Inputs!D4 uses a reference to a sheet that does not exist"),
 }
 

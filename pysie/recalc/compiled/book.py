@@ -31,6 +31,7 @@ from pysie.recalc.compiled.parse import (
     parse_key,
     relative_key,
 )
+from pysie.recalc.compiled.references import RESOLVERS
 from pysie.recalc.compiled.values import ERROR_CODES, XlError, encode
 
 ColumnKey = tuple[str, str]  # (sheet, column letter)
@@ -265,7 +266,9 @@ def _resolve(tree: Expr, sheet: str, cells: Cells) -> Expr:
             raise Unsupported(f"the name {tree.name!r}, which the workbook does not define as a cell, range or number")
         return _resolve(other, sheet, cells)
     if isinstance(tree, Call):
-        return Call(tree.op, tuple(_resolve(a, sheet, cells) for a in tree.args))
+        call = Call(tree.op, tuple(_resolve(a, sheet, cells) for a in tree.args))
+        resolver = RESOLVERS.get(call.op)  # OFFSET and INDIRECT: the reference they name
+        return call if resolver is None else _resolve(resolver(call), sheet, cells)
     return tree
 
 

@@ -27,7 +27,9 @@ node, not a tree 2,000 deep.
 What the engine does not evaluate raises :class:`Unsupported` (an
 :class:`~pysie.spec.InputError`) naming the cell and the construct, before
 any evaluation: structured references, links to other workbooks, functions
-outside the library (WEBSERVICE, INDIRECT, OFFSET ...).
+outside the library (WEBSERVICE ...); OFFSET and INDIRECT are resolved to the
+reference they name when their arguments are written in the formula
+(:mod:`pysie.recalc.compiled.references`) and refused otherwise.
 """
 
 from __future__ import annotations
@@ -502,6 +504,8 @@ EXCEL_FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "FIND": ("find", 2, 3),
     "SEARCH": ("search", 2, 3),
     "CONCAT": ("concat_ranges", 1, 253),
+    "OFFSET": ("offset", 3, 5),  # both resolved to a reference before planning (references.py)
+    "INDIRECT": ("indirect", 1, 2),
     **library.EXCEL_NAMES,
 }
 
