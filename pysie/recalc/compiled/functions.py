@@ -1027,6 +1027,72 @@ def datedif(start: Array, end: Array, unit: Array) -> Array:
     return _elementwise(one, num(start), num(end), unit)
 
 
+def _leap(y: int) -> bool:
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+def _last_of_february(y: int, m: int, d: int) -> bool:
+    return m == 2 and d == (29 if _leap(y) else 28)
+
+
+def _year_fraction(s1: int, s2: int, basis: int) -> float | XlError:
+    """YEARFRAC of serials ``s1 <= s2`` by ``basis``: 0 US 30/360 (a start at
+    the end of February or on the 31st counts as the 30th, an end on the 31st
+    too when the start is on the 30th or 31st, an end at the end of February
+    when the start is), 1 actual days over the year's length (366 when the span
+    is within a year and holds a 29 February, else the mean length of the
+    years it touches), 2 actual/360, 3 actual/365, 4 European 30/360."""
+    a, b = _date_of(s1), _date_of(s2)
+    if a is None or b is None:
+        return XlError("#NUM!")
+    (y1, m1, d1), (y2, m2, d2) = a, b
+    if basis in (0, 4):
+        if basis == 0:
+            if _last_of_february(y1, m1, d1):
+                if _last_of_february(y2, m2, d2):
+                    d2 = 30
+                d1 = 30
+            if d2 == 31 and d1 >= 30:
+                d2 = 30
+            d1 = min(d1, 30)
+        else:
+            d1, d2 = min(d1, 30), min(d2, 30)
+        return ((y2 - y1) * 360 + (m2 - m1) * 30 + (d2 - d1)) / 360
+    days = s2 - s1
+    if basis == 2:
+        return days / 360
+    if basis == 3:
+        return days / 365
+    if basis != 1:
+        return XlError("#NUM!")
+    within_a_year = y1 == y2 or (y2 == y1 + 1 and (m1, d1) >= (m2, d2))
+    if within_a_year:
+        holds_29_feb = (_leap(y1) and (m1, d1) <= (2, 29) and (y1 < y2 or (m2, d2) >= (2, 29))) or (
+            y2 != y1 and _leap(y2) and (m2, d2) >= (2, 29)
+        )
+        return days / (366 if holds_29_feb else 365)
+    length = sum(366 if _leap(y) else 365 for y in range(y1, y2 + 1)) / (y2 - y1 + 1)
+    return days / length
+
+
+def yearfrac(start: Array, end: Array, basis: Array | float = 0.0) -> Array:
+    """``YEARFRAC(start, end, [basis])``: the years between two dates (in either
+    order). As Excel does, the basis is checked first: a text basis is
+    ``#VALUE!`` and one outside 0..4 ``#NUM!``, whatever the dates hold."""
+
+    def one(bv: float, sv: float, ev: float) -> float | XlError:
+        if sv < 0 or ev < 0:
+            return XlError("#NUM!")
+        s1, s2 = sorted((math.floor(sv), math.floor(ev)))
+        return _year_fraction(s1, s2, math.trunc(bv))
+
+    b = num(basis)
+    result = _elementwise(one, b, num(start), num(end))
+    with np.errstate(invalid="ignore"):
+        outside = (np.trunc(b) < 0) | (np.trunc(b) > 4)
+    return np.where(is_error(b), b, np.where(outside, NUM, result))
+
+
 # --- text ---------------------------------------------------------------------------
 
 
@@ -1265,6 +1331,7 @@ FUNCTIONS: dict[str, Callable[..., Array]] = {
     "eomonth": eomonth,
     "days": days,
     "datedif": datedif,
+    "yearfrac": yearfrac,
     "exact": exact,
     "find": find,
     "search": search,

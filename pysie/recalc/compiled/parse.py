@@ -500,6 +500,7 @@ EXCEL_FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "EOMONTH": ("eomonth", 2, 2),
     "DAYS": ("days", 2, 2),
     "DATEDIF": ("datedif", 3, 3),
+    "YEARFRAC": ("yearfrac", 2, 3),
     "EXACT": ("exact", 2, 2),
     "FIND": ("find", 2, 3),
     "SEARCH": ("search", 2, 3),
@@ -560,7 +561,7 @@ BOOLEAN_OPS = {
 NUMERIC_OPS = {
     "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "sqrt", "exp", "ln", "log10", "log", "int", "mod",
     "round", "roundup", "rounddown", "floor", "ceiling", "norm_s_inv", "norm_inv", "lognorm_inv", "norm_s_dist",
-    "norm_dist", "eomonth", "days", *library.NUMERIC,
+    "norm_dist", "eomonth", "days", "yearfrac", *library.NUMERIC,
 }  # fmt: skip
 #: Operations that can give text (or pass an argument's text on: these argument positions, None for all).
 TEXT_OPS = {"concat", "concat_ranges", "left", "right", "mid", "upper", "lower", "trim", "text", *library.TEXT_RESULTS}
