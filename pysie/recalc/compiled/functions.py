@@ -399,6 +399,16 @@ def _logical(reduce: Callable[..., Array]) -> Callable[..., Array]:
     unless another argument gives one."""
 
     def logic(*args: Array | Range) -> Array:
+        if not any(isinstance(a, tuple) for a in args):
+            plain = tuple(_arr(a) for a in args)
+            r = reduce(np.broadcast_arrays(*[a != 0 for a in plain]), axis=0).astype(float)
+            if all(np.isfinite(a).all() for a in plain):
+                return r
+            bad, first = _first_error(*plain)
+            texts = np.zeros(r.shape, dtype=bool)
+            for a in plain:
+                texts = texts | is_text(a)
+            return np.where(bad, first, np.where(texts, VALUE, r))
         values: list[Array] = []
         counted: list[Array] = []
         for a in args:
