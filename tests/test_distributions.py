@@ -248,3 +248,22 @@ def test_bad_counts_refused(n: object, seed: object) -> None:
 def test_docstring_example_runs() -> None:
     failures, _ = doctest.testmod(d, verbose=False)
     assert failures == 0
+
+
+def test_the_90th_percentile_constant_is_scipys() -> None:
+    from scipy.special import ndtri
+
+    from pysie.distributions import Z90
+
+    assert Z90 == float(ndtri(0.9))
+
+
+def test_starting_the_command_line_imports_no_scipy() -> None:
+    """scipy costs a third of a second to import: every command that does not
+    sample or invert a normal starts without it."""
+    import subprocess
+    import sys
+
+    code = "import sys, pysie.cli, pysie.compare, pysie.importer; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
