@@ -64,10 +64,13 @@ class Expr:
         return ()
 
     def walk(self) -> Iterator[Expr]:
-        """This node and every node below it, depth first."""
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        """This node and every node below it, depth first (left to right), with
+        a stack rather than nested generators, whose cost grows with the depth."""
+        stack: list[Expr] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children()))
 
 
 @dataclass(frozen=True)
