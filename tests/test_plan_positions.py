@@ -12,11 +12,15 @@ import pytest
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
 from pysie.excel.writer import write_plan
 from pysie.models import MODELS
+from tests.conftest import COARSE, SHORT, SMALL
+
+#: Small versions of each model's workbook (the cells' places do not depend on the size).
+SMALLER = {"retraining": SHORT, "overhang": COARSE, "milestone-takeoff": SMALL}
 
 
 def _plans(name: str) -> tuple[WorkbookPlan, WorkbookPlan]:
     model = MODELS[name]
-    values = model.resolve(None)
+    values = model.resolve(None, SMALLER.get(name))
     full = plan_workbook(model, solve_workbook(model, values))
     positions = plan_workbook(model, solve_workbook(model, values, snapshot_numbers=False))
     return full, positions
