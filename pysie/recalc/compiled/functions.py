@@ -393,6 +393,31 @@ def isblank(cells: Range) -> Array:
     return np.broadcast_to(empty[:1, None], values[:1].shape)[0].astype(float)
 
 
+def iserr(value: Array) -> Array:
+    """``ISERR``: any error but ``#N/A``."""
+    v = _arr(value)
+    return (is_error(v) & ~(np.isnan(v) & (payloads(v) == _NA_PAYLOAD))).astype(float)
+
+
+def isnontext(value: Array) -> Array:
+    return (~is_text(_arr(value))).astype(float)
+
+
+def _parity(odd: bool) -> Callable[[Array], Array]:
+    def parity(value: Array) -> Array:
+        v = _arr(value)
+        with np.errstate(invalid="ignore"):
+            r = (np.mod(np.trunc(np.where(np.isfinite(v), v, 0.0)), 2) == (1 if odd else 0)).astype(float)
+        return np.where(is_text(v), VALUE, _guard(np.where(np.isfinite(v), r, v), v))
+
+    return parity
+
+
+#: ``ISEVEN`` / ``ISODD``: of the number truncated; a text is ``#VALUE!``.
+iseven = _parity(False)
+isodd = _parity(True)
+
+
 def _logical(reduce: Callable[..., Array]) -> Callable[..., Array]:
     """AND / OR: a single text argument is ``#VALUE!``; a range's empty cells
     and texts are skipped, and a range with no value left is ``#VALUE!``
@@ -434,11 +459,18 @@ def _logical(reduce: Callable[..., Array]) -> Callable[..., Array]:
 
 logical_and = _logical(np.all)
 logical_or = _logical(np.any)
+#: ``XOR``: TRUE when an odd number of its values are TRUE.
+logical_xor = _logical(lambda parts, axis: np.logical_xor.reduce(np.asarray(parts), axis=axis))
 
 
 def logical_not(a: Array) -> Array:
+    """``NOT``: an error argument is that error, a text ``#VALUE!``."""
     a = _arr(a)
-    return np.where(is_text(a), VALUE, _guard((a == 0).astype(float), a))
+    r = (a == 0).astype(float)
+    if np.isfinite(a).all():
+        return r
+    bad, first = _first_error(a)
+    return np.where(is_text(a), VALUE, np.where(bad, first, r))
 
 
 def not_available() -> Array:
@@ -844,6 +876,32 @@ vlookup = _table_lookup(True)
 hlookup = _table_lookup(False)
 
 
+def lookup(value: Array, rng: Range, result: Range | None = None) -> Array:
+    """``LOOKUP(value, lookup_vector, [result_vector])``: the position of the
+    largest value <= ``value`` in the sorted vector (as MATCH type 1), the
+    result vector's value there; without one, a table wider than tall is
+    searched in its first row and answers from its last row, otherwise its
+    first and last columns."""
+    if result is None:
+        rows, cols = rng[0][0].shape[0], len(rng)
+        if cols > rows:
+            search = (np.concatenate([v[:1] for v, _ in rng]), np.concatenate([e[:1] for _, e in rng]))
+            answers = np.concatenate([v[-1:] for v, _ in rng])
+        else:
+            search, answers = rng[0], rng[-1][0]
+    else:
+        search, answers = _cells(rng), _cells(result)[0]
+    cells, empty = search
+    pos = _position(value, np.asarray(cells, dtype=float), empty, np.array(1.0))
+    found = np.isfinite(pos) & (pos <= answers.shape[0])
+    index = np.where(found, pos - 1, 0).astype(int)
+    shape = np.broadcast_shapes(index.shape, answers.shape[1:])
+    picked = np.take_along_axis(
+        np.broadcast_to(answers, (answers.shape[0], *shape)), np.broadcast_to(index, shape)[None], axis=0
+    )[0]
+    return np.where(np.isnan(pos), pos, np.where(found, picked, NA))
+
+
 def choose(k: Array, *options: Array) -> Array:
     """``CHOOSE(k, v1, v2, ...)``: k outside 1..n is ``#VALUE!``."""
     k = num(k)
@@ -1103,6 +1161,59 @@ def yearfrac(start: Array, end: Array, basis: Array | float = 0.0) -> Array:
     return np.where(is_error(b), b, np.where(outside, NUM, result))
 
 
+def _time_part(unit: int) -> Callable[[Array], Array]:
+    """HOUR (3600), MINUTE (60) or SECOND (1) of a serial's fraction of a day,
+    to the nearest second as Excel rounds it."""
+
+    def one(serial: float | str) -> float | XlError:
+        if isinstance(serial, str) or serial < 0:
+            return XlError("#VALUE!") if isinstance(serial, str) else XlError("#NUM!")
+        seconds = round((serial - math.floor(serial)) * 86400) % 86400
+        return float({3600: seconds // 3600, 60: seconds // 60 % 60, 1: seconds % 60}[unit])
+
+    def extract(serial: Array) -> Array:
+        return _elementwise(one, num(serial))
+
+    return extract
+
+
+hour = _time_part(3600)
+minute = _time_part(60)
+second = _time_part(1)
+
+
+def time_of(h: Array, m: Array, sec: Array) -> Array:
+    """``TIME(hour, minute, second)``: the fraction of a day, wrapping past 24 hours."""
+
+    def one(hv: float, mv: float, sv: float) -> float | XlError:
+        total = math.trunc(hv) * 3600 + math.trunc(mv) * 60 + math.trunc(sv)
+        if total < 0 or max(hv, mv, sv) > 32767:
+            return XlError("#NUM!")
+        return (total % 86400) / 86400
+
+    return _elementwise(one, num(h), num(m), num(sec))
+
+
+#: WEEKDAY's return types: type -> (weekday number of Monday, of the day after Sunday's number ...)
+_WEEK_STARTS = {1: 6, 2: 0, 3: 0, 11: 0, 12: 1, 13: 2, 14: 3, 15: 4, 16: 5, 17: 6}
+
+
+def weekday(serial: Array, kind: Array | float = 1.0) -> Array:
+    """``WEEKDAY(serial, [type])``: type 1 Sunday = 1 ... Saturday = 7, type 2
+    Monday = 1 ... Sunday = 7, type 3 Monday = 0 ... Sunday = 6, types 11-17
+    weeks starting Monday ... Sunday, numbered from 1 (serial 1 is a Sunday)."""
+
+    def one(sv: float, kv: float) -> float | XlError:
+        k = math.trunc(kv)
+        if sv < 0 or k not in _WEEK_STARTS:
+            return XlError("#NUM!")
+        monday0 = (math.floor(sv) + 5) % 7  # 0 Monday ... 6 Sunday
+        first = _WEEK_STARTS[k]  # the weekday (0 Monday) a week starts on
+        return float((monday0 - first) % 7 + (0 if k == 3 else 1))
+
+    return _elementwise(one, num(serial), num(kind))
+
+
 # --- text ---------------------------------------------------------------------------
 
 
@@ -1218,6 +1329,53 @@ def concat_ranges(*args: Array | Range) -> Array:
         else:
             parts.append(a)
     return concat(*parts) if parts else np.array(text(""))
+
+
+def substitute(s: Array, old: Array, new: Array, instance: Array | None = None) -> Array:
+    """``SUBSTITUTE(text, old, new, [instance])``: every ``old`` (or the
+    ``instance``-th) replaced by ``new``; an instance below 1 is ``#VALUE!``."""
+
+    def one(t: float | str, o: float | str, n: float | str, k: float | str | None = None) -> str | XlError:
+        text_, old_, new_ = _display(t), _display(o), _display(n)
+        if k is None:
+            return text_.replace(old_, new_) if old_ else text_
+        which = _count(k)
+        if which is None or which < 1:
+            return XlError("#VALUE!")
+        at = -1
+        for _ in range(which):
+            at = text_.find(old_, at + 1) if old_ else -1
+            if at < 0:
+                return text_
+        return text_[:at] + new_ + text_[at + len(old_) :]
+
+    return _elementwise(one, *([s, old, new] if instance is None else [s, old, new, instance]))
+
+
+def replace(s: Array, start: Array, count: Array, new: Array) -> Array:
+    """``REPLACE(text, start, count, new)``: ``count`` characters from ``start`` replaced."""
+
+    def one(t: float | str, a: float | str, k: float | str, n: float | str) -> str | XlError:
+        first, c = _count(a), _count(k)
+        if first is None or first < 1 or c is None:
+            return XlError("#VALUE!")
+        text_ = _display(t)
+        return text_[: first - 1] + _display(n) + text_[first - 1 + c :]
+
+    return _elementwise(one, s, start, count, new)
+
+
+def rept(s: Array, n: Array) -> Array:
+    """``REPT(text, n)``: ``n`` copies (``#VALUE!`` past Excel's 32,767 characters)."""
+
+    def one(t: float | str, k: float | str) -> str | XlError:
+        c = _count(k)
+        text_ = _display(t)
+        if c is None or len(text_) * c > 32767:
+            return XlError("#VALUE!")
+        return text_ * c
+
+    return _elementwise(one, s, n)
 
 
 def value(s: Array) -> Array:
@@ -1342,6 +1500,20 @@ FUNCTIONS: dict[str, Callable[..., Array]] = {
     "days": days,
     "datedif": datedif,
     "yearfrac": yearfrac,
+    "hour": hour,
+    "minute": minute,
+    "second": second,
+    "time": time_of,
+    "weekday": weekday,
+    "iserr": iserr,
+    "isnontext": isnontext,
+    "iseven": iseven,
+    "isodd": isodd,
+    "xor": logical_xor,
+    "substitute": substitute,
+    "replace": replace,
+    "rept": rept,
+    "lookup": lookup,
     "exact": exact,
     "find": find,
     "search": search,

@@ -396,12 +396,36 @@ class _Parser:
             return Const(1.0 if upper == "TRUE" else 0.0)
         if op == "ifs":
             return _nested_if(args)
+        if op == "ifs_chain":
+            return _ifs(args)
+        if op == "switch":
+            return _switch(args)
         return Call(op, tuple(args))
 
 
 def _nested_if(args: list[Expr]) -> Expr:
     """IF(c, a, b) with the Excel default FALSE (0) for a missing b."""
     return Call("if", (args[0], args[1], args[2] if len(args) == 3 else Const(0.0)))
+
+
+def _ifs(args: list[Expr]) -> Expr:
+    """``IFS(c1, v1, c2, v2, ...)``: the value of the first true condition, else ``#N/A``."""
+    if len(args) % 2:
+        raise Unsupported(f"IFS with {len(args)} arguments (it takes pairs)")
+    tree: Expr = Const(error("#N/A"))
+    for condition, value in reversed(list(zip(args[0::2], args[1::2], strict=True))):
+        tree = Call("if", (condition, value, tree))
+    return tree
+
+
+def _switch(args: list[Expr]) -> Expr:
+    """``SWITCH(x, v1, r1, v2, r2, ..., [default])``: the result of the first
+    value equal to x, else the default, else ``#N/A``."""
+    subject, rest = args[0], args[1:]
+    tree: Expr = rest.pop() if len(rest) % 2 else Const(error("#N/A"))
+    for candidate, result in reversed(list(zip(rest[0::2], rest[1::2], strict=True))):
+        tree = Call("if", (Call("eq", (subject, candidate)), result, tree))
+    return tree
 
 
 def parse_key(key: str) -> Expr:
@@ -501,6 +525,22 @@ EXCEL_FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "DAYS": ("days", 2, 2),
     "DATEDIF": ("datedif", 3, 3),
     "YEARFRAC": ("yearfrac", 2, 3),
+    "HOUR": ("hour", 1, 1),
+    "MINUTE": ("minute", 1, 1),
+    "SECOND": ("second", 1, 1),
+    "TIME": ("time", 3, 3),
+    "WEEKDAY": ("weekday", 1, 2),
+    "ISERR": ("iserr", 1, 1),
+    "ISNONTEXT": ("isnontext", 1, 1),
+    "ISEVEN": ("iseven", 1, 1),
+    "ISODD": ("isodd", 1, 1),
+    "XOR": ("xor", 1, 254),
+    "IFS": ("ifs_chain", 2, 254),
+    "SWITCH": ("switch", 3, 254),
+    "SUBSTITUTE": ("substitute", 3, 4),
+    "REPLACE": ("replace", 4, 4),
+    "REPT": ("rept", 2, 2),
+    "LOOKUP": ("lookup", 2, 3),
     "EXACT": ("exact", 2, 2),
     "FIND": ("find", 2, 3),
     "SEARCH": ("search", 2, 3),
@@ -536,6 +576,8 @@ ARGUMENTS: dict[str, tuple[str, str]] = {
     "concat_ranges": ("", "a"),
     "and": ("", "a"),
     "or": ("", "a"),
+    "xor": ("", "a"),
+    "lookup": ("vrr", ""),
     **library.ARGUMENT_KINDS,
 }
 
@@ -556,20 +598,33 @@ BOOLEAN_OPS = {
     "istext",
     "isblank",
     "exact",
+    "xor",
+    "iserr",
+    "isnontext",
+    "iseven",
+    "isodd",
 }
 #: Operations that want numbers: an argument that may hold text is read through ``num``.
 NUMERIC_OPS = {
     "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "sqrt", "exp", "ln", "log10", "log", "int", "mod",
     "round", "roundup", "rounddown", "floor", "ceiling", "norm_s_inv", "norm_inv", "lognorm_inv", "norm_s_dist",
-    "norm_dist", "eomonth", "days", "yearfrac", *library.NUMERIC,
+    "norm_dist", "eomonth", "days", "yearfrac", "hour", "minute", "second", "time", "weekday", *library.NUMERIC,
 }  # fmt: skip
 #: Operations that can give text (or pass an argument's text on: these argument positions, None for all).
-TEXT_OPS = {"concat", "concat_ranges", "left", "right", "mid", "upper", "lower", "trim", "text", *library.TEXT_RESULTS}
+TEXT_OPS = {
+    "concat", "concat_ranges", "left", "right", "mid", "upper", "lower", "trim", "text", "substitute", "replace",
+    "rept", *library.TEXT_RESULTS,
+}  # fmt: skip
 #: Operations over values and ranges alike (SUM, MAX ...).
 AGGREGATES = {op for op, (fixed, repeat) in ARGUMENTS.items() if repeat == "a"}
 #: Operations that read an empty cell as the empty text, not 0.
-TEXT_READERS = {"concat", "len", "left", "right", "mid", "upper", "lower", "trim", "text", "exact", "find", "search"}
-PASS_THROUGH: dict[str, tuple[int, ...] | None] = {"if": (1, 2), "iferror": None, "ifna": None, "choose": None}
+TEXT_READERS = {
+    "concat", "len", "left", "right", "mid", "upper", "lower", "trim", "text", "exact", "find", "search", "substitute",
+    "replace", "rept",
+}  # fmt: skip
+PASS_THROUGH: dict[str, tuple[int, ...] | None] = {
+    "if": (1, 2), "iferror": None, "ifna": None, "choose": None, "lookup": None,
+}  # fmt: skip
 #: Operations passing on a value read from a range argument.
 RANGE_PICKS = {"index", "vlookup", "hlookup"}
 _EXCEL_NAME = {op: name for name, (op, _, _) in reversed(EXCEL_FUNCTIONS.items())}
