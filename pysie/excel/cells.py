@@ -90,6 +90,19 @@ class SheetPlan:
             self.add(row, col, "label", text, style)
 
 
+#: Points per line of wrapped text (Calibri 11, Excel's and LibreOffice's default row height).
+LINE_POINTS = 15
+
+
+def fit_height(ws: SheetPlan, row: int, text: str, width: float) -> None:
+    """Make ``row`` tall enough for ``text`` wrapped in a column ``width`` characters wide:
+    ``ceil(len(text) / (1.1 width))`` lines of :data:`LINE_POINTS` (a column holds about 1.1
+    characters of proportional text per unit of width); a row of one line keeps its height."""
+    lines = math.ceil(len(text) / (width * 1.1))
+    if lines > 1:
+        ws.row_heights[row] = max(ws.row_heights.get(row, 0.0), LINE_POINTS * lines)
+
+
 def cached(value: float, expr: Expr | None = None, looks_up: bool | None = None) -> float | str:
     """The cached value written beside a formula; an error is ``#N/A`` when the
     formula looks something up (``looks_up``, else found from ``expr``), else

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ import numpy as np
 from pysie import montecarlo, sensitivity
 from pysie.dates import INPUT_DATE_FORMAT
 from pysie.distributions import Distribution, PointMass, kind_labels, kind_of, parse_spec
-from pysie.excel.cells import ColumnFormat, PlannedCell, SheetPlan, cached, provenance_rows
+from pysie.excel.cells import ColumnFormat, PlannedCell, SheetPlan, cached, fit_height, provenance_rows
 from pysie.excel.layout import FormulaCell, Layout, absolute, quote_sheet
 from pysie.expr import Call, Const, Range
 from pysie.solver import Solution
@@ -59,6 +59,13 @@ DIST_COLUMNS = ("parameter", "kind", "number", "value", "number", "value", "unit
 SUMMARY_COLUMNS = ("output", "unit", "p10", "p50", "p90", "mean", "never")
 TORNADO_COLUMNS = ("parameter", "unit", "p10", "output at p10", "p90", "output at p90", "swing")
 QUANTILE_KEYS = ("p10", "p50", "p90")
+#: Width (characters) of the distributions' source column, whose text wraps within it: a long
+#: citation makes its row taller, never the sheet wider.
+SOURCE_WIDTH = 60
+#: Columns of numbers (a date past 9999 shows as "after 9999-12-31").
+NUMBER_WIDTH = 19
+#: The unit, point mass and bounds (or "set on") columns are as wide as their longest text, within these.
+TEXT_WIDTHS = (12, 34)
 
 
 def has_sheet(model: Model) -> bool:
@@ -252,6 +259,8 @@ class _Sheet:
         self.row = 0
         self.names: dict[str, str] = {}
         self.numbers = numbers
+        #: rows of the distributions table (its header and its rows)
+        self.table_rows = range(0)
 
     def header(self, titles: tuple[str, ...]) -> None:
         for c, title in enumerate(titles):
@@ -346,21 +355,37 @@ def uncertainty_sheet(
         _tornado(s, solved.tornado)
     _computed_from(s, model, solved)
     ws.freeze = (TOP_ROWS, 1)  # the title and provenance stay in view
-    ws.columns += [
-        ColumnFormat(0, 0, max(24, *(len(n) + 2 for n in d.outputs))),
-        ColumnFormat(1, 1, 22),
-        ColumnFormat(2, 6, 19),  # a date past 9999 shows as "after 9999-12-31"
-        ColumnFormat(7, 7, 18),
-        ColumnFormat(8, 8, 34),
-        ColumnFormat(9, 9, 70),
-    ]
+    names = [*d.outputs, *(p.name for p in (d.scenario if not d.in_workbook else model).parameters)]
+    ws.columns += _column_widths(ws, s.table_rows, max(len(n) for n in names))
     return ws, s.names
+
+
+def _column_widths(ws: SheetPlan, rows: range, longest_name: int) -> list[ColumnFormat]:
+    """Column widths: A as wide as the longest name (``longest_name``, of the outputs and inputs
+    listed), B as the longest kind or unit, C-F the numbers, G-I (unit, point mass, bounds) as
+    their longest text in the distributions' ``rows``, B and G-I within :data:`TEXT_WIDTHS`,
+    and J (the source) :data:`SOURCE_WIDTH`, its text wrapped."""
+    least, most = TEXT_WIDTHS
+
+    def fitted(col: int, where: range) -> float:
+        texts = [str(c.content) for c in ws.cells if c.col == col and c.kind == "label" and c.row in where]
+        return min(most, max(least, max((len(t) for t in texts), default=0) + 2))
+
+    below_top = range(TOP_ROWS, max(c.row for c in ws.cells) + 1)
+    return [
+        ColumnFormat(0, 0, max(24, longest_name + 2)),
+        ColumnFormat(1, 1, fitted(1, below_top)),
+        ColumnFormat(2, 5, NUMBER_WIDTH),
+        *(ColumnFormat(c, c, fitted(c, rows)) for c in (6, 7, 8)),
+        ColumnFormat(9, 9, SOURCE_WIDTH, style="wrap"),
+    ]
 
 
 def _distributions(s: _Sheet, rows: tuple[DistRow, ...]) -> None:
     ws = s.ws
     ws.label(s.row, 0, "Distributions drawn by pysie mc (yellow: inputs, each a workbook name)", "bold")
     s.row += 1
+    first = s.row
     s.header(DIST_COLUMNS)
     for r in rows:
         p = r.parameter
@@ -374,9 +399,26 @@ def _distributions(s: _Sheet, rows: tuple[DistRow, ...]) -> None:
         ws.label(s.row, 6, p.unit)
         ws.label(s.row, 7, f"{r.mass.probability:g} at {r.mass.value:g}" if r.mass is not None else "")
         ws.label(s.row, 8, p.bounds_text())
-        ws.label(s.row, 9, r.source)
+        _source(s, r.source)
         s.row += 1
+    s.table_rows = range(first, s.row)
     s.row += 1
+
+
+#: The style of a cell in a row of wrapped text: at the top of the row, as the text starts.
+TOP_STYLES = {"": "top", "bold": "bold_top", "input": "input_top"}
+
+
+def _source(s: _Sheet, text: str) -> None:
+    """The source of a distribution, wrapped in its :data:`SOURCE_WIDTH` column, its row as tall
+    as the text and every cell of the row aligned with the text's first line."""
+    s.ws.label(s.row, 9, text, "wrap")
+    fit_height(s.ws, s.row, text, SOURCE_WIDTH)
+    cells = s.ws.cells
+    first = len(cells)
+    while first and cells[first - 1].row == s.row:
+        first -= 1
+    cells[first:] = [replace(c, style=TOP_STYLES.get(c.style, c.style)) for c in cells[first:]]
 
 
 def _live(s: _Sheet, col: int, name: str, value: float, fmt: str, expr: Any = None) -> None:
@@ -396,6 +438,7 @@ def _sampled_inputs(s: _Sheet, model: Model, layout: Layout, inputs: Mapping[str
         return
     ws.label(s.row, 0, "Distributions the Samples sheet draws from (live: edit them on the Inputs sheet)", "bold")
     s.row += 1
+    top = s.row
     s.header((*DIST_COLUMNS[:8], "set on", DIST_COLUMNS[9]))
     for drawn in draws:
         first = model.parameter(drawn.numbers[0])
@@ -409,8 +452,9 @@ def _sampled_inputs(s: _Sheet, model: Model, layout: Layout, inputs: Mapping[str
             _live(s, 7, drawn.mass, inputs[drawn.mass], "0.00")
         cells = [drawn.numbers, (drawn.mass,) if drawn.mass else ()]
         ws.label(s.row, 8, ", ".join(f"{layout.named[n][0]}!{layout.named[n][1]}" for group in cells for n in group))
-        ws.label(s.row, 9, drawn.source)
+        _source(s, drawn.source)
         s.row += 1
+    s.table_rows = range(top, s.row)
     s.row += 1
 
 
