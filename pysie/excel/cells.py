@@ -54,6 +54,17 @@ class ColumnFormat:
 
 
 @dataclass(frozen=True)
+class EmbeddedChart:
+    """A chart drawn on a worksheet, its top left corner at ``row``, ``col`` (0-based):
+    ``options`` are XlsxWriter's (``type``, ``series``, ``title``, ``x_axis``, ``y_axis``,
+    ``legend``, ``size``), as :mod:`pysie.excel.charts` makes them."""
+
+    row: int
+    col: int
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class PageSetup:
     """How a sheet prints: one page wide (as many pages tall as it needs),
     landscape when wide, the header rows repeated on every page, and the model
@@ -75,6 +86,7 @@ class SheetPlan:
     validations: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
     active: bool = False
     chart: dict[str, Any] | None = None  # a chart sheet: series and axes as XlsxWriter options
+    charts: list[EmbeddedChart] = field(default_factory=list)  # charts drawn on a worksheet
     page: PageSetup | None = None
     row_heights: dict[int, float] = field(default_factory=dict)  # rows of wrapped text, in points
     #: (first row, first col, last row, last col, XlsxWriter conditional-format options; "format" a style name)

@@ -11,7 +11,11 @@ A model that declares distributions (:class:`pysie.spec.Uncertainty`,
 * **the Monte Carlo summary** (p10, p50, p90, mean, never of each output,
   :func:`pysie.montecarlo.summarize`) of :data:`SAMPLES` samples with seed
   :data:`SEED`, and **the tornado** (one at a time,
-  :func:`pysie.sensitivity.oat`) of the model's main output.
+  :func:`pysie.sensitivity.oat`) of the model's main output, a table and,
+  beside it, its bar chart (:func:`pysie.excel.charts.tornado_options`).
+
+The distributions' sources wrap in a column :data:`SOURCE_WIDTH` wide, each row
+as tall as its text (:func:`pysie.excel.cells.fit_height`).
 
 A spreadsheet cannot redraw the samples, so the summary and the tornado are a
 snapshot (grey cells, as :class:`pysie.spec.Snapshot` sheets): the sheet says
@@ -43,7 +47,16 @@ import numpy as np
 from pysie import montecarlo, sensitivity
 from pysie.dates import INPUT_DATE_FORMAT
 from pysie.distributions import Distribution, PointMass, kind_labels, kind_of, parse_spec
-from pysie.excel.cells import ColumnFormat, PlannedCell, SheetPlan, cached, fit_height, provenance_rows
+from pysie.excel.cells import (
+    ColumnFormat,
+    EmbeddedChart,
+    PlannedCell,
+    SheetPlan,
+    cached,
+    fit_height,
+    provenance_rows,
+)
+from pysie.excel.charts import tornado_options
 from pysie.excel.layout import FormulaCell, Layout, absolute, quote_sheet
 from pysie.expr import Call, Const, Range
 from pysie.solver import Solution
@@ -64,6 +77,8 @@ QUANTILE_KEYS = ("p10", "p50", "p90")
 SOURCE_WIDTH = 60
 #: Columns of numbers (a date past 9999 shows as "after 9999-12-31").
 NUMBER_WIDTH = 19
+#: The tornado chart's left edge: column H, right of the tornado table (columns A-G).
+CHART_COLUMN = 7
 #: The unit, point mass and bounds (or "set on") columns are as wide as their longest text, within these.
 TEXT_WIDTHS = (12, 34)
 
@@ -85,7 +100,8 @@ def sheet_summary(model: Model) -> str:
         "The distributions pysie mc draws (yellow cells, each a workbook name such as "
         f"{distribution_rows(model)[0].names()[0]}; edit them there), and a snapshot, computed when "
         f"the workbook was built, of the Monte Carlo summary ({SAMPLES:,} samples, seed {SEED}) and of the "
-        "one-at-a-time tornado. pysie import BOOK.xlsx lists edited distributions; pysie mc BOOK.xlsx samples them "
+        "one-at-a-time tornado, with its bar chart. pysie import BOOK.xlsx lists edited distributions; "
+        "pysie mc BOOK.xlsx samples them "
         "with this workbook's inputs."
     )
 
@@ -506,8 +522,10 @@ def _tornado(s: _Sheet, oat: sensitivity.OAT) -> None:
     s.row += 1
     ws.label(s.row, 0, "output with every parameter at its median")
     s.value(3, oat.base)
+    chart_row = s.row
     s.row += 1
     s.header(TORNADO_COLUMNS)
+    first = s.row + 1  # the worksheet row (1-based) of the first swing
     for swing in oat.swings:
         ws.label(s.row, 0, swing.parameter, "bold")
         ws.label(s.row, 1, d.scenario.parameter(swing.parameter).unit)
@@ -517,6 +535,9 @@ def _tornado(s: _Sheet, oat: sensitivity.OAT) -> None:
         s.value(5, swing.high)
         s.value(6, swing.swing)
         s.row += 1
+    letters = (_letter(0), _letter(3), _letter(5))  # parameter, output at p10, output at p90
+    chart = tornado_options(UNCERTAINTY, range(first, s.row + 1), letters, oat.output, unit, oat.base)
+    ws.charts.append(EmbeddedChart(chart_row, CHART_COLUMN, chart))
     s.row += 1
 
 
