@@ -391,13 +391,37 @@ def _text_of(node: SafeET.Element | None) -> str:
     return "" if node is None else "".join(t.text or "" for t in node.iter(f"{A}t"))
 
 
-@pytest.mark.parametrize("name", ["retraining", "overhang"])
-def test_the_tornado_chart_draws_the_tornado_table(name: str, small_books: dict[str, Path]) -> None:
-    assert tornado_problems(small_books[name]) == []
+def test_the_tornado_chart_draws_the_tornado_table(small_books: dict[str, Path]) -> None:
+    assert tornado_problems(small_books["overhang"]) == []
+
+
+@pytest.mark.parametrize("template", ["retraining", "software-explosion"])
+def test_each_committed_tornado_chart_draws_its_table(template: str, template_books: dict[str, Path]) -> None:
+    assert tornado_problems(template_books[template]) == []
 
 
 def test_a_workbook_sampling_itself_has_no_tornado_chart(small_books: dict[str, Path]) -> None:
     assert _bar_charts(small_books["milestone-takeoff"]) == []  # its Uncertainty sheet has no tornado table
+
+
+def test_a_tornado_that_never_reaches_its_output_has_no_chart(parity_retraining_book: Path) -> None:
+    """A chart would draw the word never as 0 (and a bar start of NaN is no number a file can hold):
+    the 60-day retraining workbook, never reaching infinity at the medians, has the table alone."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # openpyxl reads every chart of the file
+        ws = openpyxl.load_workbook(parity_retraining_book)[UNCERTAINTY]
+    heading, base, _, _ = _tornado_table_words(ws)
+    assert math.isnan(base)
+    assert heading.endswith("no chart: the output is never reached in some of these runs")
+    assert _bar_charts(parity_retraining_book) == []
+
+
+def _tornado_table_words(ws: openpyxl.worksheet.worksheet.Worksheet) -> tuple[str, float, int, int]:
+    """(title, the all-medians output, NaN for the word never, its row, the title's row)."""
+    rows = range(1, ws.max_row + 1)
+    title = next(r for r in rows if str(ws[f"A{r}"].value or "").startswith("Tornado of "))
+    value = ws[f"D{title + 1}"].value
+    return str(ws[f"A{title}"].value), float(value) if isinstance(value, (int, float)) else math.nan, title + 1, title
 
 
 def _edited_chart(book: Path, out: Path, edits: list[tuple[bytes, bytes]]) -> Path:

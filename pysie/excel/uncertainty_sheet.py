@@ -509,14 +509,19 @@ def _letter(col: int) -> str:
 
 
 def _tornado(s: _Sheet, oat: sensitivity.OAT) -> None:
+    """The one-at-a-time table and, beside it, its bar chart; a table with ``never`` in it (an
+    output not reached) has no chart, since a chart would draw the word as 0, and says so."""
     ws = s.ws
     d = oat.design
     unit = d.unit(oat.output)
+    numbers = [oat.base, *(v for swing in oat.swings for v in (swing.low, swing.high))]
+    drawn = s.numbers and all(v is not None and math.isfinite(v) for v in numbers)
     ws.label(
         s.row,
         0,
         f"Tornado of {oat.output} ({unit}): each drawn parameter at its p10 and p90, the others at "
-        "their medians (a snapshot), largest swing first",
+        "their medians (a snapshot), largest swing first"
+        + ("" if drawn or not s.numbers else "; no chart: the output is never reached in some of these runs"),
         "bold",
     )
     s.row += 1
@@ -535,9 +540,10 @@ def _tornado(s: _Sheet, oat: sensitivity.OAT) -> None:
         s.value(5, swing.high)
         s.value(6, swing.swing)
         s.row += 1
-    letters = (_letter(0), _letter(3), _letter(5))  # parameter, output at p10, output at p90
-    chart = tornado_options(UNCERTAINTY, range(first, s.row + 1), letters, oat.output, unit, oat.base)
-    ws.charts.append(EmbeddedChart(chart_row, CHART_COLUMN, chart))
+    if drawn:
+        letters = (_letter(0), _letter(3), _letter(5))  # parameter, output at p10, output at p90
+        chart = tornado_options(UNCERTAINTY, range(first, s.row + 1), letters, oat.output, unit, oat.base)
+        ws.charts.append(EmbeddedChart(chart_row, CHART_COLUMN, chart))
     s.row += 1
 
 
