@@ -12,7 +12,7 @@ Kinds (the text of :func:`parse_spec` in brackets):
 * ``Lognormal(p10, p90)`` [``lognormal:P10:P90``]: ln X ~ N(mu, sigma) with
   mu = (ln P10 + ln P90) / 2, sigma = (ln P90 - ln P10) / (2 z_0.9),
   z_0.9 = Phi^-1(0.9) = 1.28155... (the "80% interval" of AI 2027's takeoff
-  forecast, which rounds z_0.9 to 1.2816).
+  forecast, which rounds z_0.9 to 1.2816: ``Lognormal(1, 25, z=1.2816)``).
 * ``LogUniform(lo, hi)`` [``loguniform:LO:HI``]: ln X uniform on [ln lo, ln hi].
 * ``Uniform(lo, hi)`` [``uniform:LO:HI``]: X = lo + u (hi - lo).
 * ``Normal(mean, sd)`` [``normal:MEAN:SD``]: X = mean + sd Phi^-1(u).
@@ -20,7 +20,9 @@ Kinds (the text of :func:`parse_spec` in brackets):
 * ``PointMass(probability, value, rest)``: ``value`` with that probability,
   otherwise drawn from ``rest`` (AI 2027: the SC->SAR gap is 0 with
   probability 0.15, else lognormal). Its ``ppf`` is the true quantile function
-  of the mixture, so it stays monotone and the copula's ranks still apply.
+  of the mixture, so it stays monotone and the copula's ranks still apply;
+  ``draw(u_mass, u_rest)`` is the forecast's own way, an independent uniform
+  for the mass (the same distribution, other samples).
 
 Bounds (:func:`bounded`): a parameter has bounds (lower, upper, open or
 closed). A distribution whose support is a bounded interval (uniform,
@@ -154,14 +156,19 @@ def _finite(kind: str, **values: float) -> None:
 
 @dataclass(frozen=True)
 class Lognormal(_Median):
-    """ln X ~ N(mu, sigma), given by its 10th and 90th percentiles (0 < p10 < p90)."""
+    """ln X ~ N(mu, sigma), given by its 10th and 90th percentiles (0 < p10 < p90): mu = (ln p10 +
+    ln p90) / 2, sigma = (ln p90 - ln p10) / (2 z), z the normal quantile they sit at (Phi^-1(0.9)
+    unless a source rounds it: AI 2027's takeoff forecast uses 1.2816)."""
 
     p10: float
     p90: float
     source: str = ""
+    z: float = Z90
 
     def __post_init__(self) -> None:
-        _finite("lognormal", p10=self.p10, p90=self.p90)
+        _finite("lognormal", p10=self.p10, p90=self.p90, z=self.z)
+        if self.z <= 0:
+            raise InputError(f"lognormal: z must be above 0, found {self.z:g}")
         if self.p10 <= 0:
             raise InputError(f"lognormal: p10 must be above 0, found {self.p10:g}")
         if self.p10 >= self.p90:
@@ -173,7 +180,7 @@ class Lognormal(_Median):
 
     @property
     def sigma(self) -> float:
-        return (math.log(self.p90) - math.log(self.p10)) / (2 * Z90)
+        return (math.log(self.p90) - math.log(self.p10)) / (2 * self.z)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.sigma * ndtri(np.asarray(u, dtype=float)))
@@ -189,7 +196,8 @@ class Lognormal(_Median):
 
     @property
     def spec(self) -> str:
-        return f"lognormal:{self.p10:g}:{self.p90:g}"
+        rounded = "" if self.z == Z90 else f" (p10 and p90 at z = {self.z:g})"
+        return f"lognormal:{self.p10:g}:{self.p90:g}{rounded}"
 
 
 @dataclass(frozen=True)
@@ -336,6 +344,13 @@ class PointMass(_Quantiles):
         above = self.rest.ppf(np.clip((u - p) / (1 - p), U_MIN, U_MAX))
         return np.where(u < a, below, np.where(u < a + p, self.value, above))
 
+    def draw(self, u_mass: np.ndarray, u_rest: np.ndarray) -> np.ndarray:
+        """``value`` where ``u_mass`` < ``probability``, else ``rest.ppf(u_rest)``: a sample of
+        the same mixture from two independent uniforms (AI 2027's takeoff forecast draws its zero
+        SC->SAR gap so, and its lognormal's normal score from the copula)."""
+        u_mass = np.asarray(u_mass, dtype=float)
+        return np.where(u_mass < self.probability, self.value, self.rest.ppf(np.asarray(u_rest, dtype=float)))
+
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         return self.probability * (x >= self.value) + (1 - self.probability) * self.rest.cdf(x)
@@ -413,12 +428,28 @@ def kind_of(dist: Distribution) -> tuple[str, tuple[str, ...], tuple[float, ...]
     """The text form of a distribution as (kind, labels, numbers): ``Lognormal(1, 25)``
     is ``("lognormal", ("P10", "P90"), (1.0, 25.0))``, so ``parse_spec`` of
     ``kind:n1:n2`` makes it again; :class:`InputError` for a kind without a text form
-    (a point mass, a truncation)."""
+    (a point mass, a truncation, a lognormal with a rounded z)."""
+    if getattr(dist, "z", Z90) != Z90:
+        raise InputError(f"{dist.spec}: has no text form (a lognormal's text form puts p10 and p90 at z = {Z90:.5f})")
+    return shape_of(dist)
+
+
+def shape_of(dist: Distribution) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+    """(kind, labels, numbers) of a distribution of one of the kinds (its first fields, in the
+    order of the kind's labels), whatever its other fields (a lognormal's ``z``)."""
     for kind, (cls, labels) in _KINDS.items():
         if type(dist) is cls:
             fields = dataclasses.fields(dist)[: len(labels)]  # type: ignore[arg-type]
             return kind, labels, tuple(float(getattr(dist, f.name)) for f in fields)
     raise InputError(f"{dist.spec}: has no text form ({', '.join(_KINDS)})")
+
+
+def with_numbers(dist: Distribution, numbers: tuple[float, ...]) -> Distribution:
+    """``dist`` with the numbers of :func:`shape_of` replaced by ``numbers`` (its other fields,
+    a lognormal's ``z``, kept)."""
+    _, labels, _ = shape_of(dist)
+    fields = dataclasses.fields(dist)[: len(labels)]  # type: ignore[arg-type]
+    return dataclasses.replace(dist, **{f.name: float(n) for f, n in zip(fields, numbers, strict=True)})  # type: ignore[type-var]
 
 
 def parse_spec(text: str, name: str = "", source: str = "") -> Distribution:

@@ -147,7 +147,11 @@ def snapshot_dates(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT_RT
 
 def _chart_differences(name: str, committed: Path, plan: WorkbookPlan) -> list[Stale]:
     """Each chart of ``committed`` against the chart its sheet's plan draws."""
-    planned = [(s.name, planned_signature(s.chart)) for s in plan.sheets if s.chart is not None]
+    planned = [
+        (s.name, planned_signature(options))
+        for s in plan.sheets  # XlsxWriter numbers charts in sheet order
+        for options in ([s.chart] if s.chart is not None else []) + [c.options for c in s.charts]
+    ]
     found = file_signatures(committed)
     if len(found) != len(planned):
         return [Stale(name, "", f"{len(found)} charts committed, fresh build {len(planned)}")]

@@ -68,13 +68,19 @@ def charts_only_copy(src: Path, dst: Path) -> list[str]:
     charts = chart_sheet_names(src)
     if not charts:
         raise InputError(f"{src}: has no chart sheet to render")
+    sheets_only_copy(src, dst, set(charts))
+    return charts
+
+
+def sheets_only_copy(src: Path, dst: Path, keep: set[str]) -> None:
+    """Copy ``src`` to ``dst`` with only the sheets named in ``keep`` visible (LibreOffice
+    then prints those alone), the first of them the active tab."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename == "xl/workbook.xml":
-                data = _hide_worksheets(data, set(charts))
+                data = _hide_worksheets(data, keep)
             zout.writestr(item, data)
-    return charts
 
 
 def _file_stem(sheet: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pysie.dates import date_or_serial
-from pysie.distributions import Distribution, bounded
+from pysie.distributions import Distribution, PointMass, bounded, shape_of, with_numbers
 from pysie.errors import InputError
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, NumberOr, Range
 from pysie.options import date_value
@@ -315,6 +315,28 @@ class SampledInput:
     source: str = ""
     mass: str = ""
     mass_value: float = 0.0
+    #: the declared distribution (:mod:`pysie.distributions`): its numbers are the defaults of the
+    #: parameters ``numbers`` (and its point mass's probability that of ``mass``)
+    dist: Distribution | None = None
+
+    @classmethod
+    def of(cls, name: str, dist: Distribution, numbers: tuple[str, ...], mass: str = "") -> SampledInput:
+        """The input ``name`` drawn from ``dist``, its numbers set by the parameters ``numbers``
+        (a point mass's probability by ``mass``): kind, source and the mass's value from ``dist``."""
+        rest = dist.rest if isinstance(dist, PointMass) else dist
+        value = dist.value if isinstance(dist, PointMass) else 0.0
+        return cls(name, shape_of(rest)[0], numbers, dist.source, mass, value, dist)
+
+    def distribution(self, values: Mapping[str, float]) -> Distribution:
+        """The declared distribution with the numbers ``values`` give its parameters
+        (a workbook's inputs)."""
+        if self.dist is None:
+            raise ValueError(f"sampled input {self.name!r} declares no distribution")
+        rest = self.dist.rest if isinstance(self.dist, PointMass) else self.dist
+        drawn = with_numbers(rest, tuple(float(values[n]) for n in self.numbers))
+        if isinstance(self.dist, PointMass):
+            return replace(self.dist, probability=float(values[self.mass]), rest=drawn)
+        return drawn
 
 
 @dataclass(frozen=True)
@@ -616,6 +638,14 @@ class Model:
             for drawn in self.sampling.draws:
                 for name in (*drawn.numbers, *([drawn.mass] if drawn.mass else [])):
                     self.parameter(name)
+                if drawn.dist is not None:
+                    defaults = {p.name: float(p.default) for p in self.parameters}
+                    if drawn.distribution(defaults) != drawn.dist:
+                        raise ValueError(
+                            f"sampled input {drawn.name!r}: the defaults of {', '.join(drawn.numbers)} "
+                            f"{'and ' + drawn.mass + ' ' if drawn.mass else ''}are not its distribution "
+                            f"{drawn.dist.spec}"
+                        )
         if self.uncertainty is None:
             return
         scenario = self.uncertainty.scenario or self

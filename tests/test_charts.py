@@ -23,7 +23,7 @@ from openpyxl.utils.datetime import to_excel
 from pysie.render import chart_sheet_names, charts_only_copy, render_charts
 from pysie.templates import all_templates
 from tests.conftest import REPO, template_names
-from tests.test_libreoffice import _distinct_colours, _pdf_pages
+from tests.test_libreoffice import _decode_png, _distinct_colours, _pdf_pages
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -104,6 +104,8 @@ def chart_problems(path: Path) -> list[str]:
         book = openpyxl.load_workbook(path, data_only=True)
     problems = []
     for chart in _charts(path):
+        if chart.find(f".//{C}scatterChart") is None:
+            continue  # the Uncertainty sheet's tornado: see tornado_problems
         x_axis, y_axis = chart.findall(f".//{C}plotArea/{C}valAx")[:2]
         x_units, y_units, lines = set(), set(), []
         for ser in chart.iter(f"{C}ser"):
@@ -152,7 +154,8 @@ def chart_problems(path: Path) -> list[str]:
 @pytest.mark.parametrize("template", template_names())
 def test_charts_can_be_read(template: str, template_books: dict[str, Path]) -> None:
     path = template_books[template]
-    assert len(_charts(path)) == len(chart_sheet_names(path))
+    scatter = [c for c in _charts(path) if c.find(f".//{C}scatterChart") is not None]
+    assert len(scatter) == len(chart_sheet_names(path))
     assert chart_problems(path) == []
 
 
@@ -294,7 +297,7 @@ def test_a_changed_chart_is_stale(template_books: dict[str, Path], tmp_path: Pat
     with zipfile.ZipFile(book) as src, zipfile.ZipFile(edited, "w") as dst:
         for item in src.infolist():
             data = src.read(item)
-            if item.filename == "xl/charts/chart2.xml":  # the second chart sheet
+            if item.filename == "xl/charts/chart3.xml":  # the second chart sheet (chart1: the Uncertainty tornado)
                 data = data.replace(b'<c:max val="55"/>', b'<c:max val="60"/>', 1)
                 data = data.replace(b"<c:v>invest-x3</c:v>", b"<c:v>invest_x3</c:v>", 1)
             dst.writestr(item, data)
@@ -304,3 +307,205 @@ def test_a_changed_chart_is_stale(template_books: dict[str, Path], tmp_path: Pat
         ("Capability chart", "chart y axis"),
     ]
     assert "60.0" in stale[1].what and "55.0" in stale[1].what
+
+
+# --- the Uncertainty sheet's tornado ---------------------------------------------
+
+UNCERTAINTY = "Uncertainty"
+#: Okabe and Ito's blue and vermilion, the p10 and p90 bars (written out, not read from the code).
+BAR_COLOURS = ("0072B2", "D55E00")
+
+
+def _tornado_table(ws: openpyxl.worksheet.worksheet.Worksheet) -> tuple[str, float, dict[str, str], range]:
+    """(the table's title, the output at every median, header -> column letter, the parameters' rows)
+    of the tornado table, found by its words."""
+    rows = range(1, ws.max_row + 1)
+    title = next(r for r in rows if str(ws[f"A{r}"].value or "").startswith("Tornado of "))
+    base = float(ws[f"D{title + 1}"].value)
+    header = next(r for r in rows if r > title and ws[f"A{r}"].value == "parameter")
+    letters = {str(c.value): c.column_letter for c in ws[header] if c.value is not None}
+    last = next((r for r in rows if r > header and ws[f"A{r}"].value is None), ws.max_row + 1) - 1
+    return str(ws[f"A{title}"].value), base, letters, range(header + 1, last + 1)
+
+
+def _bar_charts(path: Path) -> list[SafeET.Element]:
+    return [c for c in _charts(path) if c.find(f".//{C}barChart") is not None]
+
+
+def tornado_problems(path: Path) -> list[str]:
+    """Why the tornado chart of ``path`` does not draw its Uncertainty sheet's tornado table ([] when
+    it does): one horizontal bar chart whose two series are the table's outputs at p10 and at p90 by
+    parameter name, bars starting at the output with every parameter at its median, the first row
+    (largest swing) on top, names at the left edge, titled with the table's output and unit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ws = openpyxl.load_workbook(path, data_only=True)[UNCERTAINTY]
+    heading, base, letters, rows = _tornado_table(ws)
+    charts = _bar_charts(path)
+    if len(charts) != 1:
+        return [f"{len(charts)} bar charts, not one tornado"]
+    (chart,) = charts
+    problems = []
+
+    def cells(header: str) -> str:
+        letter = letters[header]
+        return f"{UNCERTAINTY}!${letter}${rows.start}:${letter}${rows.stop - 1}"
+
+    direction = chart.find(f".//{C}barChart/{C}barDir")
+    if direction is None or direction.get("val") != "bar":
+        problems.append("bars are not horizontal")
+    series = list(chart.iter(f"{C}ser"))
+    found = [
+        (ser.findtext(f"{C}cat//{C}f", "").replace("'", ""), ser.findtext(f"{C}val//{C}f", "").replace("'", ""))
+        for ser in series
+    ]
+    wanted = [(cells("parameter"), cells("output at p10")), (cells("parameter"), cells("output at p90"))]
+    if found != wanted:
+        problems.append(f"series read {found}, not the tornado table's {wanted}")
+    colours = [ser.find(f"{C}spPr/{A}solidFill/{A}srgbClr") for ser in series]
+    if [None if c is None else c.get("val") for c in colours] != list(BAR_COLOURS[: len(series)]):
+        problems.append("the p10 and p90 bars are not blue and vermilion")
+    for ser in series:
+        name = "".join(v.text or "" for v in ser.iterfind(f"{C}tx//{C}v"))
+        if not name or "_" in name:
+            problems.append(f"legend entry {name!r} is not in words")
+    category, value = chart.find(f".//{C}catAx"), chart.find(f".//{C}valAx")
+    crossing = category.find(f"{C}crossesAt") if category is not None else None
+    if crossing is None or not math.isclose(float(crossing.get("val")), base, rel_tol=1e-12):
+        problems.append(f"bars do not start at the median output {base}")
+    order = category.find(f"{C}scaling/{C}orientation") if category is not None else None
+    if order is None or order.get("val") != "maxMin":
+        problems.append("the largest swing is not on top")
+    labels = category.find(f"{C}tickLblPos") if category is not None else None
+    if labels is None or labels.get("val") != "low":
+        problems.append("parameter names are not at the left edge")
+    output_and_unit = heading.removeprefix("Tornado of ").split(":")[0]  # "years_of_progress (years)"
+    if output_and_unit not in _text_of(chart.find(f"{C}chart/{C}title")):
+        problems.append(f"title does not name {output_and_unit!r}")
+    if value is None or output_and_unit.split(" (")[0] not in _title(value):
+        problems.append("value axis title does not name the output")
+    return problems
+
+
+def _text_of(node: SafeET.Element | None) -> str:
+    return "" if node is None else "".join(t.text or "" for t in node.iter(f"{A}t"))
+
+
+def test_the_tornado_chart_draws_the_tornado_table(small_books: dict[str, Path]) -> None:
+    assert tornado_problems(small_books["overhang"]) == []
+
+
+@pytest.mark.parametrize("template", ["retraining", "software-explosion"])
+def test_each_committed_tornado_chart_draws_its_table(template: str, template_books: dict[str, Path]) -> None:
+    assert tornado_problems(template_books[template]) == []
+
+
+def test_a_workbook_sampling_itself_has_no_tornado_chart(small_books: dict[str, Path]) -> None:
+    assert _bar_charts(small_books["milestone-takeoff"]) == []  # its Uncertainty sheet has no tornado table
+
+
+def test_a_tornado_that_never_reaches_its_output_has_no_chart(parity_retraining_book: Path) -> None:
+    """A chart would draw the word never as 0 (and a bar start of NaN is no number a file can hold):
+    the 60-day retraining workbook, never reaching infinity at the medians, has the table alone."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # openpyxl reads every chart of the file
+        ws = openpyxl.load_workbook(parity_retraining_book)[UNCERTAINTY]
+    heading, base, _, _ = _tornado_table_words(ws)
+    assert math.isnan(base)
+    assert heading.endswith("no chart: the output is never reached in some of these runs")
+    assert _bar_charts(parity_retraining_book) == []
+
+
+def _tornado_table_words(ws: openpyxl.worksheet.worksheet.Worksheet) -> tuple[str, float, int, int]:
+    """(title, the all-medians output, NaN for the word never, its row, the title's row)."""
+    rows = range(1, ws.max_row + 1)
+    title = next(r for r in rows if str(ws[f"A{r}"].value or "").startswith("Tornado of "))
+    value = ws[f"D{title + 1}"].value
+    return str(ws[f"A{title}"].value), float(value) if isinstance(value, (int, float)) else math.nan, title + 1, title
+
+
+def _edited_chart(book: Path, out: Path, edits: list[tuple[bytes, bytes]]) -> Path:
+    """A copy of ``book`` with ``edits`` (old, new) made to its bar chart's XML."""
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if re.fullmatch(r"xl/charts/chart\d+\.xml", item.filename) and b"<c:barChart>" in data:
+                for old, new in edits:
+                    assert old in data, old
+                    data = data.replace(old, new)
+            dst.writestr(item, data)
+    return out
+
+
+def test_the_tornado_check_and_build_check_see_a_broken_tornado(small_books: dict[str, Path], tmp_path: Path) -> None:
+    """The deliberate break: the p90 bars reading the p90 values (column E) instead of the outputs
+    at p90 (F), the bars upright, in table order from the bottom, starting at 0."""
+    from pysie.compare import workbook_plan
+    from pysie.freshness import compare_with_plan
+
+    book = small_books["overhang"]
+    plan = workbook_plan(book)
+    assert [s for s in compare_with_plan(book, plan) if s.what.startswith("chart")] == []
+    crossing = re.search(rb'<c:crossesAt val="[^"]+"/>', book_chart(book))
+    assert crossing is not None
+    broken = _edited_chart(
+        book,
+        tmp_path / "broken.xlsx",
+        [
+            (b"!$F$", b"!$E$"),
+            (b'<c:barDir val="bar"/>', b'<c:barDir val="col"/>'),
+            (b'<c:orientation val="maxMin"/>', b'<c:orientation val="minMax"/>'),
+            (crossing.group(), b'<c:crossesAt val="0"/>'),
+        ],
+    )
+    problems = tornado_problems(broken)
+    for text in ("bars are not horizontal", "series read", "do not start at the median", "largest swing"):
+        assert any(text in p for p in problems), (text, problems)
+    stale = [(s.where, s.what.split(" committed")[0]) for s in compare_with_plan(broken, plan)]
+    assert (UNCERTAINTY, "chart series 2") in stale and (UNCERTAINTY, "chart category axis") in stale, stale
+    assert (UNCERTAINTY, "chart value axis") in stale, stale
+
+
+def book_chart(book: Path) -> bytes:
+    """The XML of ``book``'s bar chart."""
+    with zipfile.ZipFile(book) as z:
+        (data,) = [
+            z.read(n)
+            for n in z.namelist()
+            if re.fullmatch(r"xl/charts/chart\d+\.xml", n) and b"<c:barChart>" in z.read(n)
+        ]
+    return data
+
+
+def _bar_pixels(png: Path) -> dict[str, int]:
+    """How many pixels of ``png`` have each of :data:`BAR_COLOURS`."""
+    _, _, bpp, rows = _decode_png(png)
+    wanted = {bytes.fromhex(c): c for c in BAR_COLOURS}
+    counts = dict.fromkeys(BAR_COLOURS, 0)
+    for row in rows:
+        for x in range(0, len(row), bpp):
+            colour = wanted.get(bytes(row[x : x + 3]))
+            if colour is not None:
+                counts[colour] += 1
+    return counts
+
+
+def _render_uncertainty(book: Path, out: Path) -> Path:
+    """The Uncertainty sheet of ``book`` printed by LibreOffice, as a PNG at 60 dpi (one page)."""
+    from pysie.recalc.libreoffice import render_pngs
+    from pysie.render import sheets_only_copy
+
+    staged = out / f"{book.stem}-uncertainty.xlsx"
+    sheets_only_copy(book, staged, {UNCERTAINTY})
+    (png,) = render_pngs(staged, out / "pages", dpi=60)
+    return png
+
+
+@pytest.mark.libreoffice
+@pytest.mark.poppler
+def test_the_tornado_renders_in_libreoffice_and_its_absence_shows(small_books: dict[str, Path], tmp_path: Path) -> None:
+    """LibreOffice draws both colours of bars on the printed Uncertainty sheet; the sheet of a
+    workbook without a tornado (milestone-takeoff's) has neither (the check can fail)."""
+    drawn = _bar_pixels(_render_uncertainty(small_books["overhang"], tmp_path))
+    assert min(drawn.values()) > 50, drawn
+    assert _bar_pixels(_render_uncertainty(small_books["milestone-takeoff"], tmp_path)) == dict.fromkeys(BAR_COLOURS, 0)

@@ -60,6 +60,39 @@ def test_lognormal_keeps_its_declared_percentiles() -> None:
     assert dist.source.startswith("the note")
 
 
+def test_a_lognormal_with_a_rounded_z_puts_its_percentiles_there() -> None:
+    """AI 2027's takeoff forecast: sigma = ln(U / L) / (2 * 1.2816). Oracle: scipy's lognormal of
+    that sigma and mu = (ln L + ln U) / 2, typed in from the forecast's formula."""
+    dist = Lognormal(1, 25, z=1.2816)
+    oracle = stats.lognorm(s=math.log(25) / (2 * 1.2816), scale=math.sqrt(25))
+    np.testing.assert_allclose(dist.ppf(U), oracle.ppf(U), rtol=1e-12)
+    assert dist.quantile(float(stats.norm.cdf(1.2816))) == pytest.approx(25, rel=1e-12)
+    assert dist.quantile(0.9) != pytest.approx(25, rel=1e-6)  # not quite its p90: z is rounded
+    assert dist.spec == "lognormal:1:25 (p10 and p90 at z = 1.2816)"
+    with pytest.raises(InputError, match="has no text form"):
+        d.kind_of(dist)  # parse_spec could not make it again
+    assert d.shape_of(dist) == ("lognormal", ("P10", "P90"), (1.0, 25.0))
+    assert d.with_numbers(dist, (2.0, 30.0)) == Lognormal(2, 30, z=1.2816)
+    for bad in (0.0, -1.0, math.nan):
+        with pytest.raises(InputError, match="lognormal: z"):
+            Lognormal(1, 25, z=bad)
+
+
+def test_a_point_mass_drawn_from_two_uniforms() -> None:
+    """``draw(u_mass, u_rest)``: the value where u_mass < p, else the rest's quantile of u_rest;
+    the same mixture as ``ppf`` (Kolmogorov-Smirnov against the mixture's cdf)."""
+    rest = Lognormal(1.5, 10, z=1.2816)
+    dist = PointMass(0.15, 0.0, rest)
+    u_mass = np.array([0.0, 0.1499, 0.15, 0.9])
+    u_rest = np.array([0.5, 0.9, 0.5, 0.1])
+    expected = [0.0, 0.0, math.sqrt(15), float(rest.ppf(np.array([0.1]))[0])]
+    np.testing.assert_allclose(dist.draw(u_mass, u_rest), expected, rtol=1e-12)
+    rng = np.random.default_rng(4)
+    draws = dist.draw(rng.random(20_000), rng.random(20_000))
+    assert np.mean(draws == 0) == pytest.approx(0.15, abs=4 * math.sqrt(0.15 * 0.85 / 20_000))
+    assert stats.kstest(draws[draws > 0], lambda x: rest.cdf(x)).pvalue > 1e-3
+
+
 def test_fixed() -> None:
     assert np.all(Fixed(3.5).ppf(U) == 3.5)
     assert Fixed(3.5).median == Fixed(3.5).p10 == Fixed(3.5).p90 == 3.5

@@ -14,7 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+import xlsxwriter
 
 from pysie import montecarlo, sensitivity
 from pysie.cli import main
@@ -304,3 +306,79 @@ def test_build_from_carries_the_edited_distributions_and_computes_the_snapshot_a
     for output, row in rows.items():
         for found, key in zip(row[1:], ("p10", "p50", "p90", "mean", "never"), strict=True):
             assert _close(found, expected[output][key]), (output, key)
+
+
+#: A readable source column: wide enough for a phrase per line, narrow enough to keep the sheet on a page.
+SOURCE_WIDTHS = (40, 80)
+#: At most this many characters of proportional text per unit of column width (LibreOffice fits
+#: about 1.28 of the sheet's Calibri 11 in a line of a 60-wide column).
+CHARS_PER_WIDTH = 1.3
+POINTS_PER_LINE = 15
+
+
+def layout_problems(path: Path) -> list[str]:
+    """Why the distributions table of ``path``'s Uncertainty sheet is hard to read ([] when it is
+    fine): its source column (found by its header) must have a fixed width within
+    :data:`SOURCE_WIDTHS` and wrap its text in rows tall enough for it, and every other text of
+    the table must fit its column."""
+    ws = openpyxl.load_workbook(path)[SHEET]
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "parameter")
+    titles = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
+    source = titles["source"]
+    problems = []
+
+    widths = {c: float(d.width) for d in list(ws.column_dimensions.values()) for c in range(d.min, d.max + 1)}
+
+    def width(col: int) -> float:
+        return widths.get(col, 8.43)  # a column the file gives no width: Excel's default
+
+    least, most = SOURCE_WIDTHS
+    if not least <= width(source) <= most:
+        problems.append(f"source column {width(source):g} wide, not within {SOURCE_WIDTHS}")
+    for r in range(header + 1, ws.max_row + 1):
+        if ws.cell(r, 1).value is None:
+            break
+        text = str(ws.cell(r, source).value or "")
+        if not ws.cell(r, source).alignment.wrap_text:
+            problems.append(f"{ws.cell(r, source).coordinate}: source text not wrapped")
+        lines = math.ceil(len(text) / (CHARS_PER_WIDTH * width(source)))
+        height = ws.row_dimensions[r].height or POINTS_PER_LINE
+        if height < POINTS_PER_LINE * lines:
+            problems.append(f"row {r}: {height:g} points tall, its source needs {lines} lines")
+        for c in range(1, source):
+            value = ws.cell(r, c).value
+            if isinstance(value, str) and not value.startswith("=") and len(value) > width(c):
+                problems.append(f"{ws.cell(r, c).coordinate}: {value!r} wider than its column ({width(c):g})")
+    return problems
+
+
+@pytest.mark.parametrize("name", ["retraining", "milestone-takeoff"])
+def test_the_distributions_table_wraps_its_source_in_a_fixed_width(name: str, small_books: dict[str, Path]) -> None:
+    path = small_books[name]
+    assert layout_problems(path) == []
+    ws = openpyxl.load_workbook(path)[SHEET]
+    wrapped = [c for row in ws.iter_rows() for c in row if c.alignment.wrap_text and c.value]
+    assert any(len(str(c.value)) > 200 for c in wrapped) or name != "retraining"  # the note's long citation
+
+
+def test_the_layout_check_can_fail(tmp_path: Path) -> None:
+    """The deliberate break: a source as one long unwrapped line in a wide column, another in a
+    wrapped column of one line's height, and a unit wider than its column."""
+    path = tmp_path / "bad.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet(SHEET)
+    ws.write_row(6, 0, ["parameter", "kind", "unit", "source"])
+    ws.write_row(7, 0, ["r", "lognormal", "doublings per doubling", "x" * 250])
+    ws.write_row(8, 0, ["s", "uniform", "days"])
+    ws.write(8, 3, "y" * 250, book.add_format({"text_wrap": True}))
+    ws.set_column(2, 2, 10)
+    ws.set_column(3, 3, 120)
+    book.close()
+    assert layout_problems(path) == [
+        "source column 120.711 wide, not within (40, 80)",
+        "D8: source text not wrapped",
+        "row 8: 15 points tall, its source needs 2 lines",
+        "B8: 'lognormal' wider than its column (8.43)",
+        "C8: 'doublings per doubling' wider than its column (10.7109)",
+        "row 9: 15 points tall, its source needs 2 lines",
+    ]

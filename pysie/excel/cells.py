@@ -54,6 +54,17 @@ class ColumnFormat:
 
 
 @dataclass(frozen=True)
+class EmbeddedChart:
+    """A chart drawn on a worksheet, its top left corner at ``row``, ``col`` (0-based):
+    ``options`` are XlsxWriter's (``type``, ``series``, ``title``, ``x_axis``, ``y_axis``,
+    ``legend``, ``size``), as :mod:`pysie.excel.charts` makes them."""
+
+    row: int
+    col: int
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class PageSetup:
     """How a sheet prints: one page wide (as many pages tall as it needs),
     landscape when wide, the header rows repeated on every page, and the model
@@ -75,6 +86,7 @@ class SheetPlan:
     validations: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
     active: bool = False
     chart: dict[str, Any] | None = None  # a chart sheet: series and axes as XlsxWriter options
+    charts: list[EmbeddedChart] = field(default_factory=list)  # charts drawn on a worksheet
     page: PageSetup | None = None
     row_heights: dict[int, float] = field(default_factory=dict)  # rows of wrapped text, in points
     #: (first row, first col, last row, last col, XlsxWriter conditional-format options; "format" a style name)
@@ -88,6 +100,19 @@ class SheetPlan:
     def label(self, row: int, col: int, text: Any, style: str = "") -> None:
         if text != "" or style:
             self.add(row, col, "label", text, style)
+
+
+#: Points per line of wrapped text (Calibri 11, Excel's and LibreOffice's default row height).
+LINE_POINTS = 15
+
+
+def fit_height(ws: SheetPlan, row: int, text: str, width: float) -> None:
+    """Make ``row`` tall enough for ``text`` wrapped in a column ``width`` characters wide:
+    ``ceil(len(text) / (1.1 width))`` lines of :data:`LINE_POINTS` (a column holds about 1.1
+    characters of proportional text per unit of width); a row of one line keeps its height."""
+    lines = math.ceil(len(text) / (width * 1.1))
+    if lines > 1:
+        ws.row_heights[row] = max(ws.row_heights.get(row, 0.0), LINE_POINTS * lines)
 
 
 def cached(value: float, expr: Expr | None = None, looks_up: bool | None = None) -> float | str:

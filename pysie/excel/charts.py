@@ -1,6 +1,7 @@
-"""The chart of a chart sheet, as XlsxWriter options, from a :class:`~pysie.spec.Chart`.
+"""Charts as XlsxWriter options: a chart sheet's, from a :class:`~pysie.spec.Chart`, and
+the Uncertainty sheet's tornado (:func:`tornado_options`).
 
-Each series is a scatter line of one table column against the table's first
+Each series of a chart sheet is a scatter line of one table column against the table's first
 column. The axes are fixed where the declaration fixes them, so values past
 ``max`` are clipped at the plot's edge, and a cell holding ``#N/A`` is a gap
 (Excel and LibreOffice skip it). Series differ in colour *and* in dash and
@@ -103,6 +104,56 @@ def chart_options(layout: Layout, chart: Chart) -> dict[str, Any]:
     }
 
 
+def tornado_options(
+    sheet: str, rows: range, columns: tuple[str, str, str], output: str, unit: str, base: float
+) -> dict[str, Any]:
+    """A tornado chart of the one-at-a-time table on ``sheet`` (:func:`pysie.sensitivity.oat`):
+    a horizontal bar per parameter (the table's worksheet ``rows``, 1-based, largest swing
+    first, drawn at the top) from ``base``, the output with every parameter at its median, to
+    the output with that parameter at its p10 (one colour) and at its p90 (another).
+    ``columns`` are the letters of the parameter names, the output at p10 and the output at
+    p90. The bars start at ``base`` because the category axis crosses the value axis there; the
+    category labels stay at the left edge of the plot, not at ``base``."""
+    names, low, high = columns
+    where = quote_sheet(sheet)
+
+    def cells(letter: str) -> str:
+        return f"={where}!${letter}${rows.start}:${letter}${rows.stop - 1}"
+
+    series = [
+        {
+            "name": f"each parameter at its {which}, the others at their medians",
+            "categories": cells(names),
+            "values": cells(letter),
+            "fill": {"color": PALETTE[i]},
+            "border": {"none": True},
+            "overlap": 100,  # both bars of a parameter in one band, one each side of the base
+            "gap": 60,
+        }
+        for i, (which, letter) in enumerate((("p10", low), ("p90", high)))
+    ]
+    return {
+        "type": "bar",
+        "title": {"name": f"Tornado of {output} ({unit})", "name_font": {"size": 12}},
+        "series": series,
+        # a bar chart's x axis is its value axis, drawn across
+        "x_axis": {
+            "name": f"{output} ({unit}); bars start at {base:.4g}, every parameter at its median",
+            "name_font": {"size": 9, "bold": False},
+            "crossing": base,
+            "major_gridlines": GRIDLINES,
+            "num_format": "General",
+        },
+        "y_axis": {"reverse": True, "crossing": "max", "label_position": "low"},  # first row on top, axis below
+        "legend": {"position": "bottom"},
+        "size": {"width": TORNADO_WIDTH, "height": TORNADO_HEIGHT + TORNADO_BAR * len(rows)},
+    }
+
+
+#: Size of the tornado chart in pixels: its width, its height without bars and the height of each bar.
+TORNADO_WIDTH, TORNADO_HEIGHT, TORNADO_BAR = 620, 150, 36
+
+
 # --- is a committed chart what the plan draws? ---------------------------------
 
 _C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
@@ -124,6 +175,8 @@ def _emu(points: float) -> int:
 def planned_signature(options: dict[str, Any]) -> dict[str, str]:
     """What a reader sees of a chart planned as ``options`` (title, each series'
     name, ranges and line, each axis' title and scale), as comparable text."""
+    if options.get("type") == "bar":
+        return _planned_bar_signature(options)
     out = {"title": options["title"]["name"]}
     for i, s in enumerate(options["series"], 1):
         line = s["line"]
@@ -153,6 +206,22 @@ def planned_signature(options: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _planned_bar_signature(options: dict[str, Any]) -> dict[str, str]:
+    """:func:`planned_signature` of a bar chart (:func:`tornado_options`): each series' name,
+    ranges and fill; the value axis' title, where the bars start and number format; the
+    category axis' order and where its labels are."""
+    out = {"title": options["title"]["name"]}
+    for i, s in enumerate(options["series"], 1):
+        fill = s["fill"]["color"].lstrip("#").upper()
+        out[f"series {i}"] = " | ".join((s["name"], s["categories"].lstrip("="), s["values"].lstrip("="), fill))
+    value, category = options["x_axis"], options["y_axis"]
+    out["value axis"] = " | ".join((value["name"], _number(value.get("crossing")), value.get("num_format", "General")))
+    out["category axis"] = " | ".join(
+        ("maxMin" if category.get("reverse") else "minMax", category.get("label_position", "nextTo"))
+    )
+    return out
+
+
 def _text(node: Any) -> str:
     return "" if node is None else "".join(t.text or "" for t in node.iter(f"{_A}t"))
 
@@ -162,8 +231,43 @@ def _val(node: Any, path: str) -> str:
     return "" if found is None else _number(found.get("val"))
 
 
+def _file_bar_signature(chart: Any) -> dict[str, str]:
+    """:func:`_planned_bar_signature` of a bar chart read from its ``chartN.xml`` element."""
+    out = {"title": _text(chart.find(f"{_C}chart/{_C}title"))}
+    for i, ser in enumerate(chart.iter(f"{_C}ser"), 1):
+        colour = ser.find(f"{_C}spPr/{_A}solidFill/{_A}srgbClr")
+        out[f"series {i}"] = " | ".join(
+            (
+                "".join(v.text or "" for v in ser.iterfind(f"{_C}tx//{_C}v")),
+                ser.findtext(f"{_C}cat//{_C}f") or "",
+                ser.findtext(f"{_C}val//{_C}f") or "",
+                "" if colour is None else colour.get("val", ""),
+            )
+        )
+    value = chart.find(f".//{_C}plotArea/{_C}valAx")
+    category = chart.find(f".//{_C}plotArea/{_C}catAx")
+    if value is not None and category is not None:
+        fmt = value.find(f"{_C}numFmt")
+        crossing = category.find(f"{_C}crossesAt")
+        out["value axis"] = " | ".join(
+            (
+                _text(value.find(f"{_C}title")),
+                "" if crossing is None else _number(crossing.get("val")),
+                "General" if fmt is None else fmt.get("formatCode", ""),
+            )
+        )
+        order = category.find(f"{_C}scaling/{_C}orientation")
+        labels = category.find(f"{_C}tickLblPos")
+        out["category axis"] = " | ".join(
+            ("minMax" if order is None else order.get("val", ""), "nextTo" if labels is None else labels.get("val", ""))
+        )
+    return out
+
+
 def file_signature(chart: Any) -> dict[str, str]:
     """:func:`planned_signature` of a chart read from its ``xl/charts/chartN.xml`` element."""
+    if chart.find(f".//{_C}plotArea/{_C}barChart") is not None:
+        return _file_bar_signature(chart)
     out = {"title": _text(chart.find(f"{_C}chart/{_C}title"))}
     for i, ser in enumerate(chart.iter(f"{_C}ser"), 1):
         ln = ser.find(f"{_C}spPr/{_A}ln")

@@ -39,7 +39,7 @@ from pysie.excel.cells import PageSetup as PageSetup
 from pysie.excel.cells import PlannedCell as PlannedCell
 from pysie.excel.cells import SheetPlan as SheetPlan
 from pysie.excel.cells import cached as cached
-from pysie.excel.cells import looks_up_in, provenance_rows
+from pysie.excel.cells import fit_height, looks_up_in, provenance_rows
 from pysie.excel.charts import chart_options
 from pysie.excel.docs import docs_lines
 from pysie.excel.layout import (
@@ -73,6 +73,10 @@ STYLES: dict[str, dict[str, Any]] = {
     "unit": {"italic": True, "font_color": "#595959"},
     "input": {"bg_color": "#FFF2CC", "border": 1},
     "wrap": {"text_wrap": True, "valign": "top"},
+    # the other cells of a row of wrapped text, at the top as the text is
+    "top": {"valign": "top"},
+    "bold_top": {"bold": True, "valign": "top"},
+    "input_top": {"bg_color": "#FFF2CC", "border": 1, "valign": "top"},
     "note": {"italic": True, "font_color": "#595959"},
     "bold": {"bold": True},
     "term": {"bold": True, "valign": "top"},
@@ -562,9 +566,8 @@ def _snapshot_sheet(
     return ws
 
 
-#: Docs sheet: width of the text column (characters) and the points per line of wrapped text.
+#: Docs sheet: width of the text column (characters).
 DOCS_TEXT_WIDTH = 120
-LINE_POINTS = 15
 
 
 def _docs_sheet(layout: Layout, template: str, template_version: int) -> SheetPlan:
@@ -590,20 +593,13 @@ def _docs_sheet(layout: Layout, template: str, template_version: int) -> SheetPl
             ws.label(row, 0, name, "term")
             ws.label(row, 1, body)
             names.append(len(str(name)))
-            _fit_height(ws, row, str(body))
+            fit_height(ws, row, str(body), DOCS_TEXT_WIDTH)
         else:
             ws.label(row, 1, text)
-            _fit_height(ws, row, str(text))
+            fit_height(ws, row, str(text), DOCS_TEXT_WIDTH)
         row += 1
     ws.columns += [ColumnFormat(0, 0, min(48, max(names) + 2)), ColumnFormat(1, 1, DOCS_TEXT_WIDTH, style="wrap")]
     return ws
-
-
-def _fit_height(ws: SheetPlan, row: int, text: str) -> None:
-    """A row tall enough for ``text`` wrapped in the Docs text column."""
-    lines = math.ceil(len(text) / (DOCS_TEXT_WIDTH * 1.1))
-    if lines > 1:
-        ws.row_heights[row] = LINE_POINTS * lines
 
 
 def _chart_sheet(layout: Layout, chart: Chart) -> SheetPlan:

@@ -11,7 +11,11 @@ A model that declares distributions (:class:`pysie.spec.Uncertainty`,
 * **the Monte Carlo summary** (p10, p50, p90, mean, never of each output,
   :func:`pysie.montecarlo.summarize`) of :data:`SAMPLES` samples with seed
   :data:`SEED`, and **the tornado** (one at a time,
-  :func:`pysie.sensitivity.oat`) of the model's main output.
+  :func:`pysie.sensitivity.oat`) of the model's main output, a table and,
+  beside it, its bar chart (:func:`pysie.excel.charts.tornado_options`).
+
+The distributions' sources wrap in a column :data:`SOURCE_WIDTH` wide, each row
+as tall as its text (:func:`pysie.excel.cells.fit_height`).
 
 A spreadsheet cannot redraw the samples, so the summary and the tornado are a
 snapshot (grey cells, as :class:`pysie.spec.Snapshot` sheets): the sheet says
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +47,16 @@ import numpy as np
 from pysie import montecarlo, sensitivity
 from pysie.dates import INPUT_DATE_FORMAT
 from pysie.distributions import Distribution, PointMass, kind_labels, kind_of, parse_spec
-from pysie.excel.cells import ColumnFormat, PlannedCell, SheetPlan, cached, provenance_rows
+from pysie.excel.cells import (
+    ColumnFormat,
+    EmbeddedChart,
+    PlannedCell,
+    SheetPlan,
+    cached,
+    fit_height,
+    provenance_rows,
+)
+from pysie.excel.charts import tornado_options
 from pysie.excel.layout import FormulaCell, Layout, absolute, quote_sheet
 from pysie.expr import Call, Const, Range
 from pysie.solver import Solution
@@ -59,6 +72,15 @@ DIST_COLUMNS = ("parameter", "kind", "number", "value", "number", "value", "unit
 SUMMARY_COLUMNS = ("output", "unit", "p10", "p50", "p90", "mean", "never")
 TORNADO_COLUMNS = ("parameter", "unit", "p10", "output at p10", "p90", "output at p90", "swing")
 QUANTILE_KEYS = ("p10", "p50", "p90")
+#: Width (characters) of the distributions' source column, whose text wraps within it: a long
+#: citation makes its row taller, never the sheet wider.
+SOURCE_WIDTH = 60
+#: Columns of numbers (a date past 9999 shows as "after 9999-12-31").
+NUMBER_WIDTH = 19
+#: The tornado chart's left edge: column H, right of the tornado table (columns A-G).
+CHART_COLUMN = 7
+#: The unit, point mass and bounds (or "set on") columns are as wide as their longest text, within these.
+TEXT_WIDTHS = (12, 34)
 
 
 def has_sheet(model: Model) -> bool:
@@ -78,7 +100,8 @@ def sheet_summary(model: Model) -> str:
         "The distributions pysie mc draws (yellow cells, each a workbook name such as "
         f"{distribution_rows(model)[0].names()[0]}; edit them there), and a snapshot, computed when "
         f"the workbook was built, of the Monte Carlo summary ({SAMPLES:,} samples, seed {SEED}) and of the "
-        "one-at-a-time tornado. pysie import BOOK.xlsx lists edited distributions; pysie mc BOOK.xlsx samples them "
+        "one-at-a-time tornado, with its bar chart. pysie import BOOK.xlsx lists edited distributions; "
+        "pysie mc BOOK.xlsx samples them "
         "with this workbook's inputs."
     )
 
@@ -252,6 +275,8 @@ class _Sheet:
         self.row = 0
         self.names: dict[str, str] = {}
         self.numbers = numbers
+        #: rows of the distributions table (its header and its rows)
+        self.table_rows = range(0)
 
     def header(self, titles: tuple[str, ...]) -> None:
         for c, title in enumerate(titles):
@@ -346,21 +371,37 @@ def uncertainty_sheet(
         _tornado(s, solved.tornado)
     _computed_from(s, model, solved)
     ws.freeze = (TOP_ROWS, 1)  # the title and provenance stay in view
-    ws.columns += [
-        ColumnFormat(0, 0, max(24, *(len(n) + 2 for n in d.outputs))),
-        ColumnFormat(1, 1, 22),
-        ColumnFormat(2, 6, 19),  # a date past 9999 shows as "after 9999-12-31"
-        ColumnFormat(7, 7, 18),
-        ColumnFormat(8, 8, 34),
-        ColumnFormat(9, 9, 70),
-    ]
+    names = [*d.outputs, *(p.name for p in (d.scenario if not d.in_workbook else model).parameters)]
+    ws.columns += _column_widths(ws, s.table_rows, max(len(n) for n in names))
     return ws, s.names
+
+
+def _column_widths(ws: SheetPlan, rows: range, longest_name: int) -> list[ColumnFormat]:
+    """Column widths: A as wide as the longest name (``longest_name``, of the outputs and inputs
+    listed), B as the longest kind or unit, C-F the numbers, G-I (unit, point mass, bounds) as
+    their longest text in the distributions' ``rows``, B and G-I within :data:`TEXT_WIDTHS`,
+    and J (the source) :data:`SOURCE_WIDTH`, its text wrapped."""
+    least, most = TEXT_WIDTHS
+
+    def fitted(col: int, where: range) -> float:
+        texts = [str(c.content) for c in ws.cells if c.col == col and c.kind == "label" and c.row in where]
+        return min(most, max(least, max((len(t) for t in texts), default=0) + 2))
+
+    below_top = range(TOP_ROWS, max(c.row for c in ws.cells) + 1)
+    return [
+        ColumnFormat(0, 0, max(24, longest_name + 2)),
+        ColumnFormat(1, 1, fitted(1, below_top)),
+        ColumnFormat(2, 5, NUMBER_WIDTH),
+        *(ColumnFormat(c, c, fitted(c, rows)) for c in (6, 7, 8)),
+        ColumnFormat(9, 9, SOURCE_WIDTH, style="wrap"),
+    ]
 
 
 def _distributions(s: _Sheet, rows: tuple[DistRow, ...]) -> None:
     ws = s.ws
     ws.label(s.row, 0, "Distributions drawn by pysie mc (yellow: inputs, each a workbook name)", "bold")
     s.row += 1
+    first = s.row
     s.header(DIST_COLUMNS)
     for r in rows:
         p = r.parameter
@@ -374,9 +415,26 @@ def _distributions(s: _Sheet, rows: tuple[DistRow, ...]) -> None:
         ws.label(s.row, 6, p.unit)
         ws.label(s.row, 7, f"{r.mass.probability:g} at {r.mass.value:g}" if r.mass is not None else "")
         ws.label(s.row, 8, p.bounds_text())
-        ws.label(s.row, 9, r.source)
+        _source(s, r.source)
         s.row += 1
+    s.table_rows = range(first, s.row)
     s.row += 1
+
+
+#: The style of a cell in a row of wrapped text: at the top of the row, as the text starts.
+TOP_STYLES = {"": "top", "bold": "bold_top", "input": "input_top"}
+
+
+def _source(s: _Sheet, text: str) -> None:
+    """The source of a distribution, wrapped in its :data:`SOURCE_WIDTH` column, its row as tall
+    as the text and every cell of the row aligned with the text's first line."""
+    s.ws.label(s.row, 9, text, "wrap")
+    fit_height(s.ws, s.row, text, SOURCE_WIDTH)
+    cells = s.ws.cells
+    first = len(cells)
+    while first and cells[first - 1].row == s.row:
+        first -= 1
+    cells[first:] = [replace(c, style=TOP_STYLES.get(c.style, c.style)) for c in cells[first:]]
 
 
 def _live(s: _Sheet, col: int, name: str, value: float, fmt: str, expr: Any = None) -> None:
@@ -396,6 +454,7 @@ def _sampled_inputs(s: _Sheet, model: Model, layout: Layout, inputs: Mapping[str
         return
     ws.label(s.row, 0, "Distributions the Samples sheet draws from (live: edit them on the Inputs sheet)", "bold")
     s.row += 1
+    top = s.row
     s.header((*DIST_COLUMNS[:8], "set on", DIST_COLUMNS[9]))
     for drawn in draws:
         first = model.parameter(drawn.numbers[0])
@@ -409,8 +468,9 @@ def _sampled_inputs(s: _Sheet, model: Model, layout: Layout, inputs: Mapping[str
             _live(s, 7, drawn.mass, inputs[drawn.mass], "0.00")
         cells = [drawn.numbers, (drawn.mass,) if drawn.mass else ()]
         ws.label(s.row, 8, ", ".join(f"{layout.named[n][0]}!{layout.named[n][1]}" for group in cells for n in group))
-        ws.label(s.row, 9, drawn.source)
+        _source(s, drawn.source)
         s.row += 1
+    s.table_rows = range(top, s.row)
     s.row += 1
 
 
@@ -449,21 +509,28 @@ def _letter(col: int) -> str:
 
 
 def _tornado(s: _Sheet, oat: sensitivity.OAT) -> None:
+    """The one-at-a-time table and, beside it, its bar chart; a table with ``never`` in it (an
+    output not reached) has no chart, since a chart would draw the word as 0, and says so."""
     ws = s.ws
     d = oat.design
     unit = d.unit(oat.output)
+    numbers = [oat.base, *(v for swing in oat.swings for v in (swing.low, swing.high))]
+    drawn = s.numbers and all(v is not None and math.isfinite(v) for v in numbers)
     ws.label(
         s.row,
         0,
         f"Tornado of {oat.output} ({unit}): each drawn parameter at its p10 and p90, the others at "
-        "their medians (a snapshot), largest swing first",
+        "their medians (a snapshot), largest swing first"
+        + ("" if drawn or not s.numbers else "; no chart: the output is never reached in some of these runs"),
         "bold",
     )
     s.row += 1
     ws.label(s.row, 0, "output with every parameter at its median")
     s.value(3, oat.base)
+    chart_row = s.row
     s.row += 1
     s.header(TORNADO_COLUMNS)
+    first = s.row + 1  # the worksheet row (1-based) of the first swing
     for swing in oat.swings:
         ws.label(s.row, 0, swing.parameter, "bold")
         ws.label(s.row, 1, d.scenario.parameter(swing.parameter).unit)
@@ -473,6 +540,10 @@ def _tornado(s: _Sheet, oat: sensitivity.OAT) -> None:
         s.value(5, swing.high)
         s.value(6, swing.swing)
         s.row += 1
+    if drawn:
+        letters = (_letter(0), _letter(3), _letter(5))  # parameter, output at p10, output at p90
+        chart = tornado_options(UNCERTAINTY, range(first, s.row + 1), letters, oat.output, unit, oat.base)
+        ws.charts.append(EmbeddedChart(chart_row, CHART_COLUMN, chart))
     s.row += 1
 
 

@@ -81,6 +81,8 @@ def _worksheet(book: xlsxwriter.Workbook, formats: _Formats, sheet: SheetPlan) -
         ws.data_validation(row, col, row, col, rule)
     for first_row, first_col, last_row, last_col, options in sheet.conditional:
         ws.conditional_format(first_row, first_col, last_row, last_col, {**options, "format": formats.rule(options)})
+    for embedded in sheet.charts:
+        ws.insert_chart(embedded.row, embedded.col, _chart(book, embedded.options), {"x_offset": 8, "y_offset": 4})
     if sheet.freeze is not None:
         ws.freeze_panes(*sheet.freeze)
     if sheet.active:
@@ -112,18 +114,26 @@ def _write_cell(ws: Any, formats: _Formats, cell: PlannedCell) -> None:
         ws.write(cell.row, cell.col, cell.content, fmt)
 
 
-def _chart_sheet(book: xlsxwriter.Workbook, sheet: SheetPlan) -> None:
-    options: Mapping[str, Any] = sheet.chart or {}
-    chart = book.add_chart({"type": "scatter", "subtype": "straight"})
+def _chart(book: xlsxwriter.Workbook, options: Mapping[str, Any]) -> Any:
+    """The chart of ``options`` (:mod:`pysie.excel.charts`): straight scatter lines unless
+    its ``type`` says otherwise."""
+    kind = options.get("type", "scatter")
+    chart = book.add_chart({"type": kind, "subtype": "straight"} if kind == "scatter" else {"type": kind})
     for series in options["series"]:
         chart.add_series(series)
     chart.set_title(options["title"])
     chart.set_x_axis(options["x_axis"])
     chart.set_y_axis(options["y_axis"])
     chart.set_legend(options["legend"])
+    if "size" in options:
+        chart.set_size(options["size"])
     chart.show_blanks_as("gap")
     chart.show_na_as_empty_cell()  # #N/A is a gap in the line, not a point at 0
+    return chart
+
+
+def _chart_sheet(book: xlsxwriter.Workbook, sheet: SheetPlan) -> None:
     cs = book.add_chartsheet(sheet.name)
-    cs.set_chart(chart)
+    cs.set_chart(_chart(book, sheet.chart or {}))
     cs.set_landscape()
     cs.fit_to_pages(1, 1)

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from pysie.dates import DATE_FORMAT, FIRST_SAFE_DATE, LAST_EXCEL_DATE
+from pysie.distributions import Lognormal, PointMass
 from pysie.draws import row_numbers, uniform_column
 from pysie.expr import (
     Col,
@@ -95,6 +96,13 @@ REFERENCE = "the forecast's public simulation code (takeoff/forecasting_takeoff.
 
 #: Normal quantile of 0.9 as the forecast writes it: sigma = ln(U/L) / (2 * 1.2816).
 Z80 = 1.2816
+#: The forecast's distributions of the gaps (lognormals by their 80% intervals, z rounded to
+#: 1.2816 as the forecast does): the defaults of the interval parameters below, and what the
+#: Samples sheet's formulas draw (``tests/test_milestone_distributions.py`` compares them).
+SC_SAR_REST = Lognormal(1.5, 10, SOURCE, z=Z80)
+SC_SAR_GAP = PointMass(0.15, 0.0, SC_SAR_REST, f"{SOURCE}; normal score correlated gap_correlation with AMR->SAR's")
+AMR_SAR_GAP = Lognormal(1, 25, SOURCE, z=Z80)
+ASI_EXPONENT = Lognormal(0.3, 7.5, SOURCE, z=Z80)
 #: Cap of ln(gap) for SIAR->ASI: exp(690) ~ 1e299 years; any such date is beyond 9999.
 LOG_GAP_CAP = 690.0
 MILESTONES = ("SAR", "SIAR", "ASI")
@@ -123,11 +131,18 @@ PARAMETERS = (
     _p("sar_multiplier", 25, "x", "Multiplier at SAR (superhuman AI researcher)", upper=1e6, **POSITIVE),
     _p("siar_multiplier", 250, "x", "Multiplier at SIAR (superintelligent AI researcher)", upper=1e6, **POSITIVE),
     _p("asi_multiplier", 2000, "x", "Multiplier at ASI (artificial superintelligence)", upper=1e6, **POSITIVE),
-    _p("sc_sar_gap_low", 1.5, "years", "SC->SAR gap (human-only years), 10th percentile", upper=1e4, **POSITIVE),
-    _p("sc_sar_gap_high", 10, "years", "SC->SAR gap, 90th percentile", upper=1e4, **POSITIVE),
+    _p(
+        "sc_sar_gap_low",
+        SC_SAR_REST.p10,
+        "years",
+        "SC->SAR gap (human-only years), 10th percentile",
+        upper=1e4,
+        **POSITIVE,
+    ),
+    _p("sc_sar_gap_high", SC_SAR_REST.p90, "years", "SC->SAR gap, 90th percentile", upper=1e4, **POSITIVE),
     _p(
         "sc_sar_zero_probability",
-        0.15,
+        SC_SAR_GAP.probability,
         "probability",
         "Probability that the SC->SAR gap is zero (drawn independently)",
         lower=0,
@@ -135,13 +150,13 @@ PARAMETERS = (
     ),
     _p(
         "amr_sar_gap_low",
-        1,
+        AMR_SAR_GAP.p10,
         "years",
         "AMR->SAR gap (AMR: automated median researcher), 10th percentile",
         upper=1e4,
         **POSITIVE,
     ),
-    _p("amr_sar_gap_high", 25, "years", "AMR->SAR gap, 90th percentile", upper=1e4, **POSITIVE),
+    _p("amr_sar_gap_high", AMR_SAR_GAP.p90, "years", "AMR->SAR gap, 90th percentile", upper=1e4, **POSITIVE),
     _p(
         "gap_correlation",
         0.8,
@@ -161,13 +176,13 @@ PARAMETERS = (
     _p("sar_siar_exponent", 2, "exponent", "SAR->SIAR gap = x (x / gap_offset)^exponent - x", lower=0, upper=100),
     _p(
         "asi_exponent_low",
-        0.3,
+        ASI_EXPONENT.p10,
         "exponent",
         "J of the SIAR->ASI gap x (x / s0)^J - x, 10th percentile",
         upper=1e3,
         **POSITIVE,
     ),
-    _p("asi_exponent_high", 7.5, "exponent", "J, 90th percentile", upper=1e3, **POSITIVE),
+    _p("asi_exponent_high", ASI_EXPONENT.p90, "exponent", "J, 90th percentile", upper=1e3, **POSITIVE),
     _p(
         "sc_date",
         46477,
@@ -1016,15 +1031,11 @@ MODEL = Model(
         table="samples",
         columns=("sc_sar_years", "sar_siar_years", "siar_asi_years", "sar_date", "siar_date", "asi_date"),
         draws=(
-            SampledInput(
-                "sc_sar_gap",
-                "lognormal",
-                ("sc_sar_gap_low", "sc_sar_gap_high"),
-                f"{SOURCE}; normal score correlated gap_correlation with AMR->SAR's",
-                mass="sc_sar_zero_probability",
+            SampledInput.of(
+                "sc_sar_gap", SC_SAR_GAP, ("sc_sar_gap_low", "sc_sar_gap_high"), mass="sc_sar_zero_probability"
             ),
-            SampledInput("amr_sar_gap", "lognormal", ("amr_sar_gap_low", "amr_sar_gap_high"), SOURCE),
-            SampledInput("asi_exponent", "lognormal", ("asi_exponent_low", "asi_exponent_high"), SOURCE),
+            SampledInput.of("amr_sar_gap", AMR_SAR_GAP, ("amr_sar_gap_low", "amr_sar_gap_high")),
+            SampledInput.of("asi_exponent", ASI_EXPONENT, ("asi_exponent_low", "asi_exponent_high")),
         ),
     ),
     date_origin=("sc_date", "days_per_year"),
