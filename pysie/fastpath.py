@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from pysie import fold
+from pysie import fold, settle
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
 from pysie.rowloop import ident, row_order, source
@@ -571,12 +571,14 @@ def _to_float(value: Any) -> float:
 def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str]:
     """Generate and compile the fast row loop of ``table`` once per mode;
     columns in ``ring`` are stored for the current and previous row only
-    (arrays of two rows, row t at index t & 1)."""
+    (arrays of two rows, row t at index t & 1). The function steps rows
+    ``start`` to ``stop - 1`` (default all; row 0 from the ``first``
+    equations): :mod:`pysie.settle` steps a block of rows at a time."""
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
     ranges = sorted({(n.table, n.name) for e in exprs for n in e.walk() if isinstance(n, Range)})
-    head = ["def solve_rows(N, C, rows, F, T):"]
+    head = ["def solve_rows(N, C, rows, F, T, start=0, stop=None):"]
     head += [f"    f_{op} = F[{op!r}]" for op in ops]
     head += [f"    g_{op} = _via_numpy(F[{op!r}])" for op in ops] if scalar else []
     head += [f"    n_{_ident(n)} = {'float(N[' + repr(n) + '][0])' if scalar else 'N[' + repr(n) + ']'}" for n in names]
@@ -601,8 +603,9 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
         return gen.body
 
     row0, row_t = phase(True, "0"), phase(False, "t")
-    lines = head + [f"    {line}" for line in prologue] + [f"    {line}" for line in row0]
-    lines.append("    for t in range(1, rows):")
+    lines = head + [f"    {line}" for line in prologue] + ["    stop = rows if stop is None else stop"]
+    lines += ["    if start == 0:"] + [f"        {line}" for line in row0] + ["        pass"]
+    lines.append("    for t in range(max(start, 1), stop):")
     lines += ["        cur = t & 1", "        prv = cur ^ 1"] if ring else []
     lines += [f"        {line}" for line in row_t]
     source = "\n".join(lines)
@@ -731,7 +734,11 @@ def solve_table(
                 columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
         if not (compiled_rows is not None and compiled_rows(table, ring, names, columns, rows, n)):
             solve_rows, _ = _compiled(table, False, ring)
-            solve_rows(names, columns, rows, functions, tables)
+            settling = settle.plan(table)
+            if settling is None:
+                solve_rows(names, columns, rows, functions, tables)
+            else:  # scenarios whose rows repeat stop being stepped
+                settle.run_rows(solve_rows, settling, ring, names, columns, rows, n, functions, tables)
         columns = {name: values for name, values in columns.items() if name not in ring}
     if keep_tables:
         for values in columns.values():
