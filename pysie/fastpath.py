@@ -415,6 +415,24 @@ class _Gen:
         self.memo, self.mask, self.conditions, self.errors = saved
         return name
 
+    def skippable(self, mask: str, then: Expr, otherwise: str) -> str:
+        """``np.where(mask, then, otherwise)`` (errors of the condition are
+        guarded after), with ``then`` computed only when some scenario takes
+        it: where none does, the result is ``otherwise`` in every scenario
+        (a window past the last row, say), and its work is skipped. Nothing
+        computed inside is reused outside."""
+        name = self.temp()
+        saved = self.body, dict(self.memo), dict(self.conditions), dict(self.errors)
+        self.body = []
+        picked = self.lazy(then, mask, True)
+        inner = self.body
+        self.body, self.memo, self.conditions, self.errors = saved
+        self.body.append(f"if {mask}.any():")
+        self.body += [f"    {line}" for line in inner]
+        self.body.append(f"    {name} = np.where({mask}, {picked}, {otherwise})")
+        self.body += ["else:", f"    {name} = np.where({mask}, {otherwise}, {otherwise})"]
+        return name
+
     def leaf_or_none(self, expr: Expr) -> bool:
         return isinstance(expr, (Const, Name, Range)) or _invariant(expr)
 
@@ -429,8 +447,11 @@ class _Gen:
                     else self.value(args[0])
                 )
             mask, operands = self.condition(args[0])
-            picked = self.lazy(then, mask, True), self.lazy(otherwise, mask, False)
-            name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
+            if self.leaf_or_none(otherwise) and not self.leaf_or_none(then) and then not in self.memo:
+                name = self.skippable(mask, then, self.value(otherwise))
+            else:
+                picked = self.lazy(then, mask, True), self.lazy(otherwise, mask, False)
+                name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
             self.guard(name, operands)
             return name
         if op in _NP_COMPARISONS or op in ("isnumber", "and", "or", "not"):
@@ -537,9 +558,10 @@ def _index_row(column: np.ndarray, position: Any) -> np.ndarray:
     if column.ndim != 2 or p.ndim == 0 or p.shape[-1] != stored.shape[1] or not p.size:
         return PRIMITIVES["index"].numpy(column, position)
     rows, n = stored.shape
+    first = p[..., :1]
+    if bool(np.equal(p, first).all()) and bool(((first >= 1) & (first < rows + 1)).all()):  # one row per row of k
+        return np.array(stored[first[..., 0].astype(np.intp) - 1])  # (NaN and the infinities are not valid)
     valid = (p >= 1) & (p < rows + 1)  # False for NaN and the infinities
-    if bool(valid.all()) and bool(np.equal(p, p[..., :1]).all()):  # one row per row of k
-        return np.array(stored[p[..., 0].astype(np.intp) - 1])
     k = np.where(valid, p, 1.0).astype(np.intp) - 1
     return np.where(valid, stored[k, np.arange(n)], _NAN)
 
