@@ -43,6 +43,9 @@ from pysie.spec import Table
 
 #: rows stepped between two looks for settled scenarios
 BLOCK = 8
+#: settled scenarios are set aside once they are at least this share of those stepped
+#: (each gather costs about as much as a row)
+SHARE = 1 / 8
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def run_rows(
         if same.all():
             same[0] = False  # one scenario keeps stepping the uniform columns
         settled = np.flatnonzero(same)
-        if settled.size:
+        if settled.size and settled.size >= SHARE * m:
             going = np.flatnonzero(~same)
             for name in work:
                 if name not in ring and name not in settling.uniform:
@@ -152,7 +155,7 @@ def run_rows(
                         held[name] = np.array(columns[name][stop - 1])
                     else:
                         held[name][active] = work[name][stop - 1]
-            work = _gathered(work, going, stop - 1, ring, settling.data)
+            work = _gathered(work, going, stop - 1, ring, settling.data, fresh=active is None)
             work_names = {k: v[going] if np.ndim(v) and len(v) == m else v for k, v in work_names.items()}
             work_tables = {t: {c: v[:, going] for c, v in cols.items()} for t, cols in work_tables.items()}
             active = going if active is None else active[going]
@@ -160,17 +163,24 @@ def run_rows(
 
 
 def _gathered(
-    work: Mapping[str, np.ndarray], going: np.ndarray, last: int, ring: frozenset[str], data: frozenset[str]
+    work: Mapping[str, np.ndarray],
+    going: np.ndarray,
+    last: int,
+    ring: frozenset[str],
+    data: frozenset[str],
+    fresh: bool,
 ) -> dict[str, np.ndarray]:
     """Arrays for the scenarios ``going``: row ``last`` (all the next row reads),
-    every row of the stored columns."""
+    every row of the stored columns. ``fresh``: new arrays (``work`` holds the
+    results); otherwise the first columns of ``work``'s own arrays (no new memory)."""
     out: dict[str, np.ndarray] = {}
+    k = going.size
     for name, values in work.items():
+        target = np.empty((values.shape[0], k)) if fresh else values[:, :k]
         if name in data:
-            out[name] = values[:, going]
-            continue
-        fresh = np.empty((values.shape[0], going.size))
-        row = last & 1 if name in ring else last
-        fresh[row] = values[row, going]
-        out[name] = fresh
+            target[:] = values[:, going]
+        else:
+            row = last & 1 if name in ring else last
+            target[row] = values[row, going]
+        out[name] = target
     return out
