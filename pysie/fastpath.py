@@ -747,7 +747,7 @@ def solve_table(
         solve_rows(names, lists, rows, functions, tables)
         columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
     else:
-        table = fold.specialise(table, names)  # switches held in every scenario: one branch computed
+        table = fold.constant_columns(fold.specialise(table, names))  # held switches: one branch computed
         ring = frozenset() if keep is None else frozenset(c.name for c in table.columns if c.name not in keep)
         pool = buffers or Buffers()
         columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
