@@ -46,10 +46,11 @@ reference on every model, preset and random in-bounds parameters.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -653,6 +654,25 @@ def table_source(table: Table, scalar: bool = False) -> str:
     return _compiled(table, scalar)[1]
 
 
+_T = TypeVar("_T")
+
+
+def _per_model(function: Callable[[Model], _T]) -> Callable[[Model], _T]:
+    """``function`` computed once per model (models are not hashable: kept by
+    identity, with the model itself so that a reused id is not mistaken)."""
+    known: dict[int, tuple[Model, _T]] = {}
+
+    @functools.wraps(function)
+    def cached(model: Model) -> _T:
+        hit = known.get(id(model))
+        if hit is None or hit[0] is not model:
+            hit = known[id(model)] = (model, function(model))
+        return hit[1]
+
+    return cached
+
+
+@_per_model
 def read_columns(model: Model) -> dict[str, frozenset[str]]:
     """Per table, the columns whose every row may be read after the row
     loop (by a result, a check or a later table through a whole-column
@@ -670,6 +690,7 @@ def read_columns(model: Model) -> dict[str, frozenset[str]]:
     return read
 
 
+@_per_model
 def needed_tables(model: Model) -> frozenset[str]:
     """The tables some result or check reads, directly or through the tables
     they read (whole-column references): the others (chart data, say) need not
