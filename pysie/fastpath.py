@@ -561,7 +561,9 @@ def _index_row(column: np.ndarray, position: Any) -> np.ndarray:
     rows, n = stored.shape
     first = p[..., :1]
     if bool(np.equal(p, first).all()) and bool(((first >= 1) & (first < rows + 1)).all()):  # one row per row of k
-        return np.array(stored[first[..., 0].astype(np.intp) - 1])  # (NaN and the infinities are not valid)
+        # the stored row itself (NaN and the infinities are not valid): generated code never writes into
+        # an operand, it binds new arrays, so a view of another table's column is never changed
+        return stored[first[..., 0].astype(np.intp) - 1]
     valid = (p >= 1) & (p < rows + 1)  # False for NaN and the infinities
     k = np.where(valid, p, 1.0).astype(np.intp) - 1
     return np.where(valid, stored[k, np.arange(n)], _NAN)
