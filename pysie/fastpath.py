@@ -35,6 +35,12 @@ finite number yields NaN instead) and differ only in how much they compute:
 * **One scenario**: the common operations (AND, OR, NOT, MIN, MAX, /, LN,
   INT, INDEX) are written inline with their error tests, so the usual path
   makes no Python call per operation.
+* **A branch nobody takes is skipped.** ``IF(c, a, constant)`` computes ``a``
+  only when some scenario's ``c`` holds (a window reaching past every run).
+* **Constant columns are read as their expression** (:func:`pysie.fold.constant_columns`):
+  what is computed from them is hoisted with the other invariants.
+* **Settled scenarios stop being stepped** (:mod:`pysie.settle`): a scenario
+  whose row repeats the previous one bit for bit holds it to the last row.
 * Results only (``keep_tables=False``): tables no result reads are not
   computed, and there is no final pass turning inf into NaN in the
   trajectories, which no result can tell apart (every primitive treats inf and
