@@ -11,8 +11,10 @@ import pytest
 
 from pysie import montecarlo, settle
 from pysie.distributions import sample_range
+from pysie.expr import Col, Const, Name, min_
 from pysie.models import software_explosion as se
 from pysie.solver import solve, solve_scalars
+from pysie.spec import Column, Model, Parameter, Table
 
 SAMPLES = 2_000
 #: every rule setting the model takes (the single-run code's gradual boost is refused)
@@ -109,3 +111,38 @@ def test_the_comparison_fails_when_runs_settle_too_soon(monkeypatch: pytest.Monk
     monkeypatch.setattr(settle, "plan", lambda table: broken if table.name == "steps" else None)
     found = differences(solve_scalars(se.RUN, values), full)
     assert {"steps", "months_simulated", "years_of_progress"} <= set(found)
+
+
+def _saturating(rows: int = 40) -> Model:
+    """x climbs by a per row to a cap (then repeats); k counts rows in every scenario alike."""
+    x, k = Col("x"), Col("k")
+    columns = (
+        Column("k", Const(0), k.prev + 1, "", "row counter: the same in every scenario"),
+        Column("x", Const(0), min_(x.prev + Name("a"), Name("cap")), "", "climbs by a to cap"),
+        Column.every_row("y", 2.0 * Col("x") + 1.0, "", "read from the same row"),
+    )
+    return Model(
+        name="saturating",
+        title="a run that stops climbing",
+        summary="",
+        sources=(),
+        parameters=(Parameter("a", 1.0, "", "", ""), Parameter("cap", 10.0, "", "", "")),
+        derived=(),
+        tables=(Table("t", "T", "", columns, rows_from=rows),),
+        outputs=(),
+    ).validate()
+
+
+def test_any_table_whose_rows_repeat_settles_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _saturating()
+    plan = settle.plan(model.table("t"))
+    assert plan is not None and plan.uniform == {"k"} and set(plan.state) == {"x", "y"}
+    rng = np.random.default_rng(5)
+    values = {"a": rng.uniform(0.2, 5.0, 3_000), "cap": rng.uniform(1.0, 30.0, 3_000)}
+    settled = solve(model, values).tables["t"]
+    with monkeypatch.context() as patch:
+        stepped_to_the_end(patch)
+        full = solve(model, values).tables["t"]
+    assert differences(settled, full) == []
+    assert np.all(settled["k"][-1] == 39)  # the counter goes on in runs set aside long before
+    np.testing.assert_allclose(settled["x"][-1], np.minimum(39 * values["a"], values["cap"]), rtol=1e-12)
