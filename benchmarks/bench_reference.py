@@ -18,8 +18,10 @@ intelligence explosion be?", Forethought, August 2025; reference code GitHub
 (c) the whole process ``python -m pysie mc software-explosion --samples N
     --seed S --json --set retraining_rule=2 --set run_rules=0`` of the checkout
     ``--pysie-root`` (default this one) where it has that command (else
-    reported as not available);
-(d) ratios per scenario, reference / pysie (the target: (c) at least 30x faster).
+    reported as not available), and (c') the same at the model's defaults
+    (retraining_rule 1), ``pysie mc software-explosion --samples N --seed S --json``;
+    with ``--compare-root`` both again for a second checkout, in the same run;
+(d) ratios per scenario, reference / pysie (the target: a whole process at least 30x faster).
 
 Milestone takeoff (the AI 2027 takeoff forecast, AI Futures Project, April 2025;
 reference code GitHub ``uvafan/timelines-takeoff-ai-2027``), with
@@ -206,17 +208,35 @@ def software_explosion(args: argparse.Namespace) -> None:
     else:
         table.note("(b') the same with numba", "not measured: numba is not installed")
 
-    whole = None
-    if has_command(args.pysie_root, "mc"):
-        command = [sys.executable, "-m", "pysie", "mc", "software-explosion", "--samples", str(n)]
-        command += ["--seed", str(args.seed), "--json", "--set", f"retraining_rule={2 if args.retraining else 0}"]
-        command += ["--set", "run_rules=0"]
-        wall, cpu, _ = timed_process(command, args.repeat, pysie_env(args.pysie_root))
-        whole = table.add("(c) python -m pysie mc software-explosion --json (process)", n, wall, cpu)
-    else:
-        table.note("(c) pysie mc software-explosion", f"not available: no 'mc' command in {args.pysie_root}")
+    processes: dict[str, tuple[float, float] | None] = {}
+    for label, root in (("", args.pysie_root), (" of --compare-root", args.compare_root)):
+        if root is None:
+            continue
+        if not has_command(root, "mc"):
+            table.note(f"(c) pysie mc software-explosion{label}", f"not available: no 'mc' command in {root}")
+            continue
+        plain = [
+            sys.executable,
+            "-m",
+            "pysie",
+            "mc",
+            "software-explosion",
+            "--samples",
+            str(n),
+            "--seed",
+            str(args.seed),
+        ]
+        plain.append("--json")
+        rules = ["--set", f"retraining_rule={2 if args.retraining else 0}", "--set", "run_rules=0"]
+        for case, command in (
+            ("(c) ... --json at the code's rules", plain + rules),
+            ("(c') ... --json, defaults", plain),
+        ):
+            wall, cpu, _ = timed_process(command, args.repeat, pysie_env(root))
+            processes[f"{case} whole process{label}"] = table.add(f"{case} (process){label}", n, wall, cpu)
     table.print()
-    ratio_lines(reference_per, {"(b) in process": in_process, "(b') numba": compiled, "(c) whole process": whole})
+    print(f"  (c) is python -m pysie mc software-explosion --samples {n:,} --seed {args.seed}")
+    ratio_lines(reference_per, {"(b) in process": in_process, "(b') numba": compiled, **processes})
 
 
 @contextlib.contextmanager
@@ -287,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-retraining", dest="retraining", action="store_false", help="untick Retraining Cost")
     parser.add_argument("--pysie-root", type=Path, default=REPO, help="checkout whose pysie the processes run")
+    parser.add_argument(
+        "--compare-root", type=Path, help="a second checkout (an earlier commit, say) whose processes run beside"
+    )
     parser.add_argument("--only", choices=("software-explosion", "milestone-takeoff"), help="run one half")
     args = parser.parse_args(argv)
     print(f"before: {load()}")

@@ -17,18 +17,15 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pysie import __version__, fileio, steps
-from pysie.build import Built, build_all, build_from, build_target
-from pysie.compare import check_workbook
 from pysie.console import StdoutFailed, guarded_stdout, silence_stdout, terminate_as_exit
-from pysie.excel.reader import WorkbookError
-from pysie.freshness import check_committed
-from pysie.importer import ImportFailed, ImportReport, import_workbook
 from pysie.models import MODELS, get_model, model_names
 from pysie.options import (
+    ENGINES,
     MAX_DPI,
+    MAX_SCENARIOS,
     MIN_DPI,
     VALUE_LIKE,
     UsageError,
@@ -38,17 +35,20 @@ from pysie.options import (
     parse_assignments,
     set_usage,
 )
-from pysie.recalc import ENGINES
-from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
-from pysie.recalc.writeback import recalc_to_file
-from pysie.render import render_charts
 from pysie.report import format_rows, key_rows, report
 from pysie.solver import solve
 from pysie.spec import InputError, Model, Parameter, nearest_names
-from pysie.sweep import MAX_SCENARIOS, parse_sets, sweep_to_file
 from pysie.tables_out import STDOUT, check_output, output_format, trajectory_columns, write_table
 from pysie.templates import workbooks_dir
 from pysie.uncertainty_cli import add_mc_parser, add_sensitivity_parser
+
+if TYPE_CHECKING:
+    from pysie.build import Built
+    from pysie.importer import ImportReport
+
+# The workbook, engine and import modules (openpyxl, the recalculation engines)
+# are imported by the commands that use them: ``pysie mc`` and ``pysie run``
+# start without them.
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -236,6 +236,8 @@ def _print_built(built: Built) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from pysie.build import build_all, build_target
+
     if args.check:
         return cmd_build_check(args)
     if args.from_book is not None:
@@ -260,6 +262,8 @@ def cmd_build_check(args: argparse.Namespace) -> int:
     """``build --check``: exit 1 listing every cell where workbooks/ is stale."""
     if args.target is not None:
         raise UsageError("build --check compares every template; give no TARGET")
+    from pysie.freshness import check_committed
+
     folder = workbooks_dir(args.output, args.templates)
     stale = check_committed(folder, args.templates)
     for item in stale[: args.limit]:
@@ -271,12 +275,16 @@ def cmd_build_check(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from pysie.render import render_charts
+
     for png in render_charts(Path(args.book), Path(args.output), dpi=args.dpi):
         print(f"wrote {png}")
     return EXIT_OK
 
 
 def build_from_book(args: argparse.Namespace) -> int:
+    from pysie.build import build_from
+
     if args.preset or args.set:
         raise UsageError("--from takes the inputs from BOOK; drop --preset/--set (edit BOOK instead)")
     built, left = build_from(
@@ -293,6 +301,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """The report in two parts: what is known is printed before any
     recalculation starts, and kept (printed, or in the JSON) when a later step
     fails, which then exits 2 with the reason on stderr."""
+    from pysie.importer import ImportFailed, import_workbook
+
     shown: list[bool] = []
 
     def show_known(imported: ImportReport) -> None:
@@ -322,6 +332,8 @@ def _print_import(imported: ImportReport, args: argparse.Namespace, *, known_sho
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
+    from pysie.recalc.writeback import recalc_to_file
+
     out = recalc_to_file(
         Path(args.book),
         Path(args.output) if args.output else None,
@@ -335,6 +347,8 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from pysie.compare import check_workbook
+
     checked = check_workbook(Path(args.book), engine=args.engine, rtol=args.rtol, atol=args.atol)
     steps.finish()
     print(checked.summary(limit=args.limit))
@@ -342,6 +356,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from pysie.sweep import parse_sets, sweep_to_file
+
     spans, texts = parse_sets(args.set)
     rows, results = sweep_to_file(
         Path(args.book),
@@ -727,6 +743,15 @@ def _timed_out(message: str, args: argparse.Namespace) -> str:
     return message
 
 
+def _refusals() -> tuple[type[BaseException], ...]:
+    """The errors reported as bad input (exit 2). Evaluated only when an error
+    reaches :func:`main`: the workbook and engine modules load then, not at start."""
+    from pysie.excel.reader import WorkbookError
+    from pysie.recalc.libreoffice import EngineFailed, EngineUnavailable
+
+    return (InputError, UsageError, WorkbookError, fileio.OutputExists, EngineUnavailable, EngineFailed, OSError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     as_json = _json_mode(words)
@@ -758,15 +783,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report_error(str(exc.strerror), as_json)
     except KeyboardInterrupt:
         return _report_error("interrupted; nothing was left half written", as_json, status=130)
-    except (
-        InputError,
-        UsageError,
-        WorkbookError,
-        fileio.OutputExists,
-        EngineUnavailable,
-        EngineFailed,
-        OSError,
-    ) as exc:
+    except _refusals() as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _report_error(message, as_json)
 

@@ -35,6 +35,12 @@ finite number yields NaN instead) and differ only in how much they compute:
 * **One scenario**: the common operations (AND, OR, NOT, MIN, MAX, /, LN,
   INT, INDEX) are written inline with their error tests, so the usual path
   makes no Python call per operation.
+* **A branch nobody takes is skipped.** ``IF(c, a, constant)`` computes ``a``
+  only when some scenario's ``c`` holds (a window reaching past every run).
+* **Constant columns are read as their expression** (:func:`pysie.fold.constant_columns`):
+  what is computed from them is hoisted with the other invariants.
+* **Settled scenarios stop being stepped** (:mod:`pysie.settle`): a scenario
+  whose row repeats the previous one bit for bit holds it to the last row.
 * Results only (``keep_tables=False``): tables no result reads are not
   computed, and there is no final pass turning inf into NaN in the
   trajectories, which no result can tell apart (every primitive treats inf and
@@ -46,14 +52,15 @@ reference on every model, preset and random in-bounds parameters.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from pysie import fold
+from pysie import fold, settle
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
 from pysie.rowloop import ident, row_order, source
@@ -415,6 +422,24 @@ class _Gen:
         self.memo, self.mask, self.conditions, self.errors = saved
         return name
 
+    def skippable(self, mask: str, then: Expr, otherwise: str) -> str:
+        """``np.where(mask, then, otherwise)`` (errors of the condition are
+        guarded after), with ``then`` computed only when some scenario takes
+        it: where none does, the result is ``otherwise`` in every scenario
+        (a window past the last row, say), and its work is skipped. Nothing
+        computed inside is reused outside."""
+        name = self.temp()
+        saved = self.body, dict(self.memo), dict(self.conditions), dict(self.errors)
+        self.body = []
+        picked = self.lazy(then, mask, True)
+        inner = self.body
+        self.body, self.memo, self.conditions, self.errors = saved
+        self.body.append(f"if {mask}.any():")
+        self.body += [f"    {line}" for line in inner]
+        self.body.append(f"    {name} = np.where({mask}, {picked}, {otherwise})")
+        self.body += ["else:", f"    {name} = np.where({mask}, {otherwise}, {otherwise})"]
+        return name
+
     def leaf_or_none(self, expr: Expr) -> bool:
         return isinstance(expr, (Const, Name, Range)) or _invariant(expr)
 
@@ -429,8 +454,11 @@ class _Gen:
                     else self.value(args[0])
                 )
             mask, operands = self.condition(args[0])
-            picked = self.lazy(then, mask, True), self.lazy(otherwise, mask, False)
-            name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
+            if self.leaf_or_none(otherwise) and not self.leaf_or_none(then) and then not in self.memo:
+                name = self.skippable(mask, then, self.value(otherwise))
+            else:
+                picked = self.lazy(then, mask, True), self.lazy(otherwise, mask, False)
+                name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
             self.guard(name, operands)
             return name
         if op in _NP_COMPARISONS or op in ("isnumber", "and", "or", "not"):
@@ -537,9 +565,12 @@ def _index_row(column: np.ndarray, position: Any) -> np.ndarray:
     if column.ndim != 2 or p.ndim == 0 or p.shape[-1] != stored.shape[1] or not p.size:
         return PRIMITIVES["index"].numpy(column, position)
     rows, n = stored.shape
+    first = p[..., :1]
+    if bool(np.equal(p, first).all()) and bool(((first >= 1) & (first < rows + 1)).all()):  # one row per row of k
+        # the stored row itself (NaN and the infinities are not valid): generated code never writes into
+        # an operand, it binds new arrays, so a view of another table's column is never changed
+        return stored[first[..., 0].astype(np.intp) - 1]
     valid = (p >= 1) & (p < rows + 1)  # False for NaN and the infinities
-    if bool(valid.all()) and bool(np.equal(p, p[..., :1]).all()):  # one row per row of k
-        return np.array(stored[p[..., 0].astype(np.intp) - 1])
     k = np.where(valid, p, 1.0).astype(np.intp) - 1
     return np.where(valid, stored[k, np.arange(n)], _NAN)
 
@@ -571,12 +602,14 @@ def _to_float(value: Any) -> float:
 def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str]:
     """Generate and compile the fast row loop of ``table`` once per mode;
     columns in ``ring`` are stored for the current and previous row only
-    (arrays of two rows, row t at index t & 1)."""
+    (arrays of two rows, row t at index t & 1). The function steps rows
+    ``start`` to ``stop - 1`` (default all; row 0 from the ``first``
+    equations): :mod:`pysie.settle` steps a block of rows at a time."""
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
     ranges = sorted({(n.table, n.name) for e in exprs for n in e.walk() if isinstance(n, Range)})
-    head = ["def solve_rows(N, C, rows, F, T):"]
+    head = ["def solve_rows(N, C, rows, F, T, start=0, stop=None):"]
     head += [f"    f_{op} = F[{op!r}]" for op in ops]
     head += [f"    g_{op} = _via_numpy(F[{op!r}])" for op in ops] if scalar else []
     head += [f"    n_{_ident(n)} = {'float(N[' + repr(n) + '][0])' if scalar else 'N[' + repr(n) + ']'}" for n in names]
@@ -601,8 +634,9 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
         return gen.body
 
     row0, row_t = phase(True, "0"), phase(False, "t")
-    lines = head + [f"    {line}" for line in prologue] + [f"    {line}" for line in row0]
-    lines.append("    for t in range(1, rows):")
+    lines = head + [f"    {line}" for line in prologue] + ["    stop = rows if stop is None else stop"]
+    lines += ["    if start == 0:"] + [f"        {line}" for line in row0] + ["        pass"]
+    lines.append("    for t in range(max(start, 1), stop):")
     lines += ["        cur = t & 1", "        prv = cur ^ 1"] if ring else []
     lines += [f"        {line}" for line in row_t]
     source = "\n".join(lines)
@@ -628,6 +662,25 @@ def table_source(table: Table, scalar: bool = False) -> str:
     return _compiled(table, scalar)[1]
 
 
+_T = TypeVar("_T")
+
+
+def _per_model(function: Callable[[Model], _T]) -> Callable[[Model], _T]:
+    """``function`` computed once per model (models are not hashable: kept by
+    identity, with the model itself so that a reused id is not mistaken)."""
+    known: dict[int, tuple[Model, _T]] = {}
+
+    @functools.wraps(function)
+    def cached(model: Model) -> _T:
+        hit = known.get(id(model))
+        if hit is None or hit[0] is not model:
+            hit = known[id(model)] = (model, function(model))
+        return hit[1]
+
+    return cached
+
+
+@_per_model
 def read_columns(model: Model) -> dict[str, frozenset[str]]:
     """Per table, the columns whose every row may be read after the row
     loop (by a result, a check or a later table through a whole-column
@@ -645,6 +698,7 @@ def read_columns(model: Model) -> dict[str, frozenset[str]]:
     return read
 
 
+@_per_model
 def needed_tables(model: Model) -> frozenset[str]:
     """The tables some result or check reads, directly or through the tables
     they read (whole-column references): the others (chart data, say) need not
@@ -722,7 +776,7 @@ def solve_table(
         solve_rows(names, lists, rows, functions, tables)
         columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
     else:
-        table = fold.specialise(table, names)  # switches held in every scenario: one branch computed
+        table = fold.constant_columns(fold.specialise(table, names))  # held switches: one branch computed
         ring = frozenset() if keep is None else frozenset(c.name for c in table.columns if c.name not in keep)
         pool = buffers or Buffers()
         columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
@@ -731,7 +785,11 @@ def solve_table(
                 columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
         if not (compiled_rows is not None and compiled_rows(table, ring, names, columns, rows, n)):
             solve_rows, _ = _compiled(table, False, ring)
-            solve_rows(names, columns, rows, functions, tables)
+            settling = settle.plan(table)
+            if settling is None:
+                solve_rows(names, columns, rows, functions, tables)
+            else:  # scenarios whose rows repeat stop being stepped
+                settle.run_rows(solve_rows, settling, ring, names, columns, rows, n, functions, tables)
         columns = {name: values for name, values in columns.items() if name not in ring}
     if keep_tables:
         for values in columns.values():

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from pysie.expr import Call, Const, Expr, Name
+from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
 from pysie.primitives import PRIMITIVES
 from pysie.spec import Table
 
@@ -89,3 +89,46 @@ def fold(expr: Expr, values: Mapping[str, float]) -> Expr:
         if math.isfinite(value):
             return Const(value)
     return Call(expr.op, args)
+
+
+@lru_cache(maxsize=64)
+def constant_columns(table: Table) -> Table:
+    """``table`` with every read of a *constant column* replaced by its expression.
+
+    A constant column has one equation for every row (``first == next``) that
+    reads only names and constants (software-explosion's speed-up once the
+    gradual boost is folded away: f in every row), so row t, and row t-1 read
+    with ``.prev``, hold that expression's value: ``(1 + f_{t-1}) / (1 + f_t)``
+    becomes ``(1 + f) / (1 + f)``, which the fast loop computes once before the
+    rows instead of in every row. The column itself keeps its equation; the
+    values computed are the same operations on the same numbers."""
+    constant: dict[str, Expr] = {}
+    while True:
+        found = {
+            c.name: c.first
+            for c in table.columns
+            if not c.is_data
+            and c.name not in constant
+            and c.first == c.next
+            and not any(isinstance(n, (Col, Cell, Range)) for n in c.first.walk())
+        }
+        if not found:
+            break
+        constant |= found
+        columns = tuple(
+            c
+            if c.is_data
+            else dataclasses.replace(c, first=_substituted(c.first, constant), next=_substituted(c.next, constant))
+            for c in table.columns
+        )
+        table = dataclasses.replace(table, columns=columns)
+    return table
+
+
+def _substituted(expr: Expr, constant: Mapping[str, Expr]) -> Expr:
+    """``expr`` with each read of a column in ``constant`` (any lag) replaced by its expression."""
+    if isinstance(expr, Col) and expr.name in constant:
+        return constant[expr.name]
+    if isinstance(expr, Call):
+        return Call(expr.op, tuple(_substituted(a, constant) for a in expr.args))
+    return expr

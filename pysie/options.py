@@ -31,6 +31,13 @@ from pysie.dates import EXCEL_EPOCH, date_serial
 #: hundreds of megapixels (pdftoppm then writes a 1x1 PNG or runs out of memory).
 MIN_DPI, MAX_DPI = 10, 1200
 
+#: the recalculation engines ``--engine`` takes (:mod:`pysie.recalc`)
+ENGINES = ("compiled", "formulas", "libreoffice", "excel")
+
+#: Refuse a sweep of more scenarios than this unless ``max_scenarios`` says
+#: otherwise: a million scenarios of the retraining workbook take minutes.
+MAX_SCENARIOS = 1_000_000
+
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _DECIMAL = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^[+-]?(?:inf|infinity|nan)$", re.I)
 

@@ -52,16 +52,13 @@ from pysie.excel.reader import (
     require_model_sheets,
 )
 from pysie.models import get_model
-from pysie.options import parse_decimal, parse_integer, set_usage
+from pysie.options import MAX_SCENARIOS, parse_decimal, parse_integer, set_usage
 from pysie.recalc.compiled import Unsupported, compile_workbook
 from pysie.spec import InputError, Model, Parameter, check_scenarios, nearest_names
 from pysie.tables_out import Field, check_output, open_table, parameter_field, scalar_field
 
 Span = tuple[float, float, int]
 
-#: Refuse a sweep of more scenarios than this unless ``max_scenarios`` says
-#: otherwise: a million scenarios of the retraining workbook take minutes.
-MAX_SCENARIOS = 1_000_000
 #: Scenarios generated, evaluated and written at once.
 CHUNK_SCENARIOS = 20_000
 

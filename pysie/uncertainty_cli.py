@@ -23,10 +23,7 @@ from pathlib import Path
 
 from pysie import montecarlo, sensitivity
 from pysie.distributions import Distribution
-from pysie.excel.reader import read_book
-from pysie.excel.uncertainty_import import read_distributions
 from pysie.fileio import check_target
-from pysie.importer import import_inputs
 from pysie.models import get_model, model_names
 from pysie.options import UsageError, integer_in, parse_assignments, parse_decimal
 from pysie.report import format_value
@@ -180,6 +177,10 @@ def workbook_inputs(path: Path) -> tuple[Model, dict[str, float], dict[str, Dist
     """What ``pysie mc BOOK.xlsx`` samples: the workbook's model; the value of every
     parameter it holds (not drawn); its distributions; and for a model that samples
     in its workbook, the workbook's (samples, seed)."""
+    from pysie.excel.reader import read_book  # the workbook modules load only for a workbook
+    from pysie.excel.uncertainty_import import read_distributions
+    from pysie.importer import import_inputs
+
     path = Path(path)
     _, model, inputs = import_inputs(path)
     dists, _ = read_distributions(read_book(path), model, path)

@@ -9,7 +9,10 @@ what the solver computes today.
 
 from __future__ import annotations
 
+import importlib
 import math
+import subprocess
+import sys
 
 import openpyxl
 import pytest
@@ -17,7 +20,7 @@ import pytest
 from pysie.excel.layout import SUMMARY
 from pysie.excel.plan import plan_workbook, solve_workbook
 from pysie.excel.reader import formula_text
-from pysie.models import MODELS
+from pysie.models import MODELS, MODULES
 from pysie.report import refresh_markdown, report
 from pysie.solver import solve
 from pysie.spec import OUTPUT_KINDS
@@ -25,6 +28,24 @@ from pysie.templates import all_templates
 from tests.conftest import REPO
 
 MODEL_NAMES = list(MODELS)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_the_registry_names_each_model_as_its_module_does(name: str) -> None:
+    """The registry imports a model's module on first use, by the name listed in MODULES."""
+    module = importlib.import_module(f"pysie.models.{MODULES[name]}")
+    assert module.MODEL.name == name
+    assert MODELS[name] is module.MODEL
+
+
+def test_a_command_about_one_model_imports_no_other_model_or_workbook_module() -> None:
+    """``pysie mc software-explosion`` starts without openpyxl, the engines or the other models."""
+    code = (
+        "import sys; from pysie.cli import main; main(['mc', 'software-explosion', '--samples', '3', '--json']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('pysie.models.', 'openpyxl', 'pysie.recalc'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "['pysie.models.software_explosion']"
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

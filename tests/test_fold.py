@@ -3,11 +3,13 @@ reference loop, with the unused branches gone from the generated code."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from pysie import fold
-from pysie.expr import Call, Const, Name, if_
+from pysie.expr import Call, Col, Const, Name, if_
 from pysie.models import MODELS
 from pysie.solver import solve
 
@@ -88,3 +90,63 @@ def test_a_wrong_branch_would_be_seen(monkeypatch: pytest.MonkeyPatch) -> None:
         assert not np.array_equal(broken.values["months_simulated"], reference.values["months_simulated"])
     finally:
         fold._folded.cache_clear()
+
+
+def _held(**changes: float) -> dict[str, np.ndarray]:
+    values = {name: np.full(3, float(value[0])) for name, value in solve(RUN, RUN.defaults()).values.items()}
+    values["research_returns"] = np.array([0.8, 1.2, 2.5])
+    return values | {name: np.full(3, value) for name, value in changes.items()}
+
+
+def _reads(table: object, column: str) -> int:
+    return sum(
+        1
+        for c in table.columns  # type: ignore[attr-defined]
+        for e in (c.first, c.next)
+        for n in e.walk()
+        if isinstance(n, Col) and n.name == column
+    )
+
+
+def test_a_constant_column_is_read_as_its_expression() -> None:
+    """Without the gradual boost f is the same name in every row: nothing reads the column."""
+    folded = fold.constant_columns(fold.specialise(STEPS, _held(gradual_boost=0.0)))
+    assert _reads(folded, "speedup") == 0
+    assert folded.column("speedup").next == Name("start_speedup")
+    boosted = fold.constant_columns(fold.specialise(STEPS, _held(gradual_boost=1.0)))
+    assert _reads(boosted, "speedup") > 0  # f ramps with t: not constant
+
+
+def _steps(monkeypatch: pytest.MonkeyPatch, replace: object) -> dict[str, np.ndarray]:
+    with monkeypatch.context() as patch:
+        patch.setattr(fold, "constant_columns", replace)
+        parameters = {k: v for k, v in _held(gradual_boost=0.0).items() if k in RUN.defaults()}
+        return solve(RUN, parameters).tables["steps"]
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_reading_constant_columns_as_expressions_gives_the_same_bits(
+    monkeypatch: pytest.MonkeyPatch, broken: bool
+) -> None:
+    """Against the table stepped without the substitution; the deliberate break
+    also substitutes a column that is not constant (dt read as 0) and must be seen."""
+    plain = _steps(monkeypatch, lambda table: table)
+    real = fold.constant_columns.__wrapped__
+
+    def wrong(table: object) -> object:
+        return _with_column(real(table), "step_months", Const(0.0))
+
+    got = _steps(monkeypatch, wrong if broken else real)
+    same = all(np.array_equal(got[name], plain[name], equal_nan=True) for name in plain)
+    assert same is not broken
+
+
+def _with_column(table: object, name: str, value: Const) -> object:
+    """Every read of column ``name`` replaced by ``value`` (the deliberate break)."""
+    columns = tuple(
+        dataclasses.replace(
+            c, first=fold._substituted(c.first, {name: value}), next=fold._substituted(c.next, {name: value})
+        )
+        for c in table.columns  # type: ignore[attr-defined]
+    )
+    return dataclasses.replace(table, columns=columns)

@@ -21,9 +21,8 @@ from typing import Any
 from pysie import steps
 from pysie.excel.cache import read_cached_values
 from pysie.excel.reader import ParsedBook, formula_cells, read_book
+from pysie.options import ENGINES
 from pysie.recalc import compiled, excel_app, formulas_engine, libreoffice
-
-ENGINES = ("compiled", "formulas", "libreoffice", "excel")
 
 
 class UnknownEngine(ValueError):
