@@ -382,3 +382,17 @@ def test_the_layout_check_can_fail(tmp_path: Path) -> None:
         "C8: 'doublings per doubling' wider than its column (10.7109)",
         "row 9: 15 points tall, its source needs 2 lines",
     ]
+
+
+@pytest.mark.parametrize("name", ["retraining", "milestone-takeoff"])
+def test_the_docs_sheet_says_what_the_uncertainty_sheet_holds(name: str) -> None:
+    """Each committed workbook's Docs sheet has a heading for the Uncertainty sheet
+    and the sentence of :func:`sheet_summary` (snapshot or live percentiles)."""
+    from pysie.excel.uncertainty_sheet import sheet_summary
+    from pysie.models import MODELS
+    from tests.conftest import REPO
+
+    book = openpyxl.load_workbook(REPO / "workbooks" / f"{name}.xlsx", read_only=True)
+    texts = [c for row in book["Docs"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any(t.startswith(f"Sheet '{SHEET}'") for t in texts)
+    assert sheet_summary(MODELS[name]) in texts

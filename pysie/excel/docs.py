@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 from pysie.excel.layout import Layout
 from pysie.excel.printer import Where, formula
+from pysie.excel.uncertainty_sheet import UNCERTAINTY as UNCERTAINTY_SHEET
+from pysie.excel.uncertainty_sheet import has_sheet, sheet_summary
 
 Line = tuple[str, object]
 
@@ -74,6 +76,9 @@ def docs_lines(layout: Layout) -> Iterator[Line]:
                     f"every later {table.row_noun} (shown for 1): {later}",
                 ),
             )
+    if has_sheet(m):
+        yield "heading", f"Sheet '{UNCERTAINTY_SHEET}': distributions, Monte Carlo summary and tornado"
+        yield "text", sheet_summary(m)
     yield "heading", "Results (Summary sheet)"
     for s in m.outputs:
         yield "pair", (s.name, f"{s.description} [{s.unit}]. {formula(s.expr, Where(layout))}")
