@@ -114,7 +114,7 @@ def _solve(
                     keep_tables,
                     None if keep is None else keep[table.name],
                     buffers,
-                    jit.solve_rows if jit.enabled() else None,
+                    jit.runner if jit.enabled() else None,
                 )
         for scalar in _ordered(model.outputs + model.checks):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, tables), n)
