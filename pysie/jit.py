@@ -1,16 +1,25 @@
-"""An optional compiled row loop (numba) for many scenarios.
+"""An optional compiled row loop (numba), for one scenario or many.
 
 The same generated statements as the Python-float loop of
 :mod:`pysie.fastpath` (same float primitives, IF evaluating only the branch it
-takes), wrapped in a loop over scenarios inside the loop over rows and
-compiled with numba. Invariant subexpressions are computed before, in numpy,
-by the reference primitives. A table with an operation that has no float
-version (MATCH, INDEX, PERCENTILE over whole columns, NORM.S.INV, ROUND ...)
-is not compiled: :func:`compiled` returns None and the numpy loop runs.
+takes), compiled with numba into one kernel per table: scenarios in the outer
+loop, rows inside, so one scenario's state (every column's value in this row
+and the row before) stays in scalar locals. Only the columns something reads
+afterwards are written to arrays (all of them for full trajectories; in results
+only, those a result or a later table reads: :func:`pysie.fastpath.read_columns`),
+each value written once with an error stored as NaN, so no pass over the
+trajectories follows. LN, LOG10 and EXP are computed only when their argument
+changed since the row before (a held value costs a comparison), which gives
+the same numbers. Invariant subexpressions are computed before, in numpy, by
+the reference primitives. A table with an operation that has no float version
+(MATCH, PERCENTILE over whole columns, NORM.S.INV, ROUND ...) is not compiled:
+:func:`compiled` returns None and the numpy loop runs.
 
-Used only when numba is installed and ``PYSIE_JIT=1`` is set (compiling costs
-seconds per table, once per process; see ``benchmarks/bench_solver.py``).
-The numpy loops stay the reference; ``tests/test_solver_speed_equivalence.py``
+Used only when numba is installed and ``PYSIE_JIT=1`` is set. The compiled
+code is cached in :func:`cache_dir` (numba ``cache=True``): compiling costs
+seconds per table once per machine and table shape, a later process loads it
+in well under a second (``benchmarks/bench_solver.py`` measures both). The
+numpy loops stay the reference; ``tests/test_solver_speed_equivalence.py``
 compares this one with them when numba is present.
 """
 

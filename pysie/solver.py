@@ -33,7 +33,9 @@ class Solution:
 
     ``values`` maps every parameter and scalar name to an array over scenarios;
     ``tables[table][column]`` is an array of shape ``(rows, scenarios)``: row t
-    of every scenario is contiguous, as the solver writes it.
+    of every scenario is contiguous as the numpy loops write it; from the
+    compiled loop (:mod:`pysie.jit`) each scenario's rows are (the transpose
+    of a C-ordered (scenarios, rows) array).
     """
 
     model: Model
