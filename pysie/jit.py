@@ -1,16 +1,25 @@
-"""An optional compiled row loop (numba) for many scenarios.
+"""An optional compiled row loop (numba), for one scenario or many.
 
 The same generated statements as the Python-float loop of
 :mod:`pysie.fastpath` (same float primitives, IF evaluating only the branch it
-takes), wrapped in a loop over scenarios inside the loop over rows and
-compiled with numba. Invariant subexpressions are computed before, in numpy,
-by the reference primitives. A table with an operation that has no float
-version (MATCH, INDEX, PERCENTILE over whole columns, NORM.S.INV, ROUND ...)
-is not compiled: :func:`compiled` returns None and the numpy loop runs.
+takes), compiled with numba into one kernel per table: scenarios in the outer
+loop, rows inside, so one scenario's state (every column's value in this row
+and the row before) stays in scalar locals. Only the columns something reads
+afterwards are written to arrays (all of them for full trajectories; in results
+only, those a result or a later table reads: :func:`pysie.fastpath.read_columns`),
+each value written once with an error stored as NaN, so no pass over the
+trajectories follows. LN, LOG10 and EXP are computed only when their argument
+changed since the row before (a held value costs a comparison), which gives
+the same numbers. Invariant subexpressions are computed before, in numpy, by
+the reference primitives. A table with an operation that has no float version
+(MATCH, PERCENTILE over whole columns, NORM.S.INV, ROUND ...) is not compiled:
+:func:`compiled` returns None and the numpy loop runs.
 
-Used only when numba is installed and ``PYSIE_JIT=1`` is set (compiling costs
-seconds per table, once per process; see ``benchmarks/bench_solver.py``).
-The numpy loops stay the reference; ``tests/test_solver_speed_equivalence.py``
+Used only when numba is installed and ``PYSIE_JIT=1`` is set. The compiled
+code is cached in :func:`cache_dir` (numba ``cache=True``): compiling costs
+seconds per table once per machine and table shape, a later process loads it
+in well under a second (``benchmarks/bench_solver.py`` measures both). The
+numpy loops stay the reference; ``tests/test_solver_speed_equivalence.py``
 compares this one with them when numba is present.
 """
 
@@ -21,7 +30,7 @@ import importlib.util
 import math
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from pysie.expr import Call, Cell, Col, Const, Expr, Name, Range
-from pysie.fastpath import _Gen, _ident
+from pysie.fastpath import _Gen, _ident, _inline_scalar
 from pysie.primitives import PRIMITIVES
 from pysie.rowloop import row_order, source
 from pysie.spec import Table
@@ -63,6 +72,7 @@ _SUPPORTED = {
     "lt",
     "eq",
     "ne",
+    "index",
 }
 
 
@@ -183,15 +193,32 @@ def _pairwise(expr: Expr) -> Expr:
 
 
 class _JitGen(_Gen):
-    """Statements for one scenario s of one row, reading arrays."""
+    """Statements for one scenario of one row, on scalar locals: ``x_col``
+    is the column's value in this row, ``p_col`` in the row before, ``nv_name``
+    a name's value in this scenario (``h0v`` a hoisted invariant's); only stored
+    columns, fixed cells and references further back read the arrays."""
+
+    def __init__(self, table: Table, prologue: list[str], hoisted: dict[Expr, str], counter: list[int]) -> None:
+        super().__init__(True, prologue, hoisted, counter)
+        self.data = frozenset(c.name for c in table.columns if c.is_data)
+        self.lagged: set[str] = set()  # columns read one row back: p_col carried from row to row
+        self.names: set[str] = set()
+        self.ranges: set[tuple[str, str]] = set()  # other tables' columns read by INDEX
+        self.memos: list[int] = []  # remembered operations: ma{k} their last argument, mr{k} its result
 
     def leaf(self, expr: Expr, row: str) -> str | None:
         if isinstance(expr, Const):
             return repr(float(expr.value))
         if isinstance(expr, Name):
-            return f"n_{_ident(expr.name)}[s]"
+            self.names.add(expr.name)
+            return f"nv_{_ident(expr.name)}"
         if isinstance(expr, Col):
-            return f"c_{_ident(expr.name)}[{self.index(expr.name, expr.lag)}, s]"
+            if expr.name in self.data or expr.lag > 1:
+                return f"c_{_ident(expr.name)}[{self.index(expr.name, expr.lag)}, s]"
+            if expr.lag == 1:
+                self.lagged.add(expr.name)
+                return f"p_{_ident(expr.name)}"
+            return f"x_{_ident(expr.name)}"
         if isinstance(expr, Cell):
             return f"c_{_ident(expr.name)}[{expr.row}, s]"
         if isinstance(expr, Range):
@@ -203,59 +230,118 @@ class _JitGen(_Gen):
             name = f"h{len(self.hoisted)}"
             self.prologue.append(f"{name} = _full({source(expr, '0')}, n)")
             self.hoisted[expr] = name
-        return f"{self.hoisted[expr]}[s]"
+        return f"{self.hoisted[expr]}v"
 
     def scalar_call(self, expr: Call) -> str:
         if expr.op not in _SUPPORTED or (expr.op in ("min", "max", "and", "or") and len(expr.args) != 2):
             raise Unsupported(expr.op)
+        if expr.op in _REMEMBERED and self.row != "0":
+            return self.remembered(expr)
+        if expr.op == "index":
+            return self.index_of_range(expr)
         return super().scalar_call(expr)
+
+    def index_of_range(self, expr: Call) -> str:
+        """``INDEX(table!column, k)``: this scenario's cell k of another
+        table's column (rows, n), as :func:`pysie.primitives.index`: k
+        truncated, an error unless 1 <= k < rows + 1 (NaN is neither)."""
+        column, position = expr.args
+        if not isinstance(column, Range):
+            raise Unsupported("INDEX of something other than a table column")
+        r = f"r_{_ident(column.table)}__{_ident(column.name)}"
+        self.ranges.add((column.table, column.name))
+        k = self.value(position)
+        return self.bind(f"({r}[int({k}) - 1, s] if 1 <= {k} < n{r} else _NAN)")
+
+    def remembered(self, expr: Call) -> str:
+        """LN, LOG10 or EXP computed only when its argument differs from the
+        one it had the last time this statement ran in this scenario (a
+        value held from row to row, software once it reached infinity, say,
+        costs a comparison instead of a logarithm). Exact: equal arguments
+        give equal results, +0 and -0 included (LN of either is -inf, EXP
+        of either 1); a NaN argument is never equal, so it is computed."""
+        a = self.value(expr.args[0])
+        k = len(self.memos)
+        self.memos.append(k)
+        call = _inline_scalar(expr.op, [a]) or f"s_{expr.op}({a})"
+        self.body += [f"if {a} != ma{k}:", f"    ma{k} = {a}", f"    mr{k} = {call}"]
+        return f"mr{k}"
+
+
+#: operations :meth:`_JitGen.remembered` computes only when their argument changes
+_REMEMBERED = frozenset({"ln", "log10", "exp"})
 
 
 def _full(value: Any, n: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
 
 
+def arrays_needed(table: Table, ring: frozenset[str]) -> list[str]:
+    """The columns the compiled loop writes to arrays (every row): those not
+    in ``ring`` (the others live in locals only)."""
+    return [c.name for c in table.columns if not c.is_data and c.name not in ring]
+
+
 @lru_cache(maxsize=64)
 def compiled(table: Table, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str] | None:
-    """The compiled loop of ``table`` (None when it has an unsupported operation)."""
+    """The compiled loop of ``table`` (None when it has an unsupported operation).
+
+    One kernel per table: scenarios in the outer loop, rows inside, every
+    column a scalar local (its value in this row and the row before), so a
+    scenario's state stays in registers; a column outside ``ring`` is also
+    stored, every row, with an error stored as NaN (no pass afterwards)."""
     exprs = [e for c in table.columns for e in (c.first, c.next)]
-    if any(isinstance(n, Range) for e in exprs for n in e.walk()):
-        return None
-    names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
     prologue: list[str] = []
     hoisted: dict[Expr, str] = {}
     counter = [0]
+    stored = set(arrays_needed(table, ring))
+    gens: list[_JitGen] = []
 
     def phase(first: bool, row: str) -> list[str]:
-        gen = _JitGen(True, prologue, hoisted, counter)
-        gen.row, gen.ring = row, ring
+        gen = _JitGen(table, prologue, hoisted, counter)
+        gen.row = row
+        gens.append(gen)
         for name in row_order(table, first=first):
             column = table.column(name)
             value = gen.value(_pairwise(column.first if first else column.next))
-            gen.body.append(f"c_{_ident(name)}[{gen.index(name, 0)}, s] = {value}")
+            gen.body.append(f"x_{_ident(name)} = {value}")
+            if name in stored:  # an error stored as NaN
+                x = f"x_{_ident(name)}"
+                gen.body.append(f"c_{_ident(name)}[{row}, s] = {x} if {x} - {x} == 0 else _NAN")
         return gen.body
 
     try:
         row0, row_t = phase(True, "0"), phase(False, "t")
     except Unsupported:
         return None
-    columns = [f"c_{_ident(c.name)}" for c in table.columns]
-    params = [f"n_{_ident(n)}" for n in names] + sorted(hoisted.values(), key=lambda h: int(h[1:]))
-    kernel = [f"def kernel(rows, n, {', '.join(columns + params)}):", "    for s in range(n):"]
+    names = sorted(set().union(*(g.names for g in gens)))
+    lagged = sorted(set().union(*(g.lagged for g in gens)))
+    data = [c.name for c in table.columns if c.is_data]
+    arrays = [f"c_{_ident(c)}" for c in [*data, *[c.name for c in table.columns if c.name in stored]]]
+    ranges = sorted(set().union(*(g.ranges for g in gens)))
+    arrays += [f"r_{_ident(t)}__{_ident(c)}" for t, c in ranges]
+    params = [f"n_{_ident(x)}" for x in names] + sorted(hoisted.values(), key=lambda h: int(h[1:]))
+    kernel = [f"def kernel(rows, n, {', '.join(arrays + params)}):"]
+    kernel += [f"    nr_{_ident(t)}__{_ident(c)} = r_{_ident(t)}__{_ident(c)}.shape[0] + 1" for t, c in ranges]
+    kernel += ["    for s in range(n):"]
+    kernel += [f"        {'nv_' + p[2:] if p.startswith('n_') else p + 'v'} = {p}[s]" for p in params]
+    memos = [k for g in gens for k in g.memos]
+    kernel += [f"        ma{k} = _NAN" for k in memos] + [f"        mr{k} = _NAN" for k in memos]
     kernel += [f"        {line}" for line in row0]
-    kernel += [
-        "    for t in range(1, rows):",
-        "        cur = t & 1",
-        "        prv = cur ^ 1",
-        "        for s in range(n):",
-    ]
+    kernel += [f"        p_{_ident(c)} = x_{_ident(c)}" for c in lagged]
+    kernel += ["        for t in range(1, rows):"]
     kernel += [f"            {line}" for line in row_t]
-    wrapper = ["def solve_rows(N, C, rows, n):"]
+    kernel += [f"            p_{_ident(c)} = x_{_ident(c)}" for c in lagged]
+    wrapper = ["def solve_rows(N, C, rows, n, T):"]
     wrapper += [f"    f_{op} = F[{op!r}]" for op in ops]
-    wrapper += [f"    n_{_ident(x)} = N[{x!r}]" for x in names]
+    every = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
+    wrapper += [f"    n_{_ident(x)} = N[{x!r}]" for x in every]
     wrapper += [f"    {line}" for line in prologue]
-    wrapper += [f"    kernel(rows, n, {', '.join([f'C[{c.name!r}]' for c in table.columns] + params)})"]
+    wrapper += [f"    n_{_ident(x)} = _full(n_{_ident(x)}, n)" for x in names]
+    given = [f"C[{c!r}]" for c in [*data, *[c.name for c in table.columns if c.name in stored]]]
+    given += [f"T[{t!r}][{c!r}]" for t, c in ranges]
+    wrapper += [f"    kernel(rows, n, {', '.join(given + params)})"]
     source = "\n".join(kernel) + "\n\n\n" + "\n".join(wrapper)
     namespace: dict[str, Any] = {"_full": _full, "np": np, "F": {op: p.numpy for op, p in PRIMITIVES.items()}}
     namespace["kernel"] = _load_kernel("\n".join(kernel))
@@ -311,17 +397,10 @@ def _load_kernel(source: str) -> Callable[..., None]:
     return module.kernel
 
 
-def solve_rows(
-    table: Table,
-    ring: frozenset[str],
-    names: Mapping[str, np.ndarray],
-    columns: Mapping[str, np.ndarray],
-    rows: int,
-    n: int,
-) -> bool:
-    """Run the compiled loop; False when the table cannot be compiled."""
+def runner(table: Table, ring: frozenset[str]) -> Callable[..., None] | None:
+    """``run(names, columns, rows, n, tables)``: the compiled loop of ``table``, with
+    the columns outside ``ring`` given as arrays of shape (rows, n) (stored
+    values filled, errors among them as NaN); None when the table cannot be
+    compiled (:func:`arrays_needed` names the columns it writes)."""
     found = compiled(table, ring)
-    if found is None:
-        return False
-    found[0](names, columns, rows, n)
-    return True
+    return None if found is None else found[0]

@@ -33,7 +33,9 @@ class Solution:
 
     ``values`` maps every parameter and scalar name to an array over scenarios;
     ``tables[table][column]`` is an array of shape ``(rows, scenarios)``: row t
-    of every scenario is contiguous, as the solver writes it.
+    of every scenario is contiguous as the numpy loops write it; from the
+    compiled loop (:mod:`pysie.jit`) each scenario's rows are (the transpose
+    of a C-ordered (scenarios, rows) array).
     """
 
     model: Model
@@ -114,7 +116,7 @@ def _solve(
                     keep_tables,
                     None if keep is None else keep[table.name],
                     buffers,
-                    jit.solve_rows if jit.enabled() else None,
+                    jit.runner if jit.enabled() else None,
                 )
         for scalar in _ordered(model.outputs + model.checks):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, tables), n)

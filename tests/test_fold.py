@@ -51,7 +51,11 @@ def test_an_error_switch_is_not_folded() -> None:
         {"run_rules": 0, "retraining_rule": 0, "gradual_boost": 1},
     ],
 )
-def test_folded_runs_equal_the_reference_loop_bit_for_bit(switches: dict[str, float]) -> None:
+def test_folded_runs_equal_the_reference_loop_bit_for_bit(
+    switches: dict[str, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the numpy fast loop: the compiled one (PYSIE_JIT=1) uses the C library's LN, equal within 1e-12, not bit for bit
+    monkeypatch.setenv("PYSIE_JIT", "0")
     rng = np.random.default_rng(7)
     n = 300
     values = {

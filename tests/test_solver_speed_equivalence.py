@@ -339,3 +339,82 @@ def test_compiled_loop_on_special_values() -> None:
     assert jit.compiled(model.tables[0]) is not None  # every operation of the table compiles
     many = {"p": np.array(P_VALUES)}
     assert compare(solve(model, many), solve(model, many, reference=True)) == []
+
+
+def _retraining_scenarios(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Many retraining scenarios, some of which reach errors: research returns
+    from 0.5 (never reaches infinity: every "days to" result an error) to 6,
+    doubling times from 1 to 400 days, retraining shares and upgrade factors
+    over their ranges."""
+    model = MODELS["retraining"]
+    rng = np.random.default_rng(seed)
+    values = dict(model.resolve("note-default"))
+    values["research_returns"] = rng.uniform(0.5, 6.0, n)
+    values["initial_doubling_days"] = np.exp(rng.uniform(math.log(1.0), math.log(400.0), n))
+    values["retraining_share"] = rng.uniform(0.01, 0.99, n)
+    values["upgrade_factor"] = np.exp(rng.uniform(math.log(1.05), math.log(100.0), n))
+    return values
+
+
+@pytest.mark.usefixtures("jit_on")
+def test_compiled_loop_many_retraining_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 scenarios through every mode of the compiled loop (full
+    trajectories, results only, streamed into reused arrays, one scenario)
+    against the reference: values within 1e-12 and errors (NaN) in the same
+    places, including scenarios that never reach infinity."""
+    from pysie import jit
+
+    model = MODELS["retraining"]
+    values = _retraining_scenarios(300, seed=11)
+    ran: dict[str, bool] = {}
+    runner = jit.runner
+
+    def spy(table: Table, ring: frozenset[str]) -> object:
+        found = runner(table, ring)
+        ran[table.name] = found is not None
+        return found
+
+    monkeypatch.setattr(jit, "runner", spy)
+    reference = solve(model, values, reference=True)
+    assert any(np.isnan(v).any() for v in reference.values.values())  # errors are reached
+    assert compare(solve(model, values), reference) == []
+    assert ran == {t.name: True for t in model.tables}  # every table ran compiled, not in the numpy loop
+    assert mismatches(solve_scalars(model, values, chunk=128), reference.values, "") == []
+    for k, piece in enumerate(iter_solutions(model, values, chunk=128, reuse=True)):
+        part = slice(128 * k, 128 * k + piece.scenarios)
+        for table, columns in reference.tables.items():
+            assert mismatches(piece.tables[table], {c: v[:, part] for c, v in columns.items()}, f"{table}.") == []
+    for i in (0, 1, 2):
+        one = {name: (v[i] if np.ndim(v) else v) for name, v in values.items()}
+        assert compare(solve(model, one), solve(model, one, reference=True)) == []
+
+
+@pytest.mark.usefixtures("jit_on")
+def test_compiled_trajectories_store_errors_as_nan() -> None:
+    model = MODELS["retraining"]
+    values = _retraining_scenarios(40, seed=3)
+    values["research_returns"][:5] = 20.0  # effective FLOP held at its cap, software infinite at once
+    for columns in solve(model, values).tables.values():
+        for column in columns.values():
+            assert not np.isinf(column).any()
+
+
+@pytest.mark.usefixtures("jit_on")
+def test_a_wrong_compiled_operation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison can fail for the compiled loop: its LN off by one part in 1e9."""
+    from pysie import jit
+
+    model = MODELS["retraining"]
+    values = _retraining_scenarios(20, seed=5)
+    inline = jit._inline_scalar
+
+    def wrong(op: str, a: list[str]) -> str | None:
+        return f"(_log({a[0]}) * (1 + 1e-9))" if op == "ln" else inline(op, a)
+
+    monkeypatch.setattr(jit, "_inline_scalar", wrong)
+    jit.compiled.cache_clear()
+    try:
+        assert compare(solve(model, values), solve(model, values, reference=True)) != []
+    finally:
+        monkeypatch.undo()
+        jit.compiled.cache_clear()
