@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -314,10 +316,16 @@ def test_every_operation_on_special_values(p_value: float) -> None:
 
 
 @pytest.fixture
-def jit_on(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def jit_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled loop on, with the kernels kept between runs of the suite in
+    ``PYSIE_JIT_TEST_CACHE`` (default ``~/.cache/pysie/jit-tests``): compiling them
+    takes about three minutes of CPU, so only a machine's first run pays it.
+    Kernels are named by a hash of their source, so a changed kernel is compiled
+    anew; numba checks its cached code against the kernel file."""
     pytest.importorskip("numba")
     monkeypatch.setenv("PYSIE_JIT", "1")
-    monkeypatch.setenv("PYSIE_JIT_CACHE", str(tmp_path_factory.getbasetemp() / "jit"))
+    default = Path.home() / ".cache" / "pysie" / "jit-tests"
+    monkeypatch.setenv("PYSIE_JIT_CACHE", os.environ.get("PYSIE_JIT_TEST_CACHE") or str(default))
 
 
 @pytest.mark.usefixtures("jit_on")
