@@ -355,6 +355,10 @@ ceiling = _multiple(np.ceil)
 def if_(condition: Array, then: Array, otherwise: Array | float = 0.0) -> Array:
     """``IF(c, a, b)``: a text or error condition is ``#VALUE!`` / that error."""
     c = _arr(condition)
+    if c.size == 1 and np.size(then) == 1 and np.size(otherwise) == 1 and math.isfinite(c.flat[0]):
+        # one scenario (a workbook's own recalculation runs this once a row): no array work
+        shape = np.broadcast_shapes(c.shape, np.shape(then), np.shape(otherwise))
+        return np.array(then if c.flat[0] != 0 else otherwise, dtype=float).reshape(shape)
     picked = np.where(c != 0, then, otherwise)
     if np.isfinite(c).all():
         return picked
@@ -813,6 +817,8 @@ def match(value: Array, rng: Range, kind: Array | float = 1.0) -> Array:
 def _pick(rng: Range, row: Array, col: Array) -> Array:
     """The cell at 1-based (row, col) of a range; outside it is ``#REF!``."""
     rows, cols = rng[0][0].shape[0], len(rng)
+    if rng[0][0].shape[1:] == (1,) and np.size(row) == 1 and np.size(col) == 1:
+        return _pick_one(rng, row, col, (1,))
     scen = np.broadcast_shapes(rng[0][0].shape[1:], np.shape(row), np.shape(col))
     if math.prod(scen) == 1:
         return _pick_one(rng, row, col, scen)
@@ -836,9 +842,10 @@ def _pick_one(rng: Range, row: Array, col: Array, shape: tuple[int, ...]) -> Arr
     indexing: the same rules (the leftmost error of row and column, an infinity
     being ``#NUM!``; ``#REF!`` outside the range) at a hundredth of the cost."""
     r, c = np.ravel(row)[0], np.ravel(col)[0]
-    for x in (r, c):
-        if is_error(x):
-            return np.broadcast_to(x if np.isnan(x) else NUM, shape).copy()
+    if not (math.isfinite(r) and math.isfinite(c)):  # (a plain float test first: this runs once a row)
+        for x in (r, c):
+            if is_error(x):
+                return np.broadcast_to(x if np.isnan(x) else NUM, shape).copy()
     if not (1 <= r < rng[0][0].shape[0] + 1 and 1 <= c < len(rng) + 1):
         return np.full(shape, REF)
     return np.reshape(rng[int(c) - 1][0][int(r) - 1], shape).copy()
