@@ -89,3 +89,41 @@ def test_inputs_sheet_starts_with_how_to_use(template: str, template_books: dict
 def book_is_active_on_inputs(path: Path) -> bool:
     book = _loaded(path)
     return book.active is not None and book.active.title == INPUTS
+
+
+def test_the_quick_worksheet_knows_every_function_xlsxwriter_rewrites() -> None:
+    """QuickWorksheet skips XlsxWriter's substitutions for formulas that call none
+    of the functions they rewrite: the list must be the installed XlsxWriter's."""
+    import inspect
+    import re
+
+    from xlsxwriter.worksheet import Worksheet
+
+    from pysie.excel.quick_worksheet import REWRITTEN
+
+    source = inspect.getsource(Worksheet._prepare_formula)
+    dynamic = source.split("if not self.use_future_functions")[0]
+    found = set(re.findall(r'r"\\[bS]([A-Z.]+)\\\(",', dynamic))
+    assert len(found) >= 25  # the method was read, not an empty match
+    assert found <= REWRITTEN | {"INGLE"}  # (its SINGLE pattern is \SINGLE\()
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "=IF(A1>0,LN(B2),NA())",
+        "{=SUM(A1:A3*B1:B3)}",
+        "=FILTER(A1:A9,B1:B9>0)",
+        "=A.SORT(B1)",
+        "=_xlfn.XLOOKUP(1,A1:A3,B1:B3)",
+        '="SWITCH(" & A1',
+        "=SINGLE(A1)",
+        "=xSINGLE(A1)",
+    ],
+)
+def test_the_quick_worksheet_prepares_formulas_as_xlsxwriter_does(formula: str) -> None:
+    from xlsxwriter.worksheet import Worksheet
+
+    from pysie.excel.quick_worksheet import QuickWorksheet
+
+    assert QuickWorksheet()._prepare_formula(formula) == Worksheet()._prepare_formula(formula)

@@ -18,6 +18,7 @@ from typing import Any
 import xlsxwriter
 
 from pysie.excel.plan import STAMP, STYLES, PageSetup, PlannedCell, SheetPlan, WorkbookPlan
+from pysie.excel.quick_worksheet import QuickWorksheet
 from pysie.fileio import atomic_output
 
 #: A fixed creation date keeps rebuilt workbooks byte-identical.
@@ -68,7 +69,7 @@ def write_plan(plan: WorkbookPlan, path: Path, *, overwrite: bool = False) -> No
 
 
 def _worksheet(book: xlsxwriter.Workbook, formats: _Formats, sheet: SheetPlan) -> None:
-    ws = book.add_worksheet(sheet.name)
+    ws = book.add_worksheet(sheet.name, worksheet_class=QuickWorksheet)
     for column in sheet.columns:
         ws.set_column(column.first, column.last, column.width, formats(column.style, column.number_format))
     for cell in sheet.cells:
