@@ -33,12 +33,14 @@ from pysie.recalc.compiled.values import DIV0, NUM, Array, XlError
 # --- trigonometry -------------------------------------------------------------------
 
 
-def _unary(fn: Callable[[Array], Array], lo: float = -math.inf, hi: float = math.inf) -> Callable[[Array], Array]:
-    """``fn`` with arguments outside [lo, hi] ``#NUM!`` (errors pass)."""
+def _unary(
+    fn: Callable[[Array], Array], lo: float = -math.inf, hi: float = math.inf, open_ends: bool = False
+) -> Callable[[Array], Array]:
+    """``fn`` with arguments outside [lo, hi] (or (lo, hi) with ``open_ends``) ``#NUM!`` (errors pass)."""
 
     def apply(a: Array) -> Array:
         a = np.asarray(a, dtype=float)
-        outside = (a < lo) | (a > hi)
+        outside = ((a <= lo) | (a >= hi)) if open_ends else ((a < lo) | (a > hi))
         with np.errstate(all="ignore"):
             r = fn(np.where(outside, 0.0, a))
         return _guard(np.where(outside, NUM, r), a)
@@ -57,17 +59,9 @@ cosh = _unary(np.cosh)
 tanh = _unary(np.tanh)
 asinh = _unary(np.arcsinh)
 acosh = _unary(np.arccosh, 1.0)
+atanh = _unary(np.arctanh, -1.0, 1.0, open_ends=True)
 degrees = _unary(np.degrees)
 radians = _unary(np.radians)
-
-
-def atanh(a: Array) -> Array:
-    """``ATANH(x)``, defined for -1 < x < 1."""
-    a = np.asarray(a, dtype=float)
-    outside = np.abs(a) >= 1
-    with np.errstate(all="ignore"):
-        r = np.arctanh(np.where(outside, 0.0, a))
-    return _guard(np.where(outside, NUM, r), a)
 
 
 def atan2(x: Array, y: Array) -> Array:

@@ -992,17 +992,26 @@ def _serial_of(year: int, month: int, day: int) -> float | XlError:
     return float(s)
 
 
-def _date_part(part: int) -> Callable[[Array], Array]:
+def _of_serial(part: Callable[[float], float | XlError]) -> Callable[[Array], Array]:
+    """A function of a date serial, element by element (a text is ``#VALUE!``)."""
+
     def one(serial: float | str) -> float | XlError:
-        if isinstance(serial, str):
-            return XlError("#VALUE!")
-        ymd = _date_of(serial)
-        return XlError("#NUM!") if ymd is None else float(ymd[part])
+        return XlError("#VALUE!") if isinstance(serial, str) else part(serial)
 
     def extract(serial: Array) -> Array:
         return _elementwise(one, num(serial))
 
     return extract
+
+
+def _date_part(index: int) -> Callable[[Array], Array]:
+    """YEAR (0), MONTH (1) or DAY (2) of a serial."""
+
+    def part(serial: float) -> float | XlError:
+        ymd = _date_of(serial)
+        return XlError("#NUM!") if ymd is None else float(ymd[index])
+
+    return _of_serial(part)
 
 
 year = _date_part(0)
@@ -1168,25 +1177,22 @@ def yearfrac(start: Array, end: Array, basis: Array | float = 0.0) -> Array:
     return np.where(is_error(b), b, np.where(outside, NUM, result))
 
 
-def _time_part(unit: int) -> Callable[[Array], Array]:
-    """HOUR (3600), MINUTE (60) or SECOND (1) of a serial's fraction of a day,
-    to the nearest second as Excel rounds it."""
+def _time_part(unit: int, cycle: int) -> Callable[[Array], Array]:
+    """HOUR (3600 s, of 24), MINUTE (60 s, of 60) or SECOND (1 s, of 60) of a
+    serial's fraction of a day, to the nearest second as Excel rounds it."""
 
-    def one(serial: float | str) -> float | XlError:
-        if isinstance(serial, str) or serial < 0:
-            return XlError("#VALUE!") if isinstance(serial, str) else XlError("#NUM!")
+    def part(serial: float) -> float | XlError:
+        if serial < 0:
+            return XlError("#NUM!")
         seconds = round((serial - math.floor(serial)) * 86400) % 86400
-        return float({3600: seconds // 3600, 60: seconds // 60 % 60, 1: seconds % 60}[unit])
+        return float(seconds // unit % cycle)
 
-    def extract(serial: Array) -> Array:
-        return _elementwise(one, num(serial))
-
-    return extract
+    return _of_serial(part)
 
 
-hour = _time_part(3600)
-minute = _time_part(60)
-second = _time_part(1)
+hour = _time_part(3600, 24)
+minute = _time_part(60, 60)
+second = _time_part(1, 60)
 
 
 def time_of(h: Array, m: Array, sec: Array) -> Array:

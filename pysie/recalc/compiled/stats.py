@@ -61,14 +61,16 @@ var_s = _variance(True)
 var_p = _variance(False)
 
 
-def stdev_s(*args: Array | Range) -> Array:
-    v = var_s(*args)
-    return np.where(np.isfinite(v), np.sqrt(np.where(np.isfinite(v), v, 0.0)), v)
+def _root(variance: Callable[..., Array]) -> Callable[..., Array]:
+    def deviation(*args: Array | Range) -> Array:
+        v = variance(*args)
+        return np.where(np.isfinite(v), np.sqrt(np.where(np.isfinite(v), v, 0.0)), v)
+
+    return deviation
 
 
-def stdev_p(*args: Array | Range) -> Array:
-    v = var_p(*args)
-    return np.where(np.isfinite(v), np.sqrt(np.where(np.isfinite(v), v, 0.0)), v)
+stdev_s = _root(var_s)
+stdev_p = _root(var_p)
 
 
 def _kth(largest: bool) -> Callable[[Range, Array], Array]:
