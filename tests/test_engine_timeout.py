@@ -36,8 +36,10 @@ from tests.editing import cell_of
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
-#: A compile step that never ends by itself: numpy work in the main thread.
+#: A compile step that never ends by itself: numpy work in the main thread (a
+#: 10 ms sort, then a 10 ms pause that leaves the other test process a core).
 ENDLESS_COMPILE = """
+import time
 import numpy as np
 import pysie.recalc.compiled as compiled
 
@@ -45,6 +47,7 @@ def endless(plan):
     rng = np.random.default_rng(0)
     while True:
         np.sort(rng.random(200_000))
+        time.sleep(0.01)
 
 compiled.compile_plan = endless
 """
@@ -85,7 +88,7 @@ def test_timeout_interrupts_numpy_work_with_one_line_and_no_output(
     book = edited_book(short_retraining_book, tmp_path / "book.xlsx", formula="=1+no_retraining_days_to_infinity/30")
     out = {"recalc": ["-o", str(tmp_path / "out.xlsx")], "sweep": ["-o", str(tmp_path / "out.csv")]}
     extra = {"sweep": ["--set", "research_returns=1.2:2:5"]}
-    args = [command, str(book), *out.get(command, []), *extra.get(command, []), "--timeout", "5"]
+    args = [command, str(book), *out.get(command, []), *extra.get(command, []), "--timeout", "2"]
     start = time.monotonic()
     done = run_patched(ENDLESS_COMPILE, args)
     assert time.monotonic() - start < 100  # interrupted: the compile step never ends by itself
@@ -93,7 +96,7 @@ def test_timeout_interrupts_numpy_work_with_one_line_and_no_output(
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert lines[0].startswith(
-        "pysie: error: the time limit of 5 s (--timeout) was reached while compiling the formulas"
+        "pysie: error: the time limit of 2 s (--timeout) was reached while compiling the formulas"
     )
     if command in out:
         assert lines[0].endswith(f"; {out[command][1]} was not written")
@@ -167,11 +170,11 @@ def test_timeout_kills_the_libreoffice_process_group(
         out = tmp_path / "out.xlsx"
         args = [sys.executable, "-m", "pysie", "recalc", str(short_retraining_book), "-o", str(out)]
         done = subprocess.run(
-            [*args, "--engine", "libreoffice", "--timeout", "8"], env=env, capture_output=True, text=True, timeout=120
+            [*args, "--engine", "libreoffice", "--timeout", "3"], env=env, capture_output=True, text=True, timeout=120
         )
         assert done.returncode == 2 and done.stdout == "", done.stderr
         assert done.stderr == (
-            "pysie: error: the time limit of 8 s (--timeout) was reached while recalculating with LibreOffice; "
+            "pysie: error: the time limit of 3 s (--timeout) was reached while recalculating with LibreOffice; "
             f"{out} was not written\n"
         )
         assert not out.exists()
@@ -181,7 +184,7 @@ def test_timeout_kills_the_libreoffice_process_group(
         monkeypatch.setattr("tempfile.tempdir", None)
         with (
             pytest.raises(steps.TimedOut, match="was reached while recalculating with LibreOffice"),
-            steps.command_steps("check", timeout=8, use_signal=False),
+            steps.command_steps("check", timeout=3, use_signal=False),
         ):
             recalculate(short_retraining_book, "libreoffice")
     shell, child = (int(p) for p in pids.read_text().split())
