@@ -22,7 +22,7 @@ from pysie.compare import check_workbook
 from pysie.models import milestone_stepping as euler
 from pysie.models.milestone_takeoff import MODEL
 from pysie.solver import solve
-from tests.conftest import REPO
+from tests.conftest import REPO, shared_file
 
 #: Excel serial of 9999-12-31 and the day Excel counts from.
 LAST = (dt.date(9999, 12, 31) - dt.date(1899, 12, 30)).days
@@ -204,12 +204,12 @@ def closed_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stepped_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """400 samples: phases of one day, a day-count series, the 106751-day limit and the 9999-12-31 hold."""
-    path = tmp_path_factory.mktemp("stepped") / "stepped.xlsx"
-    write_workbook(MODEL, MODEL.resolve(None, {"stepping": 1, "samples": 400, "path_days": 40}), path)
-    return path
+    """400 samples: phases of one day, a day-count series, the 106751-day limit and the 9999-12-31 hold.
+    Built once per run (read only: tests that edit it save a copy)."""
+    values = MODEL.resolve(None, {"stepping": 1, "samples": 400, "path_days": 40})
+    return shared_file(tmp_path_factory, "milestone-stepped.xlsx", lambda path: write_workbook(MODEL, values, path))
 
 
 def test_a_stepping_zero_workbook_has_no_day_count_columns(closed_book: Path, stepped_book: Path) -> None:
