@@ -541,7 +541,10 @@ def test_sorted_input_rows_are_refused_even_when_every_value_is_in_bounds(
 ) -> None:
     """initial_doubling_days (35) and initial_training_days (100) share the bounds
     (0, 3650]: swapped with their labels, each is in bounds but wrong."""
-    rows = {openpyxl.load_workbook(book)["Inputs"][f"A{r}"].value: r for r in range(1, 30)}
+    opened = openpyxl.load_workbook(book, read_only=True)
+    labels = opened["Inputs"].iter_rows(min_row=1, max_row=29, max_col=1, values_only=True)
+    rows = {label: r for r, (label,) in enumerate(labels, start=1)}
+    opened.close()
     edit(book, lambda b: _swap_rows(b, rows["initial_doubling_days"], rows["initial_training_days"]))
     for args in (
         ["import", str(book)],
