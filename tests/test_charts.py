@@ -406,7 +406,7 @@ def test_a_workbook_sampling_itself_has_no_tornado_chart(small_books: dict[str, 
 
 def test_a_tornado_that_never_reaches_its_output_has_no_chart(parity_retraining_book: Path) -> None:
     """A chart would draw the word never as 0 (and a bar start of NaN is no number a file can hold):
-    the 60-day retraining workbook, never reaching infinity at the medians, has the table alone."""
+    the 40-day retraining workbook, never reaching infinity at the medians, has the table alone."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # openpyxl reads every chart of the file
         ws = openpyxl.load_workbook(parity_retraining_book)[UNCERTAINTY]

@@ -87,7 +87,7 @@ def _one_cell(book: Any) -> None:
 
 
 def _error_cell(book: Any) -> None:
-    book["No retraining"]["D50"] = "=1/0"
+    book["No retraining"]["D38"] = "=1/0"
 
 
 def _shift(formula: str, after: int, only_prefixed: str | None) -> str:
@@ -145,7 +145,7 @@ def _all(*edits: Any) -> Any:
 
 #: Edited books, each recalculated once by the formulas package (its cost): the
 #: edits of one book touch different places, so each is compared cell by cell
-#: as if it were alone. The error cell comes after the inserted row (row 50 of the shifted sheet).
+#: as if it were alone. The error cell comes after the inserted row (row 38 of the shifted sheet).
 VARIANTS = {
     "changed-inputs-column-and-one-cell": _all(_changed_inputs, _changed_column, _one_cell),
     "inserted-row-filled-and-an-error-cell": _all(_inserted_row(fill=True), _error_cell),
@@ -158,8 +158,8 @@ VARIANTS = {
 def test_compiled_equals_formulas_package_in_every_formula_cell(
     name: str, parity_retraining_book: Path, tmp_path: Path
 ) -> None:
-    """An edit of the short retraining workbook (tests/conftest.py ``PARITY``: two
-    variants reach infinity within its 60 days): the compiled engine computes the
+    """An edit of the short retraining workbook (tests/conftest.py ``PARITY``: all three
+    variants reach infinity within its 40 days): the compiled engine computes the
     formulas package's value in every formula cell, and the edit really moved
     results (or the parity would prove little). One test per book, so the
     formulas package recalculates each book once whichever process runs it. The
@@ -185,9 +185,9 @@ def test_the_changed_column_computes_the_same_numbers(parity_retraining_book: Pa
 
 def test_error_cell_propagates(tmp_path: Path, short_retraining_book: Path) -> None:
     values = compile_workbook(_edit(short_retraining_book, tmp_path / "e.xlsx", _error_cell)).values()
-    assert is_error(values[("No retraining", "D50")]) and is_error(values[("No retraining", "B50")])
-    assert is_error(values[("No retraining", "C51")]) and is_error(values[("No retraining", "D120")])
-    assert not is_error(values[("No retraining", "D49")])
+    assert is_error(values[("No retraining", "D38")]) and is_error(values[("No retraining", "B38")])
+    assert is_error(values[("No retraining", "C39")]) and is_error(values[("No retraining", "D120")])
+    assert not is_error(values[("No retraining", "D37")])
 
 
 def test_full_workbook_matches_the_solver() -> None:

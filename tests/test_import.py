@@ -105,7 +105,7 @@ def test_edited_formulas_are_listed_cell_by_cell(book: Path) -> None:
 def test_edited_formula_moves_the_recalculated_results(
     book: Path, capsys: pytest.CaptureFixture[str], engine: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    if engine == "formulas":  # the 60-day book: the formulas package takes ~35 s of CPU for 200 days
+    if engine == "formulas":  # the 40-day book: the formulas package takes ~35 s of CPU for 200 days
         request.getfixturevalue("parity_retraining")
         book = copy_book(request.getfixturevalue("parity_retraining_book"), tmp_path / "parity.xlsx")
     edit(book, lambda b: b["Summary"].__setitem__("B4", "=no_retraining_days_to_infinity/days_per_month*2"))
@@ -118,7 +118,7 @@ def test_edited_formula_moves_the_recalculated_results(
         out["results"]["variants"]["continuous_retraining"],
     )
     edited_flop, flop = as_edited["effective_flop"], declared_flop["effective_flop"]
-    assert edited_flop.keys() == flop.keys()  # days past the 60-day horizon are None in both
+    assert edited_flop.keys() == flop.keys()  # days past the 40-day horizon are None in both
     assert {k: v for k, v in edited_flop.items() if v is not None} == pytest.approx(
         {k: v for k, v in flop.items() if v is not None}, rel=1e-12
     )  # LibreOffice keeps 15 digits

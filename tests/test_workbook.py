@@ -78,12 +78,12 @@ def test_formulas_engine_agrees_after_an_input_is_changed(
     shutil.copy(parity_retraining_book, edited)
     book = openpyxl.load_workbook(edited)
     ((sheet, ref),) = book.defined_names["research_returns"].destinations
-    book[sheet][ref.replace("$", "")] = 3.0
+    book[sheet][ref.replace("$", "")] = 3.5
     book.save(edited)  # openpyxl drops every cached value: the engine must recompute
     report = check_workbook(edited, engine="formulas")
     assert report.ok, report.summary()
     # the check compared against the edited input, which moves the result:
-    changed = solve(parity_retraining, parity_retraining.resolve("note-default", {**PARITY, "research_returns": 3.0}))
+    changed = solve(parity_retraining, parity_retraining.resolve("note-default", {**PARITY, "research_returns": 3.5}))
     default = solve(parity_retraining, parity_retraining.resolve("note-default", PARITY))
     assert changed.value("no_retraining_days_to_infinity") < default.value("no_retraining_days_to_infinity")
 
