@@ -132,10 +132,9 @@ def run_rows(
                 if name in settling.uniform:
                     columns[name][start:stop] = values[start:stop, :1]
                     continue
-                for t in range(start, stop):  # settled scenarios hold their row, the others are written
-                    out = columns[name][t]
-                    np.copyto(out, held[name])
-                    out[active] = values[t]
+                out = columns[name][start:stop]  # the block's rows: settled scenarios hold their row,
+                out[...] = held[name]  # the others are written
+                out[:, active] = values[start:stop]
         if stop == rows or stop < 2:
             start = stop
             continue

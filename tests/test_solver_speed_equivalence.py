@@ -473,3 +473,29 @@ def test_a_wrong_compiled_operation_is_caught(monkeypatch: pytest.MonkeyPatch) -
     finally:
         monkeypatch.undo()
         jit.compiled.cache_clear()
+
+
+def test_isnumber_of_match_without_the_position() -> None:
+    """ISNUMBER(MATCH(v, range, 0)) as the solver evaluates it (found or not, no first position):
+    the primitives' ISNUMBER of MATCH for values found, not found, NaN and inf, a value per
+    scenario or one for all; a deliberate break (a found value missed) is seen."""
+    from pysie.primitives import matched
+
+    rng = np.random.default_rng(9)
+    stored = np.where(rng.random((40, 12)) < 0.1, rng.integers(1, 4, (40, 12)).astype(float), 0.0)
+    stored[3, 2], stored[5, 4] = math.nan, math.inf
+    column = stored.T  # (scenarios, rows), as a result reads a table column
+    isnumber, match = PRIMITIVES["isnumber"].numpy, PRIMITIVES["match"].numpy
+    values = [np.arange(12.0) % 4, np.full(12, math.nan), np.full(12, math.inf), np.array(1.0), np.array(7.0)]
+    for value in values:
+        expected, got = isnumber(match(value, column)), matched(value, column)
+        assert got.shape == expected.shape and np.array_equal(got, expected), value
+    broken = matched(np.arange(12.0) % 4, column)
+    broken[np.argmax(broken)] = 0.0
+    assert not np.array_equal(broken, isnumber(match(np.arange(12.0) % 4, column)))
+    from pysie.expr import Range
+    from pysie.solver import evaluate
+
+    expr = Call("isnumber", (Call("match", (Const(1.0), Range("t", "c"))),))
+    tables = {"t": {"c": stored}}
+    assert np.array_equal(evaluate(expr, {}, tables), isnumber(match(np.asarray(1.0), stored.T)))
