@@ -132,9 +132,10 @@ def run_rows(
                 if name in settling.uniform:
                     columns[name][start:stop] = values[start:stop, :1]
                     continue
-                out = columns[name][start:stop]  # the block's rows: settled scenarios hold their row,
-                out[...] = held[name]  # the others are written
-                out[:, active] = values[start:stop]
+                for t in range(start, stop):  # settled scenarios hold their row, the others are written
+                    out = columns[name][t]
+                    np.copyto(out, held[name])
+                    out[active] = values[t]
         if stop == rows or stop < 2:
             start = stop
             continue
