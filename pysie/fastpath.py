@@ -31,7 +31,10 @@ finite number yields NaN instead) and differ only in how much they compute:
   are computed only for the scenarios that take it, gathered by index (numpy's
   ``where=`` costs as much as computing every element).
 * **INDEX of a stored column** copies the stored row where every scenario
-  reads the same row (a day index), instead of gathering through the transpose.
+  reads the same row (a day index), instead of gathering through the transpose;
+  where the generator knows k is the same in every scenario (it reads only
+  stored-value columns and constants: a window's ``row + 1 + K``) the row is
+  read without comparing the scenarios' k (:func:`_index_uniform`).
 * **One scenario**: the common operations (AND, OR, NOT, MIN, MAX, /, LN,
   INT, INDEX) are written inline with their error tests, so the usual path
   makes no Python call per operation.
@@ -42,7 +45,8 @@ finite number yields NaN instead) and differ only in how much they compute:
 * **Settled scenarios stop being stepped** (:mod:`pysie.settle`): a scenario
   whose row repeats the previous one bit for bit holds it to the last row.
 * Results only (``keep_tables=False``): tables no result reads are not
-  computed, and there is no final pass turning inf into NaN in the
+  computed, nor columns that no kept column reads (:func:`pysie.fold.live_columns`:
+  compute C without the gradual boost), and there is no final pass turning inf into NaN in the
   trajectories, which no result can tell apart (every primitive treats inf and
   NaN alike); results are still stored as NaN by the solver.
 
