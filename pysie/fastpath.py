@@ -31,7 +31,10 @@ finite number yields NaN instead) and differ only in how much they compute:
   are computed only for the scenarios that take it, gathered by index (numpy's
   ``where=`` costs as much as computing every element).
 * **INDEX of a stored column** copies the stored row where every scenario
-  reads the same row (a day index), instead of gathering through the transpose.
+  reads the same row (a day index), instead of gathering through the transpose;
+  where the generator knows k is the same in every scenario (it reads only
+  stored-value columns and constants: a window's ``row + 1 + K``) the row is
+  read without comparing the scenarios' k (:func:`_index_uniform`).
 * **One scenario**: the common operations (AND, OR, NOT, MIN, MAX, /, LN,
   INT, INDEX) are written inline with their error tests, so the usual path
   makes no Python call per operation.
@@ -42,7 +45,8 @@ finite number yields NaN instead) and differ only in how much they compute:
 * **Settled scenarios stop being stepped** (:mod:`pysie.settle`): a scenario
   whose row repeats the previous one bit for bit holds it to the last row.
 * Results only (``keep_tables=False``): tables no result reads are not
-  computed, and there is no final pass turning inf into NaN in the
+  computed, nor columns that no kept column reads (:func:`pysie.fold.live_columns`:
+  compute C without the gradual boost), and there is no final pass turning inf into NaN in the
   trajectories, which no result can tell apart (every primitive treats inf and
   NaN alike); results are still stored as NaN by the solver.
 
@@ -234,6 +238,7 @@ class _Gen:
         self.conditions: dict[Expr, tuple[str, list[str]]] = {}  # arrays: masks of this row, computed once
         self.errors: dict[str, str] = {}  # arrays: x - x (0 or NaN) of an operand, computed once
         self.ring: frozenset[str] = frozenset()  # columns kept for two rows only (t and t-1)
+        self.data: frozenset[str] = frozenset()  # stored-value columns: the same in every scenario
 
     def index(self, name: str, lag: int) -> str:
         """The row index of column ``name``, ``lag`` rows back, in this phase."""
@@ -437,7 +442,9 @@ class _Gen:
         self.body.append(f"if {mask}.any():")
         self.body += [f"    {line}" for line in inner]
         self.body.append(f"    {name} = np.where({mask}, {picked}, {otherwise})")
-        self.body += ["else:", f"    {name} = np.where({mask}, {otherwise}, {otherwise})"]
+        # where nobody takes it: ``otherwise`` in every scenario (a literal: filled, a third of where's cost)
+        fill = f"np.full(np.shape({mask}), {otherwise})" if _is_literal(otherwise) else None
+        self.body += ["else:", f"    {name} = {fill or f'np.where({mask}, {otherwise}, {otherwise})'}"]
         return name
 
     def leaf_or_none(self, expr: Expr) -> bool:
@@ -463,7 +470,7 @@ class _Gen:
             return name
         if op in _NP_COMPARISONS or op in ("isnumber", "and", "or", "not"):
             mask, operands = self.condition(expr)
-            name = self.bind(f"np.add({mask}, 0.0)")
+            name = self.bind(f"{mask}.astype(np.float64)")  # 1.0 / 0.0, as np.add(mask, 0.0) gives, in half the time
             self.guard(name, operands)
             return name
         a = [self.value(x) for x in args]
@@ -506,8 +513,14 @@ class _Gen:
         if op == "iferror":
             return self.bind(f"np.where(np.isfinite({a[0]}), {a[0]}, {a[1]})")
         if op == "index" and isinstance(args[0], Range):
-            return self.bind(f"_index_row({a[0]}, {a[1]})")
+            helper = "_index_uniform" if self.uniform(args[1]) else "_index_row"
+            return self.bind(f"{helper}({a[0]}, {a[1]})")
         return self.bind(f"f_{op}({', '.join(a)})")  # the numpy primitive
+
+    def uniform(self, expr: Expr) -> bool:
+        """``expr`` reads only constants and stored-value columns (a row number): the same
+        value in every scenario, whatever the scenarios' parameters."""
+        return all(isinstance(n, (Const, Call)) or (isinstance(n, Col) and n.name in self.data) for n in expr.walk())
 
     def pow_guard(self, name: str, a: list[str]) -> None:
         """``a^b`` is an error where a or b is, and at 0^0."""
@@ -575,6 +588,21 @@ def _index_row(column: np.ndarray, position: Any) -> np.ndarray:
     return np.where(valid, stored[k, np.arange(n)], _NAN)
 
 
+def _index_uniform(column: np.ndarray, position: Any) -> np.ndarray:
+    """:func:`_index_row` where the generator knows k is the same in every scenario (it reads
+    only stored-value columns and constants, as a window's ``row + 1 + K``): the stored row k
+    of cell k = INT(k) when 1 <= k < rows + 1, else #REF! (NaN) in every scenario, without
+    comparing the scenarios' k."""
+    p = np.asarray(position, dtype=float)
+    stored = column.T  # (rows, scenarios)
+    if column.ndim != 2 or p.ndim != 1 or p.shape[0] != stored.shape[1] or not p.size:
+        return _index_row(column, position)
+    k = float(p[0])
+    if 1 <= k < stored.shape[0] + 1:
+        return stored[int(k) - 1]  # a view, as _index_row returns: generated code never writes into an operand
+    return np.full(p.shape, _NAN)
+
+
 def _is_literal(code: str) -> bool:
     try:
         float(code)
@@ -625,6 +653,7 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
     def phase(first: bool, row: str) -> list[str]:
         gen = _Gen(scalar, prologue, hoisted, counter)
         gen.row, gen.ring = row, ring
+        gen.data = frozenset(c.name for c in table.columns if c.is_data)
         for name in row_order(table, first=first):
             column = table.column(name)
             value = gen.value(column.first if first else column.next)
@@ -648,6 +677,7 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
         "_zero_to_zero": _zero_to_zero,
         "_masked": _masked,
         "_index_row": _index_row,
+        "_index_uniform": _index_uniform,
         "_log": _log,
         "_floor": math.floor,
         **{f"s_{op}": fn for op, fn in _SCALAR.items()},
@@ -807,6 +837,8 @@ def solve_table(
         columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
     else:
         table = fold.constant_columns(table)  # a column of one expression of names: computed once
+        if keep is not None:  # results only: a column nothing kept reads is not computed
+            table = fold.live_columns(table, keep)
         pool = buffers or Buffers()
         columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
         for c in table.columns:

@@ -132,3 +132,34 @@ def _substituted(expr: Expr, constant: Mapping[str, Expr]) -> Expr:
     if isinstance(expr, Call):
         return Call(expr.op, tuple(_substituted(a, constant) for a in expr.args))
     return expr
+
+
+@lru_cache(maxsize=64)
+def live_columns(table: Table, keep: frozenset[str]) -> Table:
+    """``table`` without the columns that neither ``keep`` (the columns read after the
+    row loop) nor, through any chain of reads at any lag, a kept column reads.
+
+    When only results are wanted, a column whose value nothing reads need not be
+    computed: software-explosion's compute C feeds only the gradual boost's f, so with
+    the boost folded away (:func:`specialise`, then :func:`constant_columns`, which reads f
+    as its expression) C and its LN, EXP and guards are dropped from every row. Stored-value
+    columns are kept. The columns kept are computed by the same operations as before."""
+    reads = {
+        c.name: {
+            n.name
+            for e in (c.first, c.next)
+            for n in e.walk()
+            if isinstance(n, (Col, Cell)) or (isinstance(n, Range) and n.table == table.name)
+        }
+        for c in table.columns
+    }
+    live = {c.name for c in table.columns if c.name in keep or c.is_data}
+    pending = list(live)
+    while pending:
+        for name in reads.get(pending.pop(), set()):
+            if name not in live:
+                live.add(name)
+                pending.append(name)
+    if len(live) == len(table.columns):
+        return table
+    return dataclasses.replace(table, columns=tuple(c for c in table.columns if c.name in live))

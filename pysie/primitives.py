@@ -169,6 +169,16 @@ def match_exact(value: Array, column: Array) -> Array:
     return np.where(hits.any(axis=-1) & np.isfinite(value), first, _NAN)
 
 
+def matched(value: Array, column: Array) -> Array:
+    """``ISNUMBER(MATCH(value, range, 0))`` without the position: 1 where some cell equals
+    ``value`` (a number), else 0; the same as :func:`isnumber` of :func:`match_exact`, without
+    the search for the first equal cell (which for a column read across scenarios costs most)."""
+    column = np.asarray(column, dtype=float)
+    value = np.asarray(value, dtype=float)
+    hits = column == (value[..., None] if value.ndim else value)
+    return (hits.any(axis=-1) & np.isfinite(value)).astype(float)
+
+
 def index(column: Array, position: Array) -> Array:
     """``INDEX(range, k)``: the k-th cell (1-based); out of range is ``#REF!``.
     ``k`` may be one position per scenario or, for a table whose rows are

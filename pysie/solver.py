@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
 from pysie import fastpath, jit, rowloop
 from pysie.expr import Call, Const, Expr, Name, NumberOr, Range
-from pysie.primitives import PRIMITIVES
+from pysie.primitives import PRIMITIVES, matched
 from pysie.rowloop import as_errors
 from pysie.spec import Model, Scalar, broadcast_parameters
 
@@ -131,12 +132,18 @@ def evaluate(expr: Expr, names: Mapping[str, np.ndarray], tables: Mapping[str, M
         return names[expr.name]
     if isinstance(expr, Range):
         return tables[expr.table][expr.name].T  # operations over a column read (scenarios, rows)
+    if isinstance(expr, Call) and expr.op == "isnumber" and _is_match(expr.args[0]):
+        return matched(*(evaluate(a, names, tables) for a in expr.args[0].args))  # found or not: no position sought
     if isinstance(expr, Call):
         return PRIMITIVES[expr.op].numpy(*(evaluate(a, names, tables) for a in expr.args))
     if isinstance(expr, NumberOr):  # IF(ISNUMBER(x), x, "text"): x where a number, "not a number" (NaN) elsewhere
         value = evaluate(expr.value, names, tables)
         return PRIMITIVES["if"].numpy(PRIMITIVES["isnumber"].numpy(value), value, np.nan)
     raise TypeError(f"{expr!r} can only appear in a table column")
+
+
+def _is_match(expr: Expr) -> TypeGuard[Call]:
+    return isinstance(expr, Call) and expr.op == "match"
 
 
 def _broadcast(value: np.ndarray, n: int) -> np.ndarray:

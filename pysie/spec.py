@@ -746,7 +746,7 @@ def broadcast_parameters(model: Model, values: Mapping[str, object]) -> tuple[di
         raise InputError(f"parameter arrays have different lengths: {sorted(sizes)}")
     n = sizes.pop() if sizes else 1
     for p in model.parameters:
-        if p.structural and np.unique(arrays[p.name]).size > 1:
+        if p.structural and bool(np.any(arrays[p.name] != arrays[p.name][0])):  # (finite: validated above)
             raise InputError(
                 f"{p.name}: a structural parameter (it sets the number of rows) must be the same in every scenario"
             )

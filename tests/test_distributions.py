@@ -300,3 +300,56 @@ def test_starting_the_command_line_imports_no_scipy() -> None:
     code = "import sys, pysie.cli, pysie.compare, pysie.importer; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise: the same float64 bits (NaN of any payload counts as NaN)."""
+    return (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+
+
+NDTR_EDGES = np.array(
+    [0.0, -0.0, np.inf, -np.inf, np.nan, math.sqrt(2), -math.sqrt(2), np.nextafter(math.sqrt(2), 0), 8 * math.sqrt(2),
+     -8 * math.sqrt(2), np.nextafter(8 * math.sqrt(2), 0), 37.5, -37.5, 37.6, -37.6, 38.0, -38.0, 1e300, -1e300,
+     5e-324, -5e-324, 1e-300]
+)  # fmt: skip
+
+
+def test_ndtr_is_scipys_bit_for_bit() -> None:
+    """pysie's own Phi (no scipy import) gives scipy.special.ndtr's bits: normal scores as the
+    draws use them, both sides of every branch (|z| = sqrt 2, 8 sqrt 2, the underflow near 37.5)."""
+    from scipy.special import ndtr as scipy_ndtr
+
+    rng = np.random.default_rng(7)
+    for z in (
+        rng.standard_normal(1_000_000),
+        rng.uniform(-40.0, 40.0, 200_000),
+        rng.uniform(-1.5, 1.5, 200_000),
+        NDTR_EDGES,
+    ):
+        ours, theirs = d.ndtr(z), scipy_ndtr(z)
+        bad = ~_same_bits(ours, theirs)
+        assert not bad.any(), (z[bad][:5], ours[bad][:5], theirs[bad][:5])
+    assert float(d.ndtr(0.5)) == float(scipy_ndtr(0.5))
+
+
+def test_the_ndtr_comparison_can_fail() -> None:
+    """One ulp off in one element is caught by the comparison above."""
+    z = np.random.default_rng(8).standard_normal(1000)
+    broken = d.ndtr(z)
+    broken[17] = np.nextafter(broken[17], 1.0)
+    from scipy.special import ndtr as scipy_ndtr
+
+    assert (~_same_bits(broken, scipy_ndtr(z))).sum() == 1
+
+
+def test_drawing_independent_parameters_imports_no_scipy() -> None:
+    """Draws of uniform and log-uniform parameters (normal scores through Phi) need no scipy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pysie.distributions import LogUniform, Uniform, sample; "
+        "sample({'a': LogUniform(2.0, 32.0), 'b': Uniform(6.0, 16.0)}, 3000, 1); print('scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -154,3 +154,37 @@ def _with_column(table: object, name: str, value: Const) -> object:
         for c in table.columns  # type: ignore[attr-defined]
     )
     return dataclasses.replace(table, columns=columns)
+
+
+def test_a_column_nothing_kept_reads_is_dropped() -> None:
+    """Without the gradual boost, compute C and f feed nothing the results read: gone; with it they stay."""
+    keep = frozenset({"months", "recorded", "step", "years", "steps_done"})
+    plain = fold.constant_columns(fold.specialise(STEPS, _held(gradual_boost=0.0)))
+    live = {c.name for c in fold.live_columns(plain, keep).columns}
+    assert keep <= live and "doubling_months" in live and "exponent" in live  # read by what is kept
+    assert not live & {"compute", "speedup"}
+    boosted = fold.constant_columns(fold.specialise(STEPS, _held(gradual_boost=1.0)))
+    assert {"compute", "speedup"} <= {c.name for c in fold.live_columns(boosted, keep).columns}
+    everything = frozenset(c.name for c in STEPS.columns)
+    assert fold.live_columns(STEPS, everything) is STEPS
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_results_without_the_dead_columns_are_the_same_bits(monkeypatch: pytest.MonkeyPatch, broken: bool) -> None:
+    """solve_scalars (results only: dead columns dropped) against full solutions; the deliberate
+    break also drops a column the kept ones read (dt read as 0) and must be seen."""
+    from pysie.solver import solve_scalars
+
+    monkeypatch.setenv("PYSIE_JIT", "0")
+    parameters = {k: v for k, v in _held(gradual_boost=0.0).items() if k in RUN.defaults()}
+    full = solve(RUN, parameters).values
+    real = fold.live_columns.__wrapped__
+
+    def wrong(table: object, keep: frozenset[str]) -> object:
+        pruned = real(table, keep)
+        return _with_column(pruned, "step_months", Const(0.0)) if pruned.name == "steps" else pruned  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(fold, "live_columns", wrong if broken else real)
+    got = solve_scalars(RUN, parameters)
+    same = all(np.array_equal(got[s.name], full[s.name], equal_nan=True) for s in RUN.outputs)
+    assert same is not broken

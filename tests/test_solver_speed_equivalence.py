@@ -224,6 +224,32 @@ def test_index_of_a_stored_column_same_as_primitive() -> None:
     assert not np.array_equal(wrong, index(stored.T, np.full(5, 3.0)))
 
 
+def test_index_of_a_position_the_same_in_every_scenario() -> None:
+    """INDEX at a k read from stored-value columns and constants (the same in every scenario):
+    the primitive's cells, for valid k, k past either end, NaN and the infinities; the windows'
+    generated loop uses it for ``row + 1 + K``; a k of another kind is not taken for one."""
+    rng = np.random.default_rng(6)
+    stored = rng.normal(size=(7, 5))
+    stored[2, 1] = math.nan
+    wide = np.zeros((7, 9))
+    wide[:, :5] = stored
+    index = PRIMITIVES["index"].numpy
+    for column in (stored.T, wide[:, :5].T):
+        for k in (1.0, 3.0, 3.7, 7.0, 7.9, 8.0, 0.0, 0.99, -2.0, math.nan, math.inf, -math.inf):
+            expected, got = index(column, np.full(5, k)), fastpath._index_uniform(column, np.full(5, k))
+            assert got.shape == expected.shape and np.array_equal(got, expected, equal_nan=True), k
+    wrong = fastpath._index_uniform(stored.T, np.full(5, 4.0))  # the comparison can fail
+    assert not np.array_equal(wrong, index(stored.T, np.full(5, 3.0)), equal_nan=True)
+    from pysie import fold
+    from pysie.models import software_explosion as se
+
+    held = {name: np.full(2, float(v[0])) for name, v in solve(se.RUN, se.RUN.defaults()).values.items()}
+    source = fastpath.table_source(fold.specialise(se.WINDOWS, held))  # K held: a constant, as in a Monte Carlo
+    assert "_index_uniform(r_steps__months" in source and "_index_uniform(r_steps__recorded" in source
+    assert "_index_row(" not in source
+    assert "_index_row(r_steps__months" in fastpath.table_source(se.WINDOWS)  # K a name: may differ by scenario
+
+
 @pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.74, 0.76, 1.0])
 def test_masked_operations_where_taken(share: float) -> None:
     """An expensive operation computed only for the scenarios that take an IF
@@ -447,3 +473,29 @@ def test_a_wrong_compiled_operation_is_caught(monkeypatch: pytest.MonkeyPatch) -
     finally:
         monkeypatch.undo()
         jit.compiled.cache_clear()
+
+
+def test_isnumber_of_match_without_the_position() -> None:
+    """ISNUMBER(MATCH(v, range, 0)) as the solver evaluates it (found or not, no first position):
+    the primitives' ISNUMBER of MATCH for values found, not found, NaN and inf, a value per
+    scenario or one for all; a deliberate break (a found value missed) is seen."""
+    from pysie.primitives import matched
+
+    rng = np.random.default_rng(9)
+    stored = np.where(rng.random((40, 12)) < 0.1, rng.integers(1, 4, (40, 12)).astype(float), 0.0)
+    stored[3, 2], stored[5, 4] = math.nan, math.inf
+    column = stored.T  # (scenarios, rows), as a result reads a table column
+    isnumber, match = PRIMITIVES["isnumber"].numpy, PRIMITIVES["match"].numpy
+    values = [np.arange(12.0) % 4, np.full(12, math.nan), np.full(12, math.inf), np.array(1.0), np.array(7.0)]
+    for value in values:
+        expected, got = isnumber(match(value, column)), matched(value, column)
+        assert got.shape == expected.shape and np.array_equal(got, expected), value
+    broken = matched(np.arange(12.0) % 4, column)
+    broken[np.argmax(broken)] = 0.0
+    assert not np.array_equal(broken, isnumber(match(np.arange(12.0) % 4, column)))
+    from pysie.expr import Range
+    from pysie.solver import evaluate
+
+    expr = Call("isnumber", (Call("match", (Const(1.0), Range("t", "c"))),))
+    tables = {"t": {"c": stored}}
+    assert np.array_equal(evaluate(expr, {}, tables), isnumber(match(np.asarray(1.0), stored.T)))
