@@ -83,9 +83,10 @@ def ndtri(p: np.ndarray | float) -> np.ndarray:
     return quantile(p)
 
 
-# Coefficients of the rational approximations of Cephes' ndtr.c (S. L. Moshier), the ones
-# ``scipy.special.ndtr`` evaluates: erfc(x) = exp(-x^2) P(x)/Q(x) for 1 <= x < 8, R(x)/S(x) beyond;
-# erf(x) = x T(x^2)/U(x^2) for |x| < 1 (Q, S and U have a leading coefficient 1, not listed).
+# Coefficients of the rational approximations in S. L. Moshier, "Methods and Programs for
+# Mathematical Functions" (1989), the Cephes library's ndtr, which ``scipy.special.ndtr``
+# evaluates: erfc(x) = exp(-x^2) P(x)/Q(x) for 1 <= x < 8, R(x)/S(x) beyond; erf(x) =
+# x T(x^2)/U(x^2) for |x| < 1 (Q, S and U have a leading coefficient 1, not listed).
 _ERFC_P = (
     2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0, 4.86371970985681366614e1,
     1.96520832956077098242e2, 5.26445194995477358631e2, 9.34528527171957607540e2, 1.02755188689515710272e3,
