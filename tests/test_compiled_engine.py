@@ -356,6 +356,45 @@ def test_the_engine_does_not_evaluate_with_the_solver_primitives(
 # --- fallback and circular references -------------------------------------------
 
 
+def _row_loop_table(path: Path) -> Path:
+    """Every formula of :data:`TABLE` inside a recurrence (its own column, rows
+    2 and 3 each reading the row above), so it is evaluated by a row loop."""
+    book = openpyxl.load_workbook(_table_book(path))
+    ws = book["T"]
+    for i, text in enumerate(TABLE):
+        col = openpyxl.utils.get_column_letter(8 + i)
+        ws[f"{col}1"] = 0
+        formula = f"=IF(ROW()>0,{text[1:]},{col}1)"
+        ws[f"{col}2"] = formula
+        ws[f"{col}3"] = Translator(formula, origin=f"{col}2").translate_formula(f"{col}3")
+    book.save(path)
+    return path
+
+
+def _bits(values: Mapping[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    return {k: np.float64(v).tobytes() if isinstance(v, float) else (type(v), v) for k, v in values.items()}
+
+
+def test_one_scenario_row_loops_equal_the_array_evaluation_bit_for_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row loops on Python floats (:mod:`pysie.recalc.compiled.scalar`) give
+    exactly the array library's values, errors and texts included; a broken
+    one-scenario operation shows."""
+    from pysie.recalc.compiled import scalar
+
+    compiled = compile_workbook(_row_loop_table(tmp_path / "loops.xlsx"))
+    assert sum(step.kind == "loop" for step in compiled.plan.steps) > 60
+    fast = compiled.values()
+    compiled.scalar_rows = False
+    arrays = compiled.values()
+    assert any(is_error(v) for v in arrays.values()) and any(isinstance(v, str) and v for v in arrays.values())
+    assert _bits(fast) == _bits(arrays)
+    monkeypatch.setitem(scalar.FAST, "add", (scalar.FAST["add"][0], lambda slow: lambda *a: slow(*a) + 1e-9))
+    broken = compile_workbook(tmp_path / "loops.xlsx").values()
+    assert _bits(broken) != _bits(arrays)
+
+
 def test_circular_reference_is_reported(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     ws = book.active
