@@ -189,19 +189,28 @@ def load_model_inputs(
 
 
 def workbook_plan(
-    path: Path, evaluate_formula: Any = None, book: ParsedBook | None = None, *, snapshot_numbers: bool = True
+    path: Path,
+    evaluate_formula: Any = None,
+    book: ParsedBook | None = None,
+    *,
+    snapshot_numbers: bool = True,
+    contents: bool = True,
 ) -> WorkbookPlan:
     """The plan of a pysie workbook for the inputs (and compared presets'
     inputs) it holds: every formula cell with the solver's value. ``book`` is
     ``path`` already parsed (:func:`pysie.excel.reader.read_book`);
     ``snapshot_numbers=False`` plans the Uncertainty sheet's cells without
-    sampling its numbers (all that a check needs, see :func:`solve_workbook`)."""
+    sampling its numbers and ``contents=False`` the table sheets' formula
+    cells without their text (all that a check needs, see :func:`solve_workbook`
+    and :func:`plan_workbook`)."""
     path = Path(path)
     book = book if book is not None else read_book(path)
     model, values, meta = load_model_inputs(book, path, evaluate_formula)
     layout = Layout.of(model, values)
     solved = solve_workbook(model, values, read_preset_inputs(book, path, layout), snapshot_numbers=snapshot_numbers)
-    return plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
+    return plan_workbook(
+        model, solved, template=meta.template, template_version=meta.template_version, contents=contents
+    )
 
 
 def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> CheckReport:
@@ -221,7 +230,7 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
         return recalculated[(sheet, cell)]
 
     steps.begin("reading the inputs and solving the model")
-    plan = workbook_plan(path, engine_value, book, snapshot_numbers=False)
+    plan = workbook_plan(path, engine_value, book, snapshot_numbers=False, contents=False)
     layout, model = plan.layout, plan.model
     expected = expected_values(plan)
     found = recalculated or recalculate(path, engine, book)

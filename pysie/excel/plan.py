@@ -178,21 +178,24 @@ def _solve_snapshot(model: Model, snapshot: Snapshot, values: Mapping[str, float
 
 
 def plan_workbook(
-    model: Model, solved: WorkbookSolution, *, template: str = "", template_version: int = 1
+    model: Model, solved: WorkbookSolution, *, template: str = "", template_version: int = 1, contents: bool = True
 ) -> WorkbookPlan:
     """Every cell of the workbook of ``solved`` (see the module docstring);
     snapshot sheets say they were computed today (a rebuild may keep an older
-    date, :meth:`WorkbookPlan.restamp`)."""
+    date, :meth:`WorkbookPlan.restamp`). ``contents=False`` leaves the table
+    sheets' formula cells without their formula text and cached value: where
+    each cell is, what it computes and the solver's value are all a check
+    compares."""
     solution = solved.solution
     values = {p.name: float(solution.values[p.name][0]) for p in model.parameters}
     layout = Layout.of(model, values)
     model = layout.model  # the shape of these values (Model.shaped)
     sheets = [_inputs_sheet(layout, solution)]
-    sheets += [_table_sheet(layout, solution, t.name) for t in model.tables]
+    sheets += [_table_sheet(layout, solution, t.name, contents=contents) for t in model.tables]
     if solved.presets is not None:
         sheets.append(_compare_sheet(layout, solved.presets))
         for i, preset in enumerate(model.comparison):
-            sheets += [_table_sheet(layout, solved.presets, t.name, preset, i) for t in model.tables]
+            sheets += [_table_sheet(layout, solved.presets, t.name, preset, i, contents) for t in model.tables]
     sheets.append(_scalar_sheet(layout, solution, SUMMARY, f"Results (formulas over the {_row_sheets(model)})"))
     if model.checks:
         sheets.append(_scalar_sheet(layout, solution, THEORY, "Closed-form check cells (theory)"))
@@ -369,10 +372,17 @@ def _scalar_sheet(layout: Layout, solution: Solution, sheet: str, title: str) ->
 
 
 def _table_sheet(
-    layout: Layout, solution: Solution, table_name: str, preset: str | None = None, scenario: int = 0
+    layout: Layout,
+    solution: Solution,
+    table_name: str,
+    preset: str | None = None,
+    scenario: int = 0,
+    contents: bool = True,
 ) -> SheetPlan:
     """A row-by-row sheet; for a compared ``preset``, its copy (which reads
-    the preset's cells on Compare) with the values of ``scenario``."""
+    the preset's cells on Compare) with the values of ``scenario``; without
+    ``contents``, its formula cells hold no text nor cached value (see
+    :func:`plan_workbook`)."""
     table = layout.model.table(table_name)
     name = table.sheet if preset is None else layout.preset_sheets[(preset, table_name)]
     ws = SheetPlan(name)
@@ -389,7 +399,7 @@ def _table_sheet(
     def where(step: int) -> Where:
         return Where(layout, table_name, step) if preset is None else Where.preset(layout, preset, table_name, step)
 
-    later = {c.name: _RowTemplate(c.next, where) for c in columns if not c.is_data}
+    later = {c.name: _RowTemplate(c.next, where) for c in columns if not c.is_data and contents}
     for step in range(layout.table_rows[table_name]):
         r = TABLE_HEADER_ROWS + step
         for c, column in enumerate(columns):
@@ -397,7 +407,9 @@ def _table_sheet(
             if column.is_data:
                 ws.add(r, c, "value", float(value), "", column.number_format)
                 continue
-            if step == 0:
+            if not contents:
+                text, stored = "", None
+            elif step == 0:
                 text, stored = formula(column.first, where(0)), cached(value, column.first)
             else:
                 template = later[column.name]
