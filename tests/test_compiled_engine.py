@@ -507,3 +507,24 @@ def test_strong_components_group_exactly_the_mutually_reachable_nodes() -> None:
     assert groups == {frozenset({0, 1}), frozenset({2, 3}), frozenset({4}), frozenset({5})}
     # a chain far deeper than the recursion limit
     assert len(set(strong_components(50_000, [(i, i + 1) for i in range(49_999)]))) == 50_000
+
+
+def test_a_filled_down_formula_reuses_the_key_of_the_row_above() -> None:
+    """key_at gives exactly key_template's key, whether it reuses the previous
+    row's (a formula filled down) or parses (anything else differs)."""
+    from pysie.recalc.compiled.parse import key_at, key_template
+
+    cases = [
+        ("=A8+$B$1*'x y'!C8", 8, "=A9+$B$1*'x y'!C9", 9),  # reused
+        ("=A9+1", 9, "=A10+1", 10),  # one more digit
+        ('=IF(A2>0,"50% of A2",A1)', 2, '=IF(A3>0,"50% of A2",A2)', 3),  # a string is not a reference
+        ("=A2+1", 2, "=a3+1", 3),  # lower case: parsed again, same key
+        ("=A2+1", 2, "=A4+1", 3),  # another formula
+        ("=SUM(A$1:A2)", 2, "=SUM(A$1:A3)", 3),
+    ]
+    for first, row0, second, row1 in cases:
+        previous = key_template(first, row0)
+        assert key_at(second, row1, previous)[0] == key_template(second, row1)[0], second
+    above = key_template("=A8+1", 8)
+    assert key_at("=A9+1", 9, above) is above  # the row above's key, not a parse
+    assert key_at("=A9+2", 9, above) is not above
