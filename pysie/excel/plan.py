@@ -156,14 +156,17 @@ def solve_workbook(
     dists: Mapping[str, Any] | None = None,
     *,
     snapshot_numbers: bool = True,
+    snapshot_sheets: bool = True,
 ) -> WorkbookSolution:
     """Solve everything a workbook of ``values`` holds (its drawn parameters from
     ``dists``, a workbook's edited distributions, or their declarations).
     ``snapshot_numbers=False`` skips the Uncertainty sheet's Monte Carlo: check and
     import compare no snapshot number, they need only where the cells are
-    (:func:`pysie.excel.uncertainty_sheet.solve_uncertainty`)."""
+    (:func:`pysie.excel.uncertainty_sheet.solve_uncertainty`), and
+    ``snapshot_sheets=False`` solves no :class:`~pysie.spec.Snapshot` sheet's
+    rows (check reads where their stored values are from the workbook)."""
     presets = solve_presets(model, values, preset_inputs) if model.comparison else None
-    snapshots = {s.sheet: _solve_snapshot(model, s, values) for s in model.snapshots}
+    snapshots = {s.sheet: _solve_snapshot(model, s, values) for s in model.snapshots} if snapshot_sheets else {}
     solution = solve(model, values)
     uncertainty = solve_uncertainty(model, values, solution, dists, numbers=snapshot_numbers)
     return WorkbookSolution(solution, presets, snapshots, uncertainty)
@@ -200,7 +203,7 @@ def plan_workbook(
     if model.checks:
         sheets.append(_scalar_sheet(layout, solution, THEORY, "Closed-form check cells (theory)"))
     made = date_serial(datetime.date.today().isoformat())
-    sheets += [_snapshot_sheet(model, s, solved.snapshots[s.sheet], values, made) for s in model.snapshots]
+    sheets += [_snapshot_sheet(model, s, solved.snapshots.get(s.sheet), values, made) for s in model.snapshots]
     extra_names: dict[str, str] = {}
     if solved.uncertainty is not None:
         sheet, extra_names = uncertainty_sheet(model, layout, solved.uncertainty, made)
@@ -523,11 +526,13 @@ def _compare_sheet(layout: Layout, presets: Solution) -> SheetPlan:
 
 
 def _snapshot_sheet(
-    model: Model, snapshot: Snapshot, solution: Solution, values: Mapping[str, float], made: float
+    model: Model, snapshot: Snapshot, solution: Solution | None, values: Mapping[str, float], made: float
 ) -> SheetPlan:
     """A labelled snapshot of solver values (see :class:`pysie.spec.Snapshot`):
     when and by which pysie it was computed, the command that remakes it, its
-    rows, and below them every input value it was computed from."""
+    rows, and below them every input value it was computed from. Without a
+    ``solution`` (a check's plan, see :func:`solve_workbook`) every value cell
+    is a NaN value: a place where a stored value may be."""
     ws = SheetPlan(snapshot.sheet, snapshot=True)
     first_input = SNAPSHOT_HEADER_ROW + len(snapshot.rows) + 3
     ws.label(0, 0, f"{snapshot.title} (a snapshot of solver values, not formulas)", "title")
@@ -561,8 +566,8 @@ def _snapshot_sheet(
         ws.label(r, 0, label)
         ws.label(r, 1, ", ".join(f"{k}={v:g}" for k, v in change.items()) or "-")
         for c, name in enumerate(snapshot.columns, start=2):
-            value = float(solution.values[name][i])
-            if math.isfinite(value):
+            value = math.nan if solution is None else float(solution.values[name][i])
+            if math.isfinite(value) or solution is None:
                 ws.add(r, c, "value", value, "snapshot", formats[name])
             else:
                 ws.label(r, c, "never / n.a.", "snapshot")
