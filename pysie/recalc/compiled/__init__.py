@@ -7,8 +7,11 @@ workbook becomes one generated Python function over numpy arrays
 (:mod:`.codegen`) whose operations are the engine's own library
 (:mod:`.functions`), independent of the solver's :mod:`pysie.primitives`.
 Every array has one column per scenario, so one compiled workbook evaluates
-many input sets at once (:meth:`CompiledWorkbook.evaluate`). Values, texts
-and distinct Excel errors are held as described in :mod:`.values`.
+many input sets at once (:meth:`CompiledWorkbook.evaluate`). One input set (a
+workbook's own recalculation, :meth:`CompiledWorkbook.values`) runs a second
+generated function whose row loops compute on Python floats
+(:mod:`.scalar`), with the same values bit for bit. Values, texts and
+distinct Excel errors are held as described in :mod:`.values`.
 
 What the engine does not evaluate is refused before any evaluation with
 :class:`Unsupported` naming the cell ("Sheet!C4 uses WEBSERVICE, which pysie
@@ -78,8 +81,10 @@ class CompiledWorkbook:
     data: dict[str, Any]
     base: list[np.ndarray] = field(default_factory=list)
     #: the one-scenario function, its source, data and operations, once compiled
-    _scalar: tuple[Callable[..., None], str, dict[str, Any], set[str]] | None = None
-    scalar_source: str = ""
+    _scalar: tuple[Callable[..., None], str, dict[str, Any], set[str]] | None = field(
+        default=None, init=False, repr=False
+    )
+    scalar_source: str = field(default="", init=False, repr=False)
     #: evaluate one scenario's row steps on Python floats (:mod:`.scalar`); False: as arrays, like many
     scalar_rows: bool = True
 

@@ -15,6 +15,13 @@ argument that may hold text, given to an operation that wants a number, is
 read through ``num`` (text to number or ``#VALUE!``). Expressions nested more
 than :data:`MAX_DEPTH` calls deep are cut into temporaries, so no generated
 line is too deep for Python's parser.
+
+For one scenario (:func:`compile_scalar`) the ``rows``, ``loop`` and
+``cells`` steps are written over Python floats instead: each column a step
+reads is a list ``l<i>`` taken at the step's start, each row's result is
+written to the list and to its array, operations are :mod:`.scalar`'s
+(``s_<op>``), ``IF`` evaluates only the branch it takes, and ``INDEX`` into
+one column reads the list. ``vector`` steps stay numpy slices.
 """
 
 from __future__ import annotations
