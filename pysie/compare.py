@@ -18,6 +18,7 @@ from typing import Any
 
 from pysie import steps
 from pysie.excel.cache import ERROR_CODES
+from pysie.excel.cells import PlannedCell
 from pysie.excel.layout import COMPARE, Layout
 from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook
 from pysie.excel.reader import (
@@ -189,19 +190,35 @@ def load_model_inputs(
 
 
 def workbook_plan(
-    path: Path, evaluate_formula: Any = None, book: ParsedBook | None = None, *, snapshot_numbers: bool = True
+    path: Path,
+    evaluate_formula: Any = None,
+    book: ParsedBook | None = None,
+    *,
+    snapshot_numbers: bool = True,
+    contents: bool = True,
 ) -> WorkbookPlan:
     """The plan of a pysie workbook for the inputs (and compared presets'
     inputs) it holds: every formula cell with the solver's value. ``book`` is
     ``path`` already parsed (:func:`pysie.excel.reader.read_book`);
     ``snapshot_numbers=False`` plans the Uncertainty sheet's cells without
-    sampling its numbers (all that a check needs, see :func:`solve_workbook`)."""
+    sampling its numbers and ``contents=False`` the table sheets' formula
+    cells without their text and the snapshot sheets unsolved, their value
+    cells NaN (all that a check needs, see :func:`solve_workbook` and
+    :func:`plan_workbook`)."""
     path = Path(path)
     book = book if book is not None else read_book(path)
     model, values, meta = load_model_inputs(book, path, evaluate_formula)
     layout = Layout.of(model, values)
-    solved = solve_workbook(model, values, read_preset_inputs(book, path, layout), snapshot_numbers=snapshot_numbers)
-    return plan_workbook(model, solved, template=meta.template, template_version=meta.template_version)
+    solved = solve_workbook(
+        model,
+        values,
+        read_preset_inputs(book, path, layout),
+        snapshot_numbers=snapshot_numbers,
+        snapshot_sheets=contents,
+    )
+    return plan_workbook(
+        model, solved, template=meta.template, template_version=meta.template_version, contents=contents
+    )
 
 
 def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_RTOL, atol: float = 0.0) -> CheckReport:
@@ -221,10 +238,11 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
         return recalculated[(sheet, cell)]
 
     steps.begin("reading the inputs and solving the model")
-    plan = workbook_plan(path, engine_value, book, snapshot_numbers=False)
+    plan = workbook_plan(path, engine_value, book, snapshot_numbers=False, contents=False)
     layout, model = plan.layout, plan.model
     expected = expected_values(plan)
     found = recalculated or recalculate(path, engine, book)
+    unsolved = {s.sheet for s in model.snapshots}
     steps.begin("comparing every formula cell with the solver")
     missing = [f"{s}!{c}" for (s, c) in expected if (s, c) not in found]
     if len(missing) == len(expected):
@@ -236,5 +254,20 @@ def check_workbook(path: Path, engine: str = "compiled", rtol: float = DEFAULT_R
         len(expected),
         compare_values(expected, found, rtol, atol, evaluation_order(layout), expected_words(plan)),
         missing,
-        [f"{c.sheet}!{c.cell}" for c in plan.snapshot_cells()],
+        [f"{c.sheet}!{c.cell}" for c in plan.snapshot_cells() if _stored(book, c, unsolved)],
     )
+
+
+def _stored(book: ParsedBook, cell: PlannedCell, unsolved: set[str]) -> bool:
+    """Whether a snapshot cell of a check's plan holds a stored value: a value
+    cell of an ``unsolved`` :class:`~pysie.spec.Snapshot` sheet (NaN, see
+    :func:`workbook_plan`) does where the workbook holds a number there, as
+    the plan of its solved rows would have it; every other snapshot cell does."""
+    if (
+        cell.sheet not in unsolved
+        or cell.kind != "value"
+        or not (isinstance(cell.content, float) and math.isnan(cell.content))
+    ):
+        return True
+    value = book[cell.sheet][cell.cell].value  # type: ignore[index]
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

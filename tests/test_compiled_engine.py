@@ -356,6 +356,45 @@ def test_the_engine_does_not_evaluate_with_the_solver_primitives(
 # --- fallback and circular references -------------------------------------------
 
 
+def _row_loop_table(path: Path) -> Path:
+    """Every formula of :data:`TABLE` inside a recurrence (its own column, rows
+    2 and 3 each reading the row above), so it is evaluated by a row loop."""
+    book = openpyxl.load_workbook(_table_book(path))
+    ws = book["T"]
+    for i, text in enumerate(TABLE):
+        col = openpyxl.utils.get_column_letter(8 + i)
+        ws[f"{col}1"] = 0
+        formula = f"=IF(ROW()>0,{text[1:]},{col}1)"
+        ws[f"{col}2"] = formula
+        ws[f"{col}3"] = Translator(formula, origin=f"{col}2").translate_formula(f"{col}3")
+    book.save(path)
+    return path
+
+
+def _bits(values: Mapping[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    return {k: np.float64(v).tobytes() if isinstance(v, float) else (type(v), v) for k, v in values.items()}
+
+
+def test_one_scenario_row_loops_equal_the_array_evaluation_bit_for_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row loops on Python floats (:mod:`pysie.recalc.compiled.scalar`) give
+    exactly the array library's values, errors and texts included; a broken
+    one-scenario operation shows."""
+    from pysie.recalc.compiled import scalar
+
+    compiled = compile_workbook(_row_loop_table(tmp_path / "loops.xlsx"))
+    assert sum(step.kind == "loop" for step in compiled.plan.steps) > 60
+    fast = compiled.values()
+    compiled.scalar_rows = False
+    arrays = compiled.values()
+    assert any(is_error(v) for v in arrays.values()) and any(isinstance(v, str) and v for v in arrays.values())
+    assert _bits(fast) == _bits(arrays)
+    monkeypatch.setitem(scalar.FAST, "add", (scalar.FAST["add"][0], lambda slow: lambda *a: slow(*a) + 1e-9))
+    broken = compile_workbook(tmp_path / "loops.xlsx").values()
+    assert _bits(broken) != _bits(arrays)
+
+
 def test_circular_reference_is_reported(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     ws = book.active
@@ -468,3 +507,24 @@ def test_strong_components_group_exactly_the_mutually_reachable_nodes() -> None:
     assert groups == {frozenset({0, 1}), frozenset({2, 3}), frozenset({4}), frozenset({5})}
     # a chain far deeper than the recursion limit
     assert len(set(strong_components(50_000, [(i, i + 1) for i in range(49_999)]))) == 50_000
+
+
+def test_a_filled_down_formula_reuses_the_key_of_the_row_above() -> None:
+    """key_at gives exactly key_template's key, whether it reuses the previous
+    row's (a formula filled down) or parses (anything else differs)."""
+    from pysie.recalc.compiled.parse import key_at, key_template
+
+    cases = [
+        ("=A8+$B$1*'x y'!C8", 8, "=A9+$B$1*'x y'!C9", 9),  # reused
+        ("=A9+1", 9, "=A10+1", 10),  # one more digit
+        ('=IF(A2>0,"50% of A2",A1)', 2, '=IF(A3>0,"50% of A2",A2)', 3),  # a string is not a reference
+        ("=A2+1", 2, "=a3+1", 3),  # lower case: parsed again, same key
+        ("=A2+1", 2, "=A4+1", 3),  # another formula
+        ("=SUM(A$1:A2)", 2, "=SUM(A$1:A3)", 3),
+    ]
+    for first, row0, second, row1 in cases:
+        previous = key_template(first, row0)
+        assert key_at(second, row1, previous)[0] == key_template(second, row1)[0], second
+    above = key_template("=A8+1", 8)
+    assert key_at("=A9+1", 9, above) is above  # the row above's key, not a parse
+    assert key_at("=A9+2", 9, above) is not above

@@ -126,3 +126,23 @@ def test_a_rebuild_keeps_the_date_of_an_unchanged_snapshot(small_milestone_book:
     write_workbook(MODEL, values, book, template="milestone-takeoff", overwrite=True)
     made = _provenance(book)["Computed on"]
     assert isinstance(made, datetime.datetime) and before <= made.date() <= datetime.date.today()
+
+
+def test_check_lists_the_stored_snapshot_values_without_solving_the_snapshot(
+    small_milestone_book: Path, tmp_path: Path
+) -> None:
+    """check does not solve the snapshot's rows: the cells it lists as not
+    compared are those of the full plan (solved), read from the workbook; a
+    value replaced by a word is no longer listed."""
+    from pysie.compare import check_workbook
+
+    solved = workbook_plan(small_milestone_book, snapshot_numbers=False)
+    expected = {f"{c.sheet}!{c.cell}" for c in solved.snapshot_cells() if c.sheet == SHEET}
+    report = check_workbook(small_milestone_book)
+    assert {c for c in report.not_compared if c.startswith(SHEET)} == expected and expected
+    book = openpyxl.load_workbook(small_milestone_book)
+    first = sorted(expected)[-1].split("!")[1]
+    book[SHEET][first] = "never / n.a."
+    book.save(tmp_path / "word.xlsx")
+    listed = {c for c in check_workbook(tmp_path / "word.xlsx").not_compared if c.startswith(SHEET)}
+    assert listed == expected - {f"{SHEET}!{first}"}

@@ -156,14 +156,17 @@ def solve_workbook(
     dists: Mapping[str, Any] | None = None,
     *,
     snapshot_numbers: bool = True,
+    snapshot_sheets: bool = True,
 ) -> WorkbookSolution:
     """Solve everything a workbook of ``values`` holds (its drawn parameters from
     ``dists``, a workbook's edited distributions, or their declarations).
     ``snapshot_numbers=False`` skips the Uncertainty sheet's Monte Carlo: check and
     import compare no snapshot number, they need only where the cells are
-    (:func:`pysie.excel.uncertainty_sheet.solve_uncertainty`)."""
+    (:func:`pysie.excel.uncertainty_sheet.solve_uncertainty`), and
+    ``snapshot_sheets=False`` solves no :class:`~pysie.spec.Snapshot` sheet's
+    rows (check reads where their stored values are from the workbook)."""
     presets = solve_presets(model, values, preset_inputs) if model.comparison else None
-    snapshots = {s.sheet: _solve_snapshot(model, s, values) for s in model.snapshots}
+    snapshots = {s.sheet: _solve_snapshot(model, s, values) for s in model.snapshots} if snapshot_sheets else {}
     solution = solve(model, values)
     uncertainty = solve_uncertainty(model, values, solution, dists, numbers=snapshot_numbers)
     return WorkbookSolution(solution, presets, snapshots, uncertainty)
@@ -178,26 +181,29 @@ def _solve_snapshot(model: Model, snapshot: Snapshot, values: Mapping[str, float
 
 
 def plan_workbook(
-    model: Model, solved: WorkbookSolution, *, template: str = "", template_version: int = 1
+    model: Model, solved: WorkbookSolution, *, template: str = "", template_version: int = 1, contents: bool = True
 ) -> WorkbookPlan:
     """Every cell of the workbook of ``solved`` (see the module docstring);
     snapshot sheets say they were computed today (a rebuild may keep an older
-    date, :meth:`WorkbookPlan.restamp`)."""
+    date, :meth:`WorkbookPlan.restamp`). ``contents=False`` leaves the table
+    sheets' formula cells without their formula text and cached value: where
+    each cell is, what it computes and the solver's value are all a check
+    compares."""
     solution = solved.solution
     values = {p.name: float(solution.values[p.name][0]) for p in model.parameters}
     layout = Layout.of(model, values)
     model = layout.model  # the shape of these values (Model.shaped)
     sheets = [_inputs_sheet(layout, solution)]
-    sheets += [_table_sheet(layout, solution, t.name) for t in model.tables]
+    sheets += [_table_sheet(layout, solution, t.name, contents=contents) for t in model.tables]
     if solved.presets is not None:
         sheets.append(_compare_sheet(layout, solved.presets))
         for i, preset in enumerate(model.comparison):
-            sheets += [_table_sheet(layout, solved.presets, t.name, preset, i) for t in model.tables]
+            sheets += [_table_sheet(layout, solved.presets, t.name, preset, i, contents) for t in model.tables]
     sheets.append(_scalar_sheet(layout, solution, SUMMARY, f"Results (formulas over the {_row_sheets(model)})"))
     if model.checks:
         sheets.append(_scalar_sheet(layout, solution, THEORY, "Closed-form check cells (theory)"))
     made = date_serial(datetime.date.today().isoformat())
-    sheets += [_snapshot_sheet(model, s, solved.snapshots[s.sheet], values, made) for s in model.snapshots]
+    sheets += [_snapshot_sheet(model, s, solved.snapshots.get(s.sheet), values, made) for s in model.snapshots]
     extra_names: dict[str, str] = {}
     if solved.uncertainty is not None:
         sheet, extra_names = uncertainty_sheet(model, layout, solved.uncertainty, made)
@@ -369,10 +375,17 @@ def _scalar_sheet(layout: Layout, solution: Solution, sheet: str, title: str) ->
 
 
 def _table_sheet(
-    layout: Layout, solution: Solution, table_name: str, preset: str | None = None, scenario: int = 0
+    layout: Layout,
+    solution: Solution,
+    table_name: str,
+    preset: str | None = None,
+    scenario: int = 0,
+    contents: bool = True,
 ) -> SheetPlan:
     """A row-by-row sheet; for a compared ``preset``, its copy (which reads
-    the preset's cells on Compare) with the values of ``scenario``."""
+    the preset's cells on Compare) with the values of ``scenario``; without
+    ``contents``, its formula cells hold no text nor cached value (see
+    :func:`plan_workbook`)."""
     table = layout.model.table(table_name)
     name = table.sheet if preset is None else layout.preset_sheets[(preset, table_name)]
     ws = SheetPlan(name)
@@ -389,7 +402,7 @@ def _table_sheet(
     def where(step: int) -> Where:
         return Where(layout, table_name, step) if preset is None else Where.preset(layout, preset, table_name, step)
 
-    later = {c.name: _RowTemplate(c.next, where) for c in columns if not c.is_data}
+    later = {c.name: _RowTemplate(c.next, where) for c in columns if not c.is_data and contents}
     for step in range(layout.table_rows[table_name]):
         r = TABLE_HEADER_ROWS + step
         for c, column in enumerate(columns):
@@ -397,7 +410,9 @@ def _table_sheet(
             if column.is_data:
                 ws.add(r, c, "value", float(value), "", column.number_format)
                 continue
-            if step == 0:
+            if not contents:
+                text, stored = "", None
+            elif step == 0:
                 text, stored = formula(column.first, where(0)), cached(value, column.first)
             else:
                 template = later[column.name]
@@ -511,11 +526,13 @@ def _compare_sheet(layout: Layout, presets: Solution) -> SheetPlan:
 
 
 def _snapshot_sheet(
-    model: Model, snapshot: Snapshot, solution: Solution, values: Mapping[str, float], made: float
+    model: Model, snapshot: Snapshot, solution: Solution | None, values: Mapping[str, float], made: float
 ) -> SheetPlan:
     """A labelled snapshot of solver values (see :class:`pysie.spec.Snapshot`):
     when and by which pysie it was computed, the command that remakes it, its
-    rows, and below them every input value it was computed from."""
+    rows, and below them every input value it was computed from. Without a
+    ``solution`` (a check's plan, see :func:`solve_workbook`) every value cell
+    is a NaN value: a place where a stored value may be."""
     ws = SheetPlan(snapshot.sheet, snapshot=True)
     first_input = SNAPSHOT_HEADER_ROW + len(snapshot.rows) + 3
     ws.label(0, 0, f"{snapshot.title} (a snapshot of solver values, not formulas)", "title")
@@ -549,8 +566,8 @@ def _snapshot_sheet(
         ws.label(r, 0, label)
         ws.label(r, 1, ", ".join(f"{k}={v:g}" for k, v in change.items()) or "-")
         for c, name in enumerate(snapshot.columns, start=2):
-            value = float(solution.values[name][i])
-            if math.isfinite(value):
+            value = math.nan if solution is None else float(solution.values[name][i])
+            if math.isfinite(value) or solution is None:
                 ws.add(r, c, "value", value, "snapshot", formats[name])
             else:
                 ws.label(r, c, "never / n.a.", "snapshot")

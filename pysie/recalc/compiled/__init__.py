@@ -7,8 +7,11 @@ workbook becomes one generated Python function over numpy arrays
 (:mod:`.codegen`) whose operations are the engine's own library
 (:mod:`.functions`), independent of the solver's :mod:`pysie.primitives`.
 Every array has one column per scenario, so one compiled workbook evaluates
-many input sets at once (:meth:`CompiledWorkbook.evaluate`). Values, texts
-and distinct Excel errors are held as described in :mod:`.values`.
+many input sets at once (:meth:`CompiledWorkbook.evaluate`). One input set (a
+workbook's own recalculation, :meth:`CompiledWorkbook.values`) runs a second
+generated function whose row loops compute on Python floats
+(:mod:`.scalar`), with the same values bit for bit. Values, texts and
+distinct Excel errors are held as described in :mod:`.values`.
 
 What the engine does not evaluate is refused before any evaluation with
 :class:`Unsupported` naming the cell ("Sheet!C4 uses WEBSERVICE, which pysie
@@ -29,10 +32,11 @@ import numpy as np
 from pysie import steps
 from pysie.excel.xlsx import BookCells
 from pysie.recalc.compiled.book import Cells, ColumnKey, read_cells
-from pysie.recalc.compiled.codegen import compile_plan
+from pysie.recalc.compiled.codegen import compile_plan, compile_scalar
 from pysie.recalc.compiled.library import FUNCTIONS
 from pysie.recalc.compiled.parse import BOOLEAN_OPS, Call, Unsupported
 from pysie.recalc.compiled.plan import CircularReference, Plan, make_plan
+from pysie.recalc.compiled.scalar import index_column, scalar_library
 from pysie.recalc.compiled.values import XlError, decode, text
 from pysie.spec import InputError
 
@@ -76,6 +80,13 @@ class CompiledWorkbook:
     orders: dict[int, Any]
     data: dict[str, Any]
     base: list[np.ndarray] = field(default_factory=list)
+    #: the one-scenario function, its source, data and operations, once compiled
+    _scalar: tuple[Callable[..., None], str, dict[str, Any], set[str]] | None = field(
+        default=None, init=False, repr=False
+    )
+    scalar_source: str = field(default="", init=False, repr=False)
+    #: evaluate one scenario's row steps on Python floats (:mod:`.scalar`); False: as arrays, like many
+    scalar_rows: bool = True
 
     def __post_init__(self) -> None:
         self.base = [np.zeros(0)] * len(self.columns)
@@ -117,6 +128,21 @@ class CompiledWorkbook:
 
     # --- evaluation ---------------------------------------------------------------
 
+    def _one_scenario(self) -> tuple[Callable[..., None], dict[str, Any], dict[str, Any]] | None:
+        """(function, data, operations) of the one-scenario evaluation
+        (:func:`~pysie.recalc.compiled.codegen.compile_scalar`, compiled when
+        first needed), or None where the library's ``IF`` or ``INDEX`` has
+        been replaced (:func:`~pysie.recalc.compiled.scalar.scalar_library`)."""
+        if self._scalar is None:
+            function, source, constants, ops = compile_scalar(self.plan)
+            self._scalar = (function, source, {**self.data, "k": constants}, ops)
+        function, self.scalar_source, data, ops = self._scalar
+        library = scalar_library(ops - {"index_column"}, self.functions)
+        if library is None:
+            return None
+        library["index_column"] = index_column
+        return function, data, library
+
     def _run(self, changes: Mapping[tuple[str, str, int], np.ndarray], n: int) -> list[np.ndarray]:
         arrays = [np.repeat(b[:, None], n, axis=1) for b in self.base]
         for (sheet, col, row), value in changes.items():
@@ -125,7 +151,12 @@ class CompiledWorkbook:
                 arrays[i][row] = value
         try:
             with np.errstate(all="ignore"):
-                self.function(arrays, self.functions, self.orders, self.data)
+                one = self._one_scenario() if n == 1 and self.scalar_rows else None
+                if one is None:
+                    self.function(arrays, self.functions, self.orders, self.data)
+                else:
+                    function, data, library = one
+                    function(arrays, self.functions, self.orders, data, library)
         except Exception as exc:  # a case the library does not handle: name the cell, never a traceback
             raise EvaluationFailed(self._failure(exc)) from exc
         return arrays
@@ -135,10 +166,11 @@ class CompiledWorkbook:
         the generated line that raised (each line ends in ``# run N``)."""
         what = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         tb = exc.__traceback__
-        lines = self.source.splitlines()
         where = None
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename.startswith("<pysie workbook"):
+            name = tb.tb_frame.f_code.co_filename
+            if name.startswith("<pysie workbook"):
+                lines = (self.scalar_source if name.endswith("(one scenario)>") else self.source).splitlines()
                 m = (
                     re.search(r"# run (\d+)( \((?:before|all rows)\))?$", lines[tb.tb_lineno - 1])
                     if tb.tb_lineno <= len(lines)

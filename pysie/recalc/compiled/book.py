@@ -23,11 +23,13 @@ from pysie.recalc.compiled.parse import (
     Call,
     Const,
     Expr,
+    KeyTemplate,
     Name,
     Ref,
     Unsupported,
     absolute_rows,
     finish,
+    key_at,
     parse_key,
     relative_key,
 )
@@ -110,13 +112,15 @@ def read_cells(path: Path, book: BookCells | None = None) -> Cells:
         sheet = ws.title
         cells.max_row[sheet] = ws.max_row
         pending: dict[str, list[tuple[int, str, str]]] = {}  # col -> [(row, key, formula)]
+        last: dict[str, KeyTemplate] = {}  # col -> its last formula's key (see key_at)
         arrays: list[tuple[int, str, str, str]] = []  # array formulas over ranges: (row, col, ref, text)
         for (row, col_idx), (value, data_type) in ws.cells.items():
             if value is None:
                 continue
             col = get_column_letter(col_idx)
             if data_type == "f" and isinstance(value, str) and value.startswith("=") and len(value) > 1:
-                pending.setdefault(col, []).append((row, relative_key(value, row), value))
+                last[col] = found = key_at(value, row, last.get(col))
+                pending.setdefault(col, []).append((row, found[0], value))
             elif data_type == "f" and type(value).__name__ == "ArrayFormula":
                 arrays.append((row, col, str(value.ref or ""), value.text or ""))
             elif not isinstance(value, str) and data_type == "f":

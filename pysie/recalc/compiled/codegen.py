@@ -15,6 +15,13 @@ argument that may hold text, given to an operation that wants a number, is
 read through ``num`` (text to number or ``#VALUE!``). Expressions nested more
 than :data:`MAX_DEPTH` calls deep are cut into temporaries, so no generated
 line is too deep for Python's parser.
+
+For one scenario (:func:`compile_scalar`) the ``rows``, ``loop`` and
+``cells`` steps are written over Python floats instead: each column a step
+reads is a list ``l<i>`` taken at the step's start, each row's result is
+written to the list and to its array, operations are :mod:`.scalar`'s
+(``s_<op>``), ``IF`` evaluates only the branch it takes, and ``INDEX`` into
+one column reads the list. ``vector`` steps stay numpy slices.
 """
 
 from __future__ import annotations
@@ -66,6 +73,10 @@ class _Writer:
         self.masks = empty_masks(plan, self.columns)
         self.run_index = {id(run): i for i, run in enumerate(plan.runs)}
         self.hoisted_by: dict[str, int] = {}  # hoisted name -> the run it came from
+        #: writing a row step of the one-scenario function (:mod:`.scalar`): Python floats
+        self.scalar = False
+        self.scalar_ops: set[str] = set()
+        self.listed: set[int] = set()  # columns the current one-scenario step reads as lists
 
     def start_loop(self, runs: list[Run]) -> None:
         """Row-loop code follows: calls over constants and fixed cells that the
@@ -160,6 +171,10 @@ class _Writer:
                 self.uses_rows = True
                 return f"ROWNUM[{run.start + tree.row}:{run.end + tree.row + 1}]", 0, False
             return f"float({_offset('t', tree.row)})", 0, False
+        if isinstance(tree, Ref) and self.scalar:
+            i = self.columns[(tree.sheet or "", tree.col)]
+            self.listed.add(i)
+            return f"l{i}[{_offset('t', tree.row) if tree.relative else tree.row}]", 0, False
         if isinstance(tree, Ref):
             v = self.var(tree.sheet, tree.col)
             if not tree.relative:
@@ -168,17 +183,10 @@ class _Writer:
                 return f"{v}[{run.start + tree.row}:{run.end + tree.row + 1}]", 0, False
             return f"{v}[{_offset('t', tree.row)}]", 0, False
         if isinstance(tree, Area):
-            lo = _offset("t", tree.row0) if tree.rel0 else str(tree.row0)
-            parts = []
-            for col in columns_between(tree.col, tree.last_col):
-                key = (tree.sheet or "", col)
-                if tree.row1 is None:
-                    hi = str(self.plan.sizes[key])
-                else:
-                    hi = _offset("t", tree.row1 + 1) if tree.rel1 else str(tree.row1 + 1)
-                i = self.columns[key]
-                parts.append(f"(c{i}[{lo}:{hi}], b{i}[{lo}:{hi}])")
+            parts = [f"(c{i}[{lo}:{hi}], b{i}[{lo}:{hi}])" for i, lo, hi in self.area_columns(tree)]
             return f"({', '.join(parts)},)", 0, False
+        if isinstance(tree, Call) and self.scalar:
+            return self._scalar_call(tree, run)
         if isinstance(tree, Call):
             self.ops.add(tree.op)
             args, depth, temp = [], 0, False
@@ -207,11 +215,79 @@ class _Writer:
             return source, depth + 1, temp
         raise TypeError(f"cannot generate {tree!r}")
 
+    def area_columns(self, area: Area) -> list[tuple[int, str, str]]:
+        """(column index, source of the first row, of the row past the last) of each column of ``area``."""
+        lo = _offset("t", area.row0) if area.rel0 else str(area.row0)
+        out = []
+        for col in columns_between(area.col, area.last_col):
+            key = (area.sheet or "", col)
+            if area.row1 is None:
+                hi = str(self.plan.sizes[key])
+            else:
+                hi = _offset("t", area.row1 + 1) if area.rel1 else str(area.row1 + 1)
+            out.append((self.columns[key], lo, hi))
+        return out
+
+    def _scalar_args(self, tree: Call, run: Run) -> tuple[list[str], int, bool]:
+        """Sources of a call's arguments in the one-scenario function (as :meth:`_expr` wraps them)."""
+        args, depth, temp = [], 0, False
+        for arg in tree.args:
+            if tree.op in AGGREGATES and isinstance(arg, Area):
+                arg = self.plain_cell(arg, run)
+            source, d, t = self._expr(arg, run, False)
+            if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
+                self.scalar_ops.add("num")
+                source, d = f"s_num({source})", d + 1
+            elif tree.op in TEXT_READERS and isinstance(arg, Ref) and self.may_be_empty(arg, run):
+                self.scalar_ops.add("empty_text")
+                source, d = f"s_empty_text({source}, {self.empty_mask(arg, run, False)})", d + 1
+            args.append(source)
+            depth, temp = max(depth, d), temp or t
+        return args, depth, temp
+
+    def _scalar_call(self, tree: Call, run: Run) -> tuple[str, int, bool]:
+        """A call on Python floats (:mod:`.scalar`): ``IF`` evaluates only the
+        branch it takes (as Excel does); ``INDEX`` into one column by one
+        position reads the column's list; anything else is ``s_<op>(...)``."""
+        self.scalar_ops.add(tree.op)
+        args, depth, temp = self._scalar_args(tree, run)
+        if tree.op == "if" and len(tree.args) in (2, 3):
+            c = f"y{self.counter()}"
+            otherwise = args[2] if len(args) == 3 else "0.0"
+            # a finite condition picks a branch; any other (an error, a text) is the array library's IF
+            picked = f"({args[1]}) if {c} != 0.0 else ({otherwise})"
+            source = f"(({picked}) if ({c} := {args[0]}) - {c} == 0.0 else s_if({c}, 0.0, 0.0))"
+        elif tree.op == "index" and len(tree.args) == 2 and isinstance(tree.args[0], Area):
+            columns = self.area_columns(tree.args[0])
+            if len(columns) == 1:
+                i, lo, hi = columns[0]
+                self.listed.add(i)
+                self.scalar_ops.add("index_column")
+                source = f"s_index_column(l{i}, {lo}, {hi}, {args[1]}, c{i}, b{i}, s_index)"
+            else:
+                source = f"s_index({', '.join(args)})"
+        else:
+            source = f"s_{tree.op}({', '.join(args)})"
+        if self.hoisted is not None and not temp and self.invariant(tree):
+            if source not in self.hoisted:
+                self.hoisted[source] = name = f"h{self.counter()}"
+                self.hoisted_by[name] = self.run_index[id(run)]
+            return self.hoisted[source], 0, False
+        if depth + 1 >= MAX_DEPTH:
+            name = f"x{self.counter()}"
+            self.pre.append(f"{name} = {source}")
+            return name, 0, True
+        return source, depth + 1, temp
+
     def assign(self, run: Run, vector: bool) -> list[str]:
         """The lines computing ``run``: temporaries, then the assignment."""
         target = self.var(run.sheet, run.col)
         self.pre = []
-        if vector:
+        if self.scalar and not vector:
+            i = self.columns[run.column]
+            self.listed.add(i)
+            line = f"l{i}[t] = v{i}[t] = {self.expr(run.tree, run, False)}"
+        elif vector:
             line = f"{target}[{run.start}:{run.end + 1}] = {self.expr(run.tree, run, True)}"
         else:
             line = f"{target}[t] = {self.expr(run.tree, run, False)}"
@@ -238,21 +314,30 @@ def _segments(runs: list[Run], first: int, last: int) -> list[tuple[int, int, li
     return out
 
 
-def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int], list[float], dict[str, np.ndarray]]:
-    """Python source of ``evaluate(C, F, G, D)``, the column -> array index
-    map, the constants (error and text values) and the empty-cell masks it
-    reads from ``D``."""
+def generate(
+    plan: Plan, scalar: bool = False
+) -> tuple[str, dict[ColumnKey, int], list[float], dict[str, np.ndarray], set[str]]:
+    """Python source of ``evaluate(C, F, G, D)`` (``scalar``: of
+    ``evaluate(C, F, G, D, S)``, for one scenario, whose row steps compute on
+    Python floats with the operations ``S`` of :mod:`.scalar`, each column a
+    list ``l<i>`` read at the step's start and written through to its array),
+    the column -> array index map, the constants (error and text values), the
+    empty-cell masks it reads from ``D`` and the operations it takes from ``S``."""
     w = _Writer(plan)
     body: list[str] = []
     runs = plan.runs
+    viewed: set[int] = set()
     for k, step in enumerate(plan.steps):
         if step.kind == "vector":
             body += w.assign(runs[step.runs[0]], True)
-        elif step.kind == "rows":
+            continue
+        w.scalar, w.listed = scalar, set()
+        lines: list[str] = []
+        if step.kind == "rows":
             run = runs[step.runs[0]]
             w.start_loop([run])
-            lines = ["    " + line for line in w.assign(run, False)]
-            body += [*w.end_loop(), f"for t in range({run.start}, {run.end + 1}):", *lines]
+            inner = ["    " + line for line in w.assign(run, False)]
+            lines = [*w.end_loop(), f"for t in range({run.start}, {run.end + 1}):", *inner]
         elif step.kind == "loop":
             w.start_loop([runs[i] for i in step.runs])
             loop: list[str] = []
@@ -260,24 +345,30 @@ def generate(plan: Plan) -> tuple[str, dict[ColumnKey, int], list[float], dict[s
                 loop.append(f"for t in range({first}, {last + 1}):")
                 for run in active:
                     loop += ["    " + line for line in w.assign(run, False)]
-            body += w.end_loop() + loop
+            lines = w.end_loop() + loop
         else:
             names = []
             for i in step.runs:
-                body.append(f"def r{i}(t):")
-                body += ["    " + line for line in w.assign(runs[i], False)]
+                lines.append(f"def r{i}(t):")
+                lines += ["    " + line for line in w.assign(runs[i], False)]
                 names.append(f"{i}: r{i}")
-            body.append(f"R{k} = {{{', '.join(names)}}}")
-            body.append(f"for i, t in G[{k}]:")
-            body.append(f"    R{k}[i](t)")
-    head = ["def evaluate(C, F, G, D):"]
+            lines.append(f"R{k} = {{{', '.join(names)}}}")
+            lines.append(f"for i, t in G[{k}]:")
+            lines.append(f"    R{k}[i](t)")
+        body += [f"l{i} = v{i}.tolist()" for i in sorted(w.listed)] + lines
+        viewed |= w.listed
+        w.scalar = False
+    head = ["def evaluate(C, F, G, D, S):" if scalar else "def evaluate(C, F, G, D):"]
     head += [f"    f_{op} = F[{op!r}]" for op in sorted(w.ops)]
+    head += [f"    s_{op} = S[{op!r}]" for op in sorted(w.scalar_ops)]
     head += [f"    c{i} = C[{i}]" for i in range(len(w.columns))]
+    head += [f"    v{i} = c{i}[:, 0]" for i in sorted(viewed)]
     head += [f"    b{i} = D['b{i}']" for i in range(len(w.columns))]
     head += [f"    k{i} = D['k'][{i}]" for i in range(len(w.constants))]
     if w.uses_rows:
         head.append("    ROWNUM = D['rows']")
-    return "\n".join(head + ["    " + line for line in body]) + "\n", w.columns, w.constants, w.masks
+    source = "\n".join(head + ["    " + line for line in body]) + "\n"
+    return source, w.columns, w.constants, w.masks, w.scalar_ops
 
 
 def empty_masks(plan: Plan, columns: dict[ColumnKey, int]) -> dict[str, np.ndarray]:
@@ -301,7 +392,7 @@ def empty_masks(plan: Plan, columns: dict[ColumnKey, int]) -> dict[str, np.ndarr
 def compile_plan(plan: Plan) -> tuple[Callable[..., None], str, dict[ColumnKey, int], dict[int, Any], dict[str, Any]]:
     """The compiled ``evaluate`` function, its source, the column map, its
     cell orders and its data (empty-cell masks, constants, row numbers)."""
-    source, columns, constants, masks = generate(plan)
+    source, columns, constants, masks, _ = generate(plan)
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<pysie workbook {plan.cells.path.name}>", "exec"), namespace)
     orders = {k: step.order for k, step in enumerate(plan.steps) if step.kind == "cells"}
@@ -309,3 +400,12 @@ def compile_plan(plan: Plan) -> tuple[Callable[..., None], str, dict[ColumnKey, 
     data["k"] = constants
     data["rows"] = np.arange(max(plan.sizes.values(), default=1) + 1, dtype=float)[:, None]
     return namespace["evaluate"], source, columns, orders, data
+
+
+def compile_scalar(plan: Plan) -> tuple[Callable[..., None], str, list[float], set[str]]:
+    """The one-scenario ``evaluate(C, F, G, D, S)`` (see :func:`generate`), its
+    source, its constants (``D['k']``) and the operations it takes from ``S``."""
+    source, _columns, constants, _masks, ops = generate(plan, scalar=True)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<pysie workbook {plan.cells.path.name} (one scenario)>", "exec"), namespace)
+    return namespace["evaluate"], source, constants, ops

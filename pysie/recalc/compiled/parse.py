@@ -158,14 +158,46 @@ _KEY_REF = re.compile(
 
 def relative_key(formula: str, row: int) -> str:
     """``formula`` with each row-relative reference written as ``COL{offset}``."""
+    return key_template(formula, row)[0]
+
+
+KeyTemplate = tuple[str, str, tuple[int, ...]]
+
+
+def key_template(formula: str, row: int) -> KeyTemplate:
+    """(:func:`relative_key` of ``formula``, a ``%``-template of it, the
+    offsets): ``template % tuple(r + o for o in offsets)`` is the formula
+    that has this key in row ``r``, written as Excel writes a filled-down
+    formula (see :func:`key_at`)."""
     parts = _KEY_REF.split(formula)  # text, then the 3 groups of each match, then text ...
     if len(parts) == 1:
-        return formula
-    out = [parts[0]]
+        return formula, formula.replace("%", "%%"), ()
+    out, pieces, offsets = [parts[0]], [parts[0].replace("%", "%%")], []
     for quoted, col, digits, text in zip(parts[1::4], parts[2::4], parts[3::4], parts[4::4], strict=False):
-        out.append(quoted or f"{col.upper()}{{{int(digits) - row}}}")
+        if quoted:
+            out.append(quoted)
+            pieces.append(quoted.replace("%", "%%"))
+        else:
+            offset = int(digits) - row
+            out.append(f"{col.upper()}{{{offset}}}")
+            pieces.append(f"{col.upper()}%d")
+            offsets.append(offset)
         out.append(text)
-    return "".join(out)
+        pieces.append(text.replace("%", "%%"))
+    return "".join(out), "".join(pieces), tuple(offsets)
+
+
+def key_at(formula: str, row: int, previous: KeyTemplate | None) -> KeyTemplate:
+    """:func:`key_template` of ``formula`` in ``row``, reusing ``previous``
+    (the same column's last formula) when ``formula`` is that formula filled
+    down to ``row``: its relative rows moved, every other character the same,
+    so the regular expression would find the same references and the same
+    key (one string formatting instead of a parse)."""
+    if previous is not None:
+        _, template, offsets = previous
+        if all(row + o > 0 for o in offsets) and template % tuple(row + o for o in offsets) == formula:
+            return previous
+    return key_template(formula, row)
 
 
 # --- tokens --------------------------------------------------------------------
