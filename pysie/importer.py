@@ -42,6 +42,7 @@ from pysie.excel.plan import WorkbookPlan, plan_workbook, solve_workbook, stored
 from pysie.excel.reader import (
     Metadata,
     ParsedBook,
+    ParsedSheet,
     WorkbookError,
     defined_name_target,
     formula_text,
@@ -297,8 +298,8 @@ def import_workbook(
         imported.key_rows = _pair_rows(model, imported.default_results, imported.results)
         doing = "comparing the formulas with the model's"
         steps.begin(doing)
-        located = _located(book, plan.layout, names)
-        imported.edited_formulas = edited_formulas(book, plan, located)
+        located = _located(book, plan, names)
+        imported.edited_formulas = edited_formulas(book, plan, located, formulas_at)
         if reference:
             doing = "looking for added sheets and cells"
             steps.begin(doing)
@@ -400,14 +401,19 @@ def _formula_rows(ws: Any) -> int:
     return rows
 
 
-def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[str, str], tuple[str, str]]:
-    """Layout address -> where the cell is now: named cells are found through
-    their defined name (a person may have moved rows), table cells in place."""
+def _located(book: Any, plan: WorkbookPlan, names: Mapping[str, Key]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Layout address of each formula cell of ``plan`` -> where the cell is now: a
+    result's named cell is found through its defined name (a person may have moved
+    rows), every other cell in place."""
     sheets = {s.upper(): s for s in book.sheetnames}
+    named = plan.layout.named
     out: dict[tuple[str, str], tuple[str, str]] = {}
-    for fc in layout.formula_cells():
+    for planned in plan.formula_cells():
+        fc = planned.computes
+        assert fc is not None
         where = (fc.sheet, fc.cell)
-        if fc.table is None and fc.preset is None and fc.variable.lower() in names:
+        is_named = fc.table is None and fc.preset is None and named.get(fc.variable) == where
+        if is_named and fc.variable.lower() in names:
             sheet_upper, cell = names[fc.variable.lower()]
             where = (sheets.get(sheet_upper, fc.sheet), cell)
         out[(fc.sheet, fc.cell)] = where
@@ -415,18 +421,23 @@ def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[
 
 
 def edited_formulas(
-    book: Any, plan: WorkbookPlan, located: Mapping[tuple[str, str], tuple[str, str]]
+    book: ParsedBook,
+    plan: WorkbookPlan,
+    located: Mapping[tuple[str, str], tuple[str, str]],
+    formulas_at: Mapping[Key, str],
 ) -> list[EditedFormula]:
-    """Every formula cell of ``plan`` whose text differs from the declaration's."""
+    """Every formula cell of ``plan`` whose text differs from the declaration's
+    (``formulas_at``: the book's formulas, :func:`_formula_texts`)."""
     out: list[EditedFormula] = []
     for planned in plan.formula_cells():
         fc = planned.computes
         assert fc is not None
         expected = str(planned.content)
         sheet, cell = located.get((fc.sheet, fc.cell), (fc.sheet, fc.cell))  # cells outside the layout stay put
-        value = book[sheet][cell].value if sheet in book.sheetnames else None
-        found = formula_text(value)
+        found = formulas_at.get((sheet.upper(), cell.replace("$", "")))
         if found is None:
+            ws = book[sheet] if sheet in book.sheetnames else None
+            value = ws[cell].value if isinstance(ws, ParsedSheet) else None
             shown = "(empty)" if value is None else f"the value {value!r}"
             out.append(EditedFormula(sheet, cell, fc.variable, expected, shown))
         elif found != expected and normalise_formula(found) != normalise_formula(expected):
@@ -434,7 +445,7 @@ def edited_formulas(
     return out
 
 
-def added_content(book: Any, plan: WorkbookPlan, generated: set[tuple[str, str]]) -> list[Added]:
+def added_content(book: ParsedBook, plan: WorkbookPlan, generated: set[tuple[str, str]]) -> list[Added]:
     """Sheets and non-empty cells of ``book`` that are not in the workbook
     ``plan``; ``generated`` are cells known to be the model's wherever they now
     sit (named inputs and results found through their defined names)."""
@@ -443,20 +454,19 @@ def added_content(book: Any, plan: WorkbookPlan, generated: set[tuple[str, str]]
     added: list[Added] = []
     for name in book.sheetnames:
         ws = book[name]
-        is_worksheet = hasattr(ws, "iter_rows")
         if name not in planned_sheets:
-            count = sum(1 for row in ws.iter_rows() for c in row if c.value is not None) if is_worksheet else 0
-            added.append(
-                Added(name, None, f"a sheet with {count} non-empty cells" if is_worksheet else "a chart sheet")
-            )
+            if isinstance(ws, ParsedSheet):
+                count = sum(1 for _ in ws.stored())
+                added.append(Added(name, None, f"a sheet with {count} non-empty cells"))
+            else:
+                added.append(Added(name, None, "a chart sheet"))
             continue
-        if not is_worksheet:
+        if not isinstance(ws, ParsedSheet):
             continue
-        for row in ws.iter_rows():
-            for c in row:
-                key = (name, c.coordinate)
-                if c.value is not None and key not in owned and key not in generated:
-                    added.append(Added(name, c.coordinate, _content(c.value)))
+        for cell, value in ws.stored():
+            key = (name, cell)
+            if key not in owned and key not in generated:
+                added.append(Added(name, cell, _content(value)))
     return added
 
 
@@ -551,14 +561,15 @@ def _refuse_cycle(
         raise InputError(f"{path}: circular reference {text}; break the loop and import again")
 
 
-def _formula_texts(book: Any) -> dict[Key, str]:
+def _formula_texts(book: ParsedBook) -> dict[Key, str]:
+    """Every formula of ``book``: (sheet in upper case, cell) -> its text."""
     out: dict[Key, str] = {}
     for ws in book.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                text = formula_text(c.value)
-                if text is not None:
-                    out[(ws.title.upper(), c.coordinate)] = text
+        sheet = ws.title.upper()
+        for cell, value in ws.stored():
+            text = formula_text(value)
+            if text is not None:
+                out[(sheet, cell)] = text
     return out
 
 

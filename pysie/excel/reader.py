@@ -440,6 +440,14 @@ class ParsedSheet:
         row, col = coordinate_to_tuple(cell.replace("$", ""))
         return ParsedCell(cell, self._cells.get((row, col), (None, "n"))[0])
 
+    def stored(self) -> Iterator[tuple[str, Any]]:
+        """(coordinate, value) of every cell the sheet's XML holds a value or formula for,
+        row by row: what :meth:`iter_rows` yields without the empty cells of the grid."""
+        for row, col in sorted(self._cells):
+            value = self._cells[(row, col)][0]
+            if value is not None:
+                yield f"{get_column_letter(col)}{row}", value
+
     def iter_rows(
         self, min_row: int = 1, max_col: int | None = None, values_only: bool = False
     ) -> Iterator[tuple[Any, ...]]:
