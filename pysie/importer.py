@@ -298,7 +298,7 @@ def import_workbook(
         imported.key_rows = _pair_rows(model, imported.default_results, imported.results)
         doing = "comparing the formulas with the model's"
         steps.begin(doing)
-        located = _located(book, plan, names)
+        located = _located(book, plan.layout, names)
         imported.edited_formulas = edited_formulas(book, plan, located, formulas_at)
         if reference:
             doing = "looking for added sheets and cells"
@@ -401,22 +401,17 @@ def _formula_rows(ws: Any) -> int:
     return rows
 
 
-def _located(book: Any, plan: WorkbookPlan, names: Mapping[str, Key]) -> dict[tuple[str, str], tuple[str, str]]:
-    """Layout address of each formula cell of ``plan`` -> where the cell is now: a
-    result's named cell is found through its defined name (a person may have moved
-    rows), every other cell in place."""
+def _located(book: Any, layout: Layout, names: Mapping[str, Key]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Layout address -> where the cell is now, for the results a person may have
+    moved (their defined name says where they went); every other cell is in place,
+    so look cells up with ``located.get(address, address)``."""
     sheets = {s.upper(): s for s in book.sheetnames}
-    named = plan.layout.named
     out: dict[tuple[str, str], tuple[str, str]] = {}
-    for planned in plan.formula_cells():
-        fc = planned.computes
-        assert fc is not None
-        where = (fc.sheet, fc.cell)
-        is_named = fc.table is None and fc.preset is None and named.get(fc.variable) == where
-        if is_named and fc.variable.lower() in names:
-            sheet_upper, cell = names[fc.variable.lower()]
-            where = (sheets.get(sheet_upper, fc.sheet), cell)
-        out[(fc.sheet, fc.cell)] = where
+    for scalar in layout.model.scalars:
+        if scalar.name.lower() in names:
+            sheet_upper, cell = names[scalar.name.lower()]
+            address = layout.named[scalar.name]
+            out[address] = (sheets.get(sheet_upper, address[0]), cell)
     return out
 
 
@@ -482,7 +477,7 @@ def solution_from_cells(
     named: dict[str, np.ndarray] = {p.name: np.array([float(inputs[p.name])]) for p in model.parameters}
     tables: dict[str, dict[str, np.ndarray]] = {}
     for fc in layout.formula_cells():
-        v = _number(values.get(located[(fc.sheet, fc.cell)]))
+        v = _number(values.get(located.get((fc.sheet, fc.cell), (fc.sheet, fc.cell))))
         if fc.table is None:
             named[fc.variable] = np.array([v])
         else:
