@@ -332,9 +332,12 @@ def jit_on(monkeypatch: pytest.MonkeyPatch) -> None:
     ``PYSIE_JIT_TEST_CACHE`` (default ``~/.cache/pysie/jit-tests``): compiling them
     takes about three minutes of CPU, so only a machine's first run pays it.
     Kernels are named by a hash of their source, so a changed kernel is compiled
-    anew; numba checks its cached code against the kernel file."""
+    anew; numba checks its cached code against the kernel file. The kernels are
+    the serial ones (parallel kernels take longer to compile): the parallel ones
+    are compared with them bit for bit below."""
     pytest.importorskip("numba")
     monkeypatch.setenv("PYSIE_JIT", "1")
+    monkeypatch.setenv("PYSIE_JIT_PARALLEL", "0")
     default = Path.home() / ".cache" / "pysie" / "jit-tests"
     monkeypatch.setenv("PYSIE_JIT_CACHE", os.environ.get("PYSIE_JIT_TEST_CACHE") or str(default))
 
@@ -444,6 +447,80 @@ def test_a_wrong_compiled_operation_is_caught(monkeypatch: pytest.MonkeyPatch) -
     jit.compiled.cache_clear()
     try:
         assert compare(solve(model, values), solve(model, values, reference=True), **JIT_TOLERANCE) != []
+    finally:
+        monkeypatch.undo()
+        jit.compiled.cache_clear()
+
+
+def _same_bits(a: dict[str, np.ndarray], b: dict[str, np.ndarray], where: str) -> list[str]:
+    """Names whose arrays differ in any bit (NaN included)."""
+    return [
+        f"{where}{name}"
+        for name, values in b.items()
+        if a[name].shape != values.shape
+        or not np.array_equal(np.ascontiguousarray(a[name]).view(np.int64), np.ascontiguousarray(values).view(np.int64))
+    ]
+
+
+def _kernel_variants(
+    monkeypatch: pytest.MonkeyPatch, model: Model, values: dict[str, np.ndarray], parallel: bool, settle: bool
+) -> tuple[Solution, dict[str, np.ndarray]]:
+    """Full solution and results only, every table through the compiled kernel
+    built with ``parallel`` and ``settle``."""
+    from pysie import jit
+
+    def runner(table: Table, ring: frozenset[str]) -> object:
+        found = jit.compiled(table, ring, parallel, settle)
+        return None if found is None else found[0]
+
+    monkeypatch.setattr(jit, "runner", runner)
+    return solve(model, values), solve_scalars(model, values, chunk=37)
+
+
+@pytest.mark.usefixtures("jit_on")
+@pytest.mark.parametrize("model_name", ["retraining", "software-explosion"])
+def test_parallel_and_settled_kernels_same_bits_as_serial_stepping(
+    model_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scenarios spread over threads (prange) and settled scenarios no longer
+    stepped give every value, bit for bit, of the serial kernel stepping every
+    scenario to the last row (with two threads at least, so both share the work)."""
+    import numba
+
+    model = MODELS[model_name]
+    if model_name == "retraining":
+        values = _retraining_scenarios(97, seed=13)
+    else:
+        scenarios = list(_random_scenarios(model, 60, seed=17)) + [model.resolve(q) for q in model.presets]
+        values = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+    base, base_values = _kernel_variants(monkeypatch, model, values, parallel=False, settle=False)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for parallel, settle in ((False, True), (True, True)):
+            full, results = _kernel_variants(monkeypatch, model, values, parallel, settle)
+            found = _same_bits(full.values, base.values, "") + _same_bits(results, base_values, "results ")
+            for table, columns in base.tables.items():
+                found += _same_bits(full.tables[table], columns, f"{table}.")
+            assert found == [], (parallel, settle)
+    finally:
+        numba.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures("jit_on")
+def test_a_wrong_settling_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bit-for-bit comparison can fail: scenarios taken as settled whenever
+    the check is first reached, whatever their rows."""
+    from pysie import jit
+
+    model = MODELS["retraining"]
+    values = _retraining_scenarios(20, seed=5)
+    base, _ = _kernel_variants(monkeypatch, model, values, parallel=False, settle=False)
+    monkeypatch.setattr(jit, "_same_bits", lambda a, b: "True")
+    jit.compiled.cache_clear()
+    try:
+        wrong, _ = _kernel_variants(monkeypatch, model, values, parallel=False, settle=True)
+        assert any(_same_bits(wrong.tables[t], columns, "") for t, columns in base.tables.items())
     finally:
         monkeypatch.undo()
         jit.compiled.cache_clear()
