@@ -10,14 +10,12 @@ only, those a result or a later table reads: :func:`pysie.fastpath.read_columns`
 each value written once with an error stored as NaN, so no pass over the
 trajectories follows. LN, LOG10 and EXP are computed only when their argument
 changed since the row before (a held value costs a comparison), which gives
-the same numbers. A scenario whose state repeats bit for bit from one row to
-the next (software held once it reached infinity) is not stepped further: its
-rows are copied (:func:`settling`). With more than one numba thread
-(``NUMBA_NUM_THREADS``; ``PYSIE_JIT_PARALLEL=0`` turns this off) scenarios are
-spread over threads (``prange``), each value the serial kernel's bit for bit
-(tests compare them). Invariant subexpressions are computed before, in numpy, by
-the reference primitives. A table with an operation that has no float version
-(MATCH, PERCENTILE over whole columns, NORM.S.INV, ROUND ...) is not compiled:
+the same numbers. With more than one numba thread (``NUMBA_NUM_THREADS``;
+``PYSIE_JIT_PARALLEL=0`` turns this off) scenarios are spread over threads
+(``prange``), each value the serial kernel's bit for bit (tests compare them).
+Invariant subexpressions are computed before, in numpy, by the reference
+primitives. A table with an operation that has no float version (MATCH,
+PERCENTILE over whole columns, NORM.S.INV, ROUND ...) is not compiled:
 :func:`compiled` returns None and the numpy loop runs.
 
 Used only when numba is installed and ``PYSIE_JIT=1`` is set. The compiled
@@ -210,7 +208,6 @@ class _JitGen(_Gen):
         self.names: set[str] = set()
         self.ranges: set[tuple[str, str]] = set()  # other tables' columns read by INDEX
         self.memos: list[int] = []  # remembered operations: ma{k} their last argument, mr{k} its result
-        self.remember = True  # LN, LOG10, EXP through :meth:`remembered` (beyond row 0)
 
     def leaf(self, expr: Expr, row: str) -> str | None:
         if isinstance(expr, Const):
@@ -241,7 +238,7 @@ class _JitGen(_Gen):
     def scalar_call(self, expr: Call) -> str:
         if expr.op not in _SUPPORTED or (expr.op in ("min", "max", "and", "or") and len(expr.args) != 2):
             raise Unsupported(expr.op)
-        if expr.op in _REMEMBERED and self.row != "0" and self.remember:
+        if expr.op in _REMEMBERED and self.row != "0":
             return self.remembered(expr)
         if expr.op == "index":
             return self.index_of_range(expr)
@@ -278,54 +275,6 @@ class _JitGen(_Gen):
 _REMEMBERED = frozenset({"ln", "log10", "exp"})
 
 
-def settling(table: Table) -> tuple[tuple[str, ...], frozenset[str], int] | None:
-    """``(state, uniform, first)``: how a scenario of ``table`` settles in the
-    compiled loop, or None when it cannot (a reference more than one row back).
-
-    Row t+1 is F(row t): each column's next-row formula reads the row before
-    (lag 1), cells of its own row, names, other tables, fixed cells and constants.
-    The *uniform* columns read only stored columns, constants and each other
-    (a day counter ``day = day_{t-1} + 1``); the others are the *state*, and when
-    no state column reads a uniform one, the state of row t+1 is a function of
-    the state of row t and of things that do not change from row to row, so once
-    the lagged state of row t equals that of row t-1 bit for bit, every later
-    row's state is row t's (the same operations on the same bits): the loop stops
-    stepping the state and only copies it, computing the uniform columns alone.
-    Fixed cells are final from row ``first`` - 1 on, so the check starts at ``first``."""
-    reads: dict[str, set[str]] = {}
-    outside: set[str] = set()  # reads a name, another table or a fixed cell: differs by scenario
-    last_cell = 0
-    for c in table.columns:
-        if c.is_data:
-            continue
-        nodes = list(c.next.walk())
-        if any(isinstance(n, Col) and n.lag > 1 for n in nodes):
-            return None
-        reads[c.name] = {n.name for n in nodes if isinstance(n, Col)}
-        cells = [n.row for n in nodes if isinstance(n, Cell)]
-        last_cell = max([last_cell, *cells])
-        if cells or any(isinstance(n, (Name, Range)) for n in nodes):
-            outside.add(c.name)
-    uniform = {c.name for c in table.columns if c.is_data}
-    changed = True
-    while changed:
-        changed = False
-        for name, read in reads.items():
-            if name not in uniform and name not in outside and read <= uniform | {name}:
-                uniform.add(name)
-                changed = True
-    state = tuple(name for name in reads if name not in uniform)
-    if any(reads[name] & uniform for name in state):
-        return None
-    return state, frozenset(uniform), last_cell + 2
-
-
-def _same_bits(a: str, b: str) -> str:
-    """Code true when floats ``a`` and ``b`` have the same bits (NaN never: it is
-    never equal, which only keeps a scenario stepping; +0 and -0 differ)."""
-    return f"({a} == {b} and ({a} != 0 or _copysign(1.0, {a}) == _copysign(1.0, {b})))"
-
-
 def _full(value: Any, n: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
 
@@ -349,7 +298,7 @@ def parallel_default() -> bool:
 
 @lru_cache(maxsize=64)
 def compiled(
-    table: Table, ring: frozenset[str] = frozenset(), parallel: bool = False, settle: bool = True
+    table: Table, ring: frozenset[str] = frozenset(), parallel: bool = False
 ) -> tuple[Callable[..., None], str] | None:
     """The compiled loop of ``table`` (None when it has an unsupported operation).
 
@@ -360,8 +309,7 @@ def compiled(
     With ``parallel`` the scenario loop is numba's ``prange``: scenarios are
     independent (each writes only its own cells and reads its own inputs), so
     every value is the one the serial kernel gives, whichever thread computes
-    it. With ``settle`` a scenario whose state repeats stops being stepped
-    (:func:`settling`): the same values as stepping it to the last row."""
+    it."""
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
     prologue: list[str] = []
@@ -387,24 +335,6 @@ def compiled(
         row0, row_t = phase(True, "0"), phase(False, "t")
     except Unsupported:
         return None
-    settles = settling(table) if settle else None
-    tail: list[str] = []
-    if settles is not None:  # a settled scenario: its state copied, its uniform columns computed
-        state, uniform, first = settles
-        compared = [c for c in state if c in gens[1].lagged]
-        gen = _JitGen(table, prologue, hoisted, counter)
-        gen.row, gen.remember = "u", False
-        for name in row_order(table):
-            if name in uniform:
-                gen.body.append(f"x_{_ident(name)} = {gen.value(_pairwise(table.column(name).next))}")
-                if name in stored:
-                    x = f"x_{_ident(name)}"
-                    gen.body.append(f"c_{_ident(name)}[u, s] = {x} if {x} - {x} == 0 else _NAN")
-        held = [f"c_{_ident(c)}[u, s] = c_{_ident(c)}[t, s]" for c in state if c in stored]
-        carried = [f"p_{_ident(c)} = x_{_ident(c)}" for c in sorted(gen.lagged)]
-        same = " and ".join([f"t >= {first}"] + [_same_bits(f"x_{_ident(c)}", f"p_{_ident(c)}") for c in compared])
-        tail = [f"if {same}:", *[f"    {line}" for line in carried], "    for u in range(t + 1, rows):"]
-        tail += [f"        {line}" for line in [*gen.body, *held, *carried]] + ["    break"]
     names = sorted(set().union(*(g.names for g in gens)))
     lagged = sorted(set().union(*(g.lagged for g in gens)))
     data = [c.name for c in table.columns if c.is_data]
@@ -418,7 +348,7 @@ def compiled(
     start = [f"{'nv_' + p[2:] if p.startswith('n_') else p + 'v'} = {p}[s]" for p in params]
     start += [f"ma{k} = _NAN" for k in memos] + [f"mr{k} = _NAN" for k in memos]
     start += [*row0, *[f"p_{_ident(c)} = x_{_ident(c)}" for c in lagged]]
-    step = [*row_t, *tail, *[f"p_{_ident(c)} = x_{_ident(c)}" for c in lagged]]
+    step = [*row_t, *[f"p_{_ident(c)} = x_{_ident(c)}" for c in lagged]]
     loop = "numba.prange" if parallel else "range"
     kernel += [f"    for s in {loop}(n):", *[f"        {line}" for line in start]]
     kernel += ["        for t in range(1, rows):", *[f"            {line}" for line in step]]
@@ -449,7 +379,6 @@ from pysie.jit import _operations
 globals().update(_operations())
 _NAN = math.nan
 _log = math.log
-_copysign = math.copysign
 _floor = np.floor  # math.floor gives an int64 here, which 1e308 overflows
 
 """
