@@ -13,7 +13,10 @@ Every figure comes from a fresh Python process:
   case needs (the compile time).
 * **numba warm**: ``PYSIE_JIT=1`` in a new process with that cache filled:
   "first s" is the first call (loading the compiled code), the median is
-  over the later calls.
+  over the later calls. With more than one numba thread the kernels spread
+  scenarios over threads (``NUMBA_NUM_THREADS`` of them, see pysie/jit.py).
+* **numba serial**: as warm, with ``PYSIE_JIT_PARALLEL=0`` (one thread): its
+  "first s" includes compiling the serial kernels, which the cache lacks.
 
 "median s" and "cpu s" are the medians of ``--repeat`` timed calls after the
 first call; "peak MB" is the process's peak memory (maxrss, including the
@@ -157,10 +160,11 @@ def main() -> None:
     if importlib.util.find_spec("numba") is not None:
         solvers["numba cold"] = {**base, "PYSIE_JIT": "1"}  # a new empty cache per line
         solvers["numba warm"] = {**base, "PYSIE_JIT": "1"}  # the cache the cold line filled
+        solvers["numba serial"] = {**base, "PYSIE_JIT": "1", "PYSIE_JIT_PARALLEL": "0"}
     else:
         print("numba is not installed: pip install 'pysie[fast]' for the numba lines")
     print(f"1-minute load at start: {load()}")
-    print(f"{'case':<42} {'solver':<11} {'median s':>9} {'cpu s':>8} {'first s':>8} {'peak MB':>8} {'x':>7}  load")
+    print(f"{'case':<42} {'solver':<12} {'median s':>9} {'cpu s':>8} {'first s':>8} {'peak MB':>8} {'x':>7}  load")
     cases = {label.format(n=f"{args.scenarios:,}"): statements for label, statements in CASES.items()}
     cases[f"pysie mc retraining --samples {args.mc_samples:,}"] = (None, None)
     for name, (reference, statement) in cases.items():
@@ -188,7 +192,7 @@ def main() -> None:
             first = f"{r['first']:>8.3f}" if "first" in r else f"{'-':>8}"
             ratio = baseline["cpu"] / r["cpu"]
             figures = f"{r['seconds']:>9.3f} {r['cpu']:>8.3f} {first} {r['peak_mb']:>8.0f} {ratio:>6.1f}x"
-            print(f"{name:<42} {solver:<11} {figures}  {before} -> {load()}", flush=True)
+            print(f"{name:<42} {solver:<12} {figures}  {before} -> {load()}", flush=True)
     print(f"1-minute load at end: {load()}")
     print(f"(medians of {args.repeat} calls after the first, fresh process per line; x: against the reference's CPU s,")
     print(" or the fast loop's where there is no reference line)")

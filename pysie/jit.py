@@ -10,9 +10,12 @@ only, those a result or a later table reads: :func:`pysie.fastpath.read_columns`
 each value written once with an error stored as NaN, so no pass over the
 trajectories follows. LN, LOG10 and EXP are computed only when their argument
 changed since the row before (a held value costs a comparison), which gives
-the same numbers. Invariant subexpressions are computed before, in numpy, by
-the reference primitives. A table with an operation that has no float version
-(MATCH, PERCENTILE over whole columns, NORM.S.INV, ROUND ...) is not compiled:
+the same numbers. With more than one numba thread (``NUMBA_NUM_THREADS``;
+``PYSIE_JIT_PARALLEL=0`` turns this off) scenarios are spread over threads
+(``prange``), each value the serial kernel's bit for bit (tests compare them).
+Invariant subexpressions are computed before, in numpy, by the reference
+primitives. A table with an operation that has no float version (MATCH,
+PERCENTILE over whole columns, NORM.S.INV, ROUND ...) is not compiled:
 :func:`compiled` returns None and the numpy loop runs.
 
 Used only when numba is installed and ``PYSIE_JIT=1`` is set. The compiled
@@ -282,14 +285,31 @@ def arrays_needed(table: Table, ring: frozenset[str]) -> list[str]:
     return [c.name for c in table.columns if not c.is_data and c.name not in ring]
 
 
+def parallel_default() -> bool:
+    """Whether kernels spread scenarios over threads: unless ``PYSIE_JIT_PARALLEL=0``,
+    when numba has more than one thread (``NUMBA_NUM_THREADS``, else the CPU count,
+    or what ``numba.set_num_threads`` set)."""
+    if os.environ.get("PYSIE_JIT_PARALLEL", "") == "0":
+        return False
+    import numba
+
+    return int(numba.get_num_threads()) > 1
+
+
 @lru_cache(maxsize=64)
-def compiled(table: Table, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str] | None:
+def compiled(
+    table: Table, ring: frozenset[str] = frozenset(), parallel: bool = False
+) -> tuple[Callable[..., None], str] | None:
     """The compiled loop of ``table`` (None when it has an unsupported operation).
 
     One kernel per table: scenarios in the outer loop, rows inside, every
     column a scalar local (its value in this row and the row before), so a
     scenario's state stays in registers; a column outside ``ring`` is also
-    stored, every row, with an error stored as NaN (no pass afterwards)."""
+    stored, every row, with an error stored as NaN (no pass afterwards).
+    With ``parallel`` the scenario loop is numba's ``prange``: scenarios are
+    independent (each writes only its own cells and reads its own inputs), so
+    every value is the one the serial kernel gives, whichever thread computes
+    it."""
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
     prologue: list[str] = []
@@ -324,15 +344,14 @@ def compiled(table: Table, ring: frozenset[str] = frozenset()) -> tuple[Callable
     params = [f"n_{_ident(x)}" for x in names] + sorted(hoisted.values(), key=lambda h: int(h[1:]))
     kernel = [f"def kernel(rows, n, {', '.join(arrays + params)}):"]
     kernel += [f"    nr_{_ident(t)}__{_ident(c)} = r_{_ident(t)}__{_ident(c)}.shape[0] + 1" for t, c in ranges]
-    kernel += ["    for s in range(n):"]
-    kernel += [f"        {'nv_' + p[2:] if p.startswith('n_') else p + 'v'} = {p}[s]" for p in params]
     memos = [k for g in gens for k in g.memos]
-    kernel += [f"        ma{k} = _NAN" for k in memos] + [f"        mr{k} = _NAN" for k in memos]
-    kernel += [f"        {line}" for line in row0]
-    kernel += [f"        p_{_ident(c)} = x_{_ident(c)}" for c in lagged]
-    kernel += ["        for t in range(1, rows):"]
-    kernel += [f"            {line}" for line in row_t]
-    kernel += [f"            p_{_ident(c)} = x_{_ident(c)}" for c in lagged]
+    start = [f"{'nv_' + p[2:] if p.startswith('n_') else p + 'v'} = {p}[s]" for p in params]
+    start += [f"ma{k} = _NAN" for k in memos] + [f"mr{k} = _NAN" for k in memos]
+    start += [*row0, *[f"p_{_ident(c)} = x_{_ident(c)}" for c in lagged]]
+    step = [*row_t, *[f"p_{_ident(c)} = x_{_ident(c)}" for c in lagged]]
+    loop = "numba.prange" if parallel else "range"
+    kernel += [f"    for s in {loop}(n):", *[f"        {line}" for line in start]]
+    kernel += ["        for t in range(1, rows):", *[f"            {line}" for line in step]]
     wrapper = ["def solve_rows(N, C, rows, n, T):"]
     wrapper += [f"    f_{op} = F[{op!r}]" for op in ops]
     every = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
@@ -344,7 +363,7 @@ def compiled(table: Table, ring: frozenset[str] = frozenset()) -> tuple[Callable
     wrapper += [f"    kernel(rows, n, {', '.join(given + params)})"]
     source = "\n".join(kernel) + "\n\n\n" + "\n".join(wrapper)
     namespace: dict[str, Any] = {"_full": _full, "np": np, "F": {op: p.numpy for op, p in PRIMITIVES.items()}}
-    namespace["kernel"] = _load_kernel("\n".join(kernel))
+    namespace["kernel"] = _load_kernel("\n".join(kernel), parallel)
     exec(compile("\n".join(wrapper), f"<pysie jit wrapper {table.name}>", "exec"), namespace)
     return namespace["solve_rows"], source
 
@@ -362,8 +381,6 @@ _NAN = math.nan
 _log = math.log
 _floor = np.floor  # math.floor gives an int64 here, which 1e308 overflows
 
-
-@numba.njit(error_model="numpy", cache=True)
 """
 
 
@@ -373,11 +390,12 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PYSIE_JIT_CACHE") or Path.home() / ".cache" / "pysie" / "jit")
 
 
-def _load_kernel(source: str) -> Callable[..., None]:
+def _load_kernel(source: str, parallel: bool = False) -> Callable[..., None]:
     """The kernel written to a file named by its hash (numba caches compiled
     code only for functions defined in files), imported and returned; a later
     process with the same table loads the compiled code instead of compiling."""
-    text = _KERNEL_HEAD + source + "\n"
+    decorator = f'@numba.njit(error_model="numpy", cache=True{", parallel=True" if parallel else ""})\n'
+    text = _KERNEL_HEAD + "\n\n" + decorator + source + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:20]
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -401,6 +419,7 @@ def runner(table: Table, ring: frozenset[str]) -> Callable[..., None] | None:
     """``run(names, columns, rows, n, tables)``: the compiled loop of ``table``, with
     the columns outside ``ring`` given as arrays of shape (rows, n) (stored
     values filled, errors among them as NaN); None when the table cannot be
-    compiled (:func:`arrays_needed` names the columns it writes)."""
-    found = compiled(table, ring)
+    compiled (:func:`arrays_needed` names the columns it writes). The kernel
+    is the parallel one when :func:`parallel_default` says so."""
+    found = compiled(table, ring, parallel_default())
     return None if found is None else found[0]

@@ -61,6 +61,7 @@ def chunk_map(scheduler: str = "local") -> Iterator[ChunkMap | None]:
                     processes=True,
                     dashboard_address=None,
                     silence_logs=40,
+                    env={"NUMBA_NUM_THREADS": "1"},  # one worker a core: its compiled loop on one thread
                 )
             )
             client = stack.enter_context(Client(cluster))

@@ -358,9 +358,12 @@ def jit_on(monkeypatch: pytest.MonkeyPatch) -> None:
     ``PYSIE_JIT_TEST_CACHE`` (default ``~/.cache/pysie/jit-tests``): compiling them
     takes about three minutes of CPU, so only a machine's first run pays it.
     Kernels are named by a hash of their source, so a changed kernel is compiled
-    anew; numba checks its cached code against the kernel file."""
+    anew; numba checks its cached code against the kernel file. The kernels are
+    the serial ones (parallel kernels take longer to compile): the parallel ones
+    are compared with them bit for bit below."""
     pytest.importorskip("numba")
     monkeypatch.setenv("PYSIE_JIT", "1")
+    monkeypatch.setenv("PYSIE_JIT_PARALLEL", "0")
     default = Path.home() / ".cache" / "pysie" / "jit-tests"
     monkeypatch.setenv("PYSIE_JIT_CACHE", os.environ.get("PYSIE_JIT_TEST_CACHE") or str(default))
 
@@ -499,3 +502,79 @@ def test_isnumber_of_match_without_the_position() -> None:
     expr = Call("isnumber", (Call("match", (Const(1.0), Range("t", "c"))),))
     tables = {"t": {"c": stored}}
     assert np.array_equal(evaluate(expr, {}, tables), isnumber(match(np.asarray(1.0), stored.T)))
+
+
+def _same_bits(a: dict[str, np.ndarray], b: dict[str, np.ndarray], where: str) -> list[str]:
+    """Names whose arrays differ in any bit (NaN included)."""
+    return [
+        f"{where}{name}"
+        for name, values in b.items()
+        if a[name].shape != values.shape
+        or not np.array_equal(np.ascontiguousarray(a[name]).view(np.int64), np.ascontiguousarray(values).view(np.int64))
+    ]
+
+
+def _kernel_solutions(
+    monkeypatch: pytest.MonkeyPatch, model: Model, values: dict[str, np.ndarray], parallel: bool
+) -> tuple[Solution, dict[str, np.ndarray]]:
+    """Full solution and results only, every table through the compiled kernel,
+    parallel or serial."""
+    from pysie import jit
+
+    def runner(table: Table, ring: frozenset[str]) -> object:
+        found = jit.compiled(table, ring, parallel)
+        return None if found is None else found[0]
+
+    monkeypatch.setattr(jit, "runner", runner)
+    return solve(model, values), solve_scalars(model, values, chunk=37)
+
+
+def _bit_differences(a: tuple[Solution, dict[str, np.ndarray]], b: tuple[Solution, dict[str, np.ndarray]]) -> list[str]:
+    found = _same_bits(a[0].values, b[0].values, "") + _same_bits(a[1], b[1], "results ")
+    for table, columns in b[0].tables.items():
+        found += _same_bits(a[0].tables[table], columns, f"{table}.")
+    return found
+
+
+@pytest.mark.usefixtures("jit_on")
+@pytest.mark.parametrize("model_name", ["retraining", "software-explosion"])
+def test_parallel_kernel_same_bits_as_serial(model_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scenarios spread over threads (prange) give every value, bit for bit,
+    of the serial kernel (two threads at least, so both share the work)."""
+    import numba
+
+    model = MODELS[model_name]
+    if model_name == "retraining":
+        values = _retraining_scenarios(97, seed=13)
+    else:
+        scenarios = list(_random_scenarios(model, 60, seed=17)) + [model.resolve(q) for q in model.presets]
+        values = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+    serial = _kernel_solutions(monkeypatch, model, values, parallel=False)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        assert _bit_differences(_kernel_solutions(monkeypatch, model, values, parallel=True), serial) == []
+    finally:
+        numba.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures("jit_on")
+def test_a_wrong_parallel_kernel_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bit-for-bit comparison can fail: the parallel kernel's LN off by one part in 1e12."""
+    from pysie import jit
+
+    model = MODELS["retraining"]
+    values = _retraining_scenarios(20, seed=5)
+    serial = _kernel_solutions(monkeypatch, model, values, parallel=False)
+    inline = jit._inline_scalar
+
+    def wrong(op: str, a: list[str]) -> str | None:
+        return f"(_log({a[0]}) * (1 + 1e-12))" if op == "ln" else inline(op, a)
+
+    monkeypatch.setattr(jit, "_inline_scalar", wrong)
+    jit.compiled.cache_clear()
+    try:
+        assert _bit_differences(_kernel_solutions(monkeypatch, model, values, parallel=True), serial) != []
+    finally:
+        monkeypatch.undo()
+        jit.compiled.cache_clear()
