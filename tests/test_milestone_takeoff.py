@@ -23,6 +23,7 @@ from pysie.models import milestone_takeoff as mt
 from pysie.models.milestone_takeoff import MODEL
 from pysie.report import iso_date, report
 from pysie.solver import solve
+from tests.conftest import SMALL
 
 DAYS = 365.25
 MULTIPLIERS = (5.0, 25.0, 250.0, 2000.0)
@@ -181,9 +182,14 @@ def small_book(small_milestone_book: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_formulas_engine_agrees_on_a_small_workbook(small_book: Path) -> None:
-    report_ = check_workbook(small_book, engine="formulas")
+def test_formulas_engine_agrees_on_a_small_workbook(tmp_path: Path) -> None:
+    """SMALL's path (every milestone reached) with 20 samples: the formulas package
+    spends ~6 ms of CPU per formula cell, and 20 samples hold every sample formula."""
+    book = tmp_path / "milestone-20.xlsx"
+    write_workbook(MODEL, MODEL.resolve(None, {**SMALL, "samples": 20}), book, template="milestone-takeoff")
+    report_ = check_workbook(book, engine="formulas")
     assert report_.ok, report_.summary()
+    assert report_.compared > 1000, report_.summary()
 
 
 @pytest.mark.libreoffice

@@ -218,10 +218,10 @@ def test_an_edited_preset_input_is_read_back_and_a_broken_preset_cell_is_named(
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
-def test_shipped_workbook_agrees_with_libreoffice_and_a_broken_cell_fails(tmp_path: Path) -> None:
+def test_a_broken_cell_of_the_shipped_workbook_fails_in_libreoffice(tmp_path: Path) -> None:
+    """The shipped workbook itself agrees with LibreOffice cell by cell in
+    tests/test_templates_libreoffice.py (one shared recalculation per workbook)."""
     shipped = REPO / "workbooks" / "overhang.xlsx"
-    report = check_workbook(shipped, engine="libreoffice")
-    assert report.ok, report.summary()
     broken = tmp_path / "broken.xlsx"
     shutil.copy(shipped, broken)
     book = openpyxl.load_workbook(broken)
