@@ -189,19 +189,7 @@ class _Writer:
             return self._scalar_call(tree, run)
         if isinstance(tree, Call):
             self.ops.add(tree.op)
-            args, depth, temp = [], 0, False
-            for arg in tree.args:
-                if tree.op in AGGREGATES and isinstance(arg, Area):
-                    arg = self.plain_cell(arg, run)
-                source, d, t = self._expr(arg, run, vector)
-                if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
-                    self.ops.add("num")
-                    source, d = f"f_num({source})", d + 1
-                elif tree.op in TEXT_READERS and isinstance(arg, Ref) and self.may_be_empty(arg, run):
-                    self.ops.add("empty_text")
-                    source, d = f"f_empty_text({source}, {self.empty_mask(arg, run, vector)})", d + 1
-                args.append(source)
-                depth, temp = max(depth, d), temp or t
+            args, depth, temp = self._call_args(tree, run, vector, "f_", self.ops)
             source = f"f_{tree.op}({', '.join(args)})"
             if self.hoisted is not None and not temp and self.invariant(tree):
                 if source not in self.hoisted:
@@ -228,22 +216,29 @@ class _Writer:
             out.append((self.columns[key], lo, hi))
         return out
 
-    def _scalar_args(self, tree: Call, run: Run) -> tuple[list[str], int, bool]:
-        """Sources of a call's arguments in the one-scenario function (as :meth:`_expr` wraps them)."""
+    def _call_args(self, tree: Call, run: Run, vector: bool, prefix: str, ops: set[str]) -> tuple[list[str], int, bool]:
+        """Sources of a call's arguments, each converted where the function needs it (a
+        number from text that may be one, an empty cell read as text) by the helper of
+        that name with ``prefix`` (``f_`` in the array functions, ``s_`` in the
+        one-scenario function), whose names are added to ``ops``."""
         args, depth, temp = [], 0, False
         for arg in tree.args:
             if tree.op in AGGREGATES and isinstance(arg, Area):
                 arg = self.plain_cell(arg, run)
-            source, d, t = self._expr(arg, run, False)
+            source, d, t = self._expr(arg, run, vector)
             if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
-                self.scalar_ops.add("num")
-                source, d = f"s_num({source})", d + 1
+                ops.add("num")
+                source, d = f"{prefix}num({source})", d + 1
             elif tree.op in TEXT_READERS and isinstance(arg, Ref) and self.may_be_empty(arg, run):
-                self.scalar_ops.add("empty_text")
-                source, d = f"s_empty_text({source}, {self.empty_mask(arg, run, False)})", d + 1
+                ops.add("empty_text")
+                source, d = f"{prefix}empty_text({source}, {self.empty_mask(arg, run, vector)})", d + 1
             args.append(source)
             depth, temp = max(depth, d), temp or t
         return args, depth, temp
+
+    def _scalar_args(self, tree: Call, run: Run) -> tuple[list[str], int, bool]:
+        """Sources of a call's arguments in the one-scenario function."""
+        return self._call_args(tree, run, False, "s_", self.scalar_ops)
 
     def _scalar_call(self, tree: Call, run: Run) -> tuple[str, int, bool]:
         """A call on Python floats (:mod:`.scalar`): ``IF`` evaluates only the
