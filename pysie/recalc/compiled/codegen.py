@@ -190,17 +190,7 @@ class _Writer:
         if isinstance(tree, Call):
             self.ops.add(tree.op)
             args, depth, temp = self._call_args(tree, run, vector, "f_", self.ops)
-            source = f"f_{tree.op}({', '.join(args)})"
-            if self.hoisted is not None and not temp and self.invariant(tree):
-                if source not in self.hoisted:
-                    self.hoisted[source] = name = f"h{self.counter()}"
-                    self.hoisted_by[name] = self.run_index[id(run)]
-                return self.hoisted[source], 0, False
-            if depth + 1 >= MAX_DEPTH:
-                name = f"x{self.counter()}"
-                self.pre.append(f"{name} = {source}")
-                return name, 0, True
-            return source, depth + 1, temp
+            return self._placed(tree, run, f"f_{tree.op}({', '.join(args)})", depth, temp)
         raise TypeError(f"cannot generate {tree!r}")
 
     def area_columns(self, area: Area) -> list[tuple[int, str, str]]:
@@ -263,6 +253,11 @@ class _Writer:
                 source = f"s_index({', '.join(args)})"
         else:
             source = f"s_{tree.op}({', '.join(args)})"
+        return self._placed(tree, run, source, depth, temp)
+
+    def _placed(self, tree: Call, run: Run, source: str, depth: int, temp: bool) -> tuple[str, int, bool]:
+        """``source`` of a call as the expression uses it: a hoisted name when the call
+        is invariant over the run, a temporary when nesting reaches :data:`MAX_DEPTH`."""
         if self.hoisted is not None and not temp and self.invariant(tree):
             if source not in self.hoisted:
                 self.hoisted[source] = name = f"h{self.counter()}"
