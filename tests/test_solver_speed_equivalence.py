@@ -9,7 +9,9 @@ import itertools
 import math
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -69,6 +71,24 @@ def compare(fast: Solution, reference: Solution, rtol: float = 1e-12, atol: floa
     for table, columns in reference.tables.items():
         found += mismatches(fast.tables[table], columns, f"{table}.", rtol, atol)
     return found
+
+
+@contextmanager
+def _ln_off(monkeypatch: pytest.MonkeyPatch, module: Any, compiled: Any, part: str) -> Iterator[None]:
+    """``module``'s inlined LN off by one part in ``1 / part`` (``part`` as written in the
+    generated code), its generated code (``compiled``) made anew before and after."""
+    inline = module._inline_scalar
+
+    def wrong(op: str, a: list[str]) -> str | None:
+        return f"(_log({a[0]}) * (1 + {part}))" if op == "ln" else inline(op, a)
+
+    monkeypatch.setattr(module, "_inline_scalar", wrong)
+    compiled.cache_clear()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        compiled.cache_clear()
 
 
 @pytest.mark.parametrize(("model_name", "preset"), CASES)
@@ -192,18 +212,8 @@ def test_a_wrong_inlined_operation_is_caught(monkeypatch: pytest.MonkeyPatch) ->
     an LN off by one part in 1e9."""
     model = MODELS["retraining"]
     values = model.resolve("note-default")
-    inline = fastpath._inline_scalar
-
-    def wrong(op: str, a: list[str]) -> str | None:
-        return f"(_log({a[0]}) * (1 + 1e-9))" if op == "ln" else inline(op, a)
-
-    monkeypatch.setattr(fastpath, "_inline_scalar", wrong)
-    fastpath._compiled.cache_clear()
-    try:
+    with _ln_off(monkeypatch, fastpath, fastpath._compiled, "1e-9"):
         assert compare(solve(model, values), solve(model, values, reference=True)) != []
-    finally:
-        monkeypatch.undo()
-        fastpath._compiled.cache_clear()
 
 
 def test_index_of_a_stored_column_same_as_primitive() -> None:
@@ -475,18 +485,8 @@ def test_a_wrong_compiled_operation_is_caught(monkeypatch: pytest.MonkeyPatch) -
 
     model = MODELS["retraining"]
     values = _retraining_scenarios(20, seed=5)
-    inline = jit._inline_scalar
-
-    def wrong(op: str, a: list[str]) -> str | None:
-        return f"(_log({a[0]}) * (1 + 1e-9))" if op == "ln" else inline(op, a)
-
-    monkeypatch.setattr(jit, "_inline_scalar", wrong)
-    jit.compiled.cache_clear()
-    try:
+    with _ln_off(monkeypatch, jit, jit.compiled, "1e-9"):
         assert compare(solve(model, values), solve(model, values, reference=True), **JIT_TOLERANCE) != []
-    finally:
-        monkeypatch.undo()
-        jit.compiled.cache_clear()
 
 
 def test_isnumber_of_match_without_the_position() -> None:
@@ -577,15 +577,5 @@ def test_a_wrong_parallel_kernel_is_caught(monkeypatch: pytest.MonkeyPatch) -> N
     model = MODELS["retraining"]
     values = _retraining_scenarios(20, seed=5)
     serial = _kernel_solutions(monkeypatch, model, values, parallel=False)
-    inline = jit._inline_scalar
-
-    def wrong(op: str, a: list[str]) -> str | None:
-        return f"(_log({a[0]}) * (1 + 1e-12))" if op == "ln" else inline(op, a)
-
-    monkeypatch.setattr(jit, "_inline_scalar", wrong)
-    jit.compiled.cache_clear()
-    try:
+    with _ln_off(monkeypatch, jit, jit.compiled, "1e-12"):
         assert _bit_differences(_kernel_solutions(monkeypatch, model, values, parallel=True), serial) != []
-    finally:
-        monkeypatch.undo()
-        jit.compiled.cache_clear()
