@@ -62,3 +62,21 @@ def set_cell_xml(path: Path, sheet: str, ref: str, inner: str, attrs: str = "") 
         return new
 
     return rewrite_part(path, part, change)
+
+
+_SHEET_DATA = re.compile(rb"<sheetData>.*?</sheetData>|<sheetData/>", re.S)
+
+
+def without_cells(path: Path, out: Path) -> Path:
+    """A copy of ``path`` whose worksheets hold no cells (an empty sheetData):
+    openpyxl then reads what lies outside the cells (print setup, data validation,
+    defined names) in a
+    fraction of the time a whole workbook takes."""
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml"):
+                data, n = _SHEET_DATA.subn(b"<sheetData/>", data, count=1)
+                assert n == 1, item.filename
+            zout.writestr(item, data)
+    return out

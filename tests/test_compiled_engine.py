@@ -317,9 +317,17 @@ def table_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _table_book(tmp_path_factory.mktemp("table") / "table.xlsx")
 
 
-def test_every_function_agrees_with_the_formulas_package(table_book: Path) -> None:
+@pytest.fixture(scope="module")
+def table_reference(table_book: Path) -> dict[tuple[str, str], Any]:
+    """The table recalculated by the formulas package, once for this module."""
+    return recalculate(table_book, "formulas")
+
+
+def test_every_function_agrees_with_the_formulas_package(
+    table_book: Path, table_reference: dict[tuple[str, str], Any]
+) -> None:
     compiled = recalculate_compiled(table_book)
-    reference = recalculate(table_book, "formulas")
+    reference = table_reference
     deviating = {("T", f"B{row}") for row, text in enumerate(TABLE, start=1) if text in ORACLE_DEVIATIONS}
     assert_same(
         {k: v for k, v in compiled.values.items() if k not in deviating},
@@ -334,10 +342,12 @@ def test_every_function_agrees_with_the_formulas_package(table_book: Path) -> No
             assert _number(compiled.values[("T", f"B{row}")]) == pytest.approx(BY_HAND[text], rel=1e-12), text
 
 
-def test_a_broken_engine_function_fails_the_parity_check(table_book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_engine_function_fails_the_parity_check(
+    table_book: Path, table_reference: dict[tuple[str, str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pysie.recalc.compiled import library
 
-    reference = recalculate(table_book, "formulas")
+    reference = table_reference
     monkeypatch.setitem(library.FUNCTIONS, "pow", lambda a, b: np.power(a, b) * 1.000001)
     broken = compile_workbook(table_book).values()
     diffs = differences(broken, reference)

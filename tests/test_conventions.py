@@ -13,19 +13,21 @@ import importlib
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import openpyxl
 import pytest
 
 from pysie.excel.layout import SUMMARY
 from pysie.excel.plan import plan_workbook, solve_workbook
-from pysie.excel.reader import formula_text
+from pysie.excel.reader import formula_cells, read_book
 from pysie.models import MODELS, MODULES
 from pysie.report import refresh_markdown, report
 from pysie.solver import solve
 from pysie.spec import OUTPUT_KINDS
 from pysie.templates import all_templates
 from tests.conftest import REPO
+from tests.editing import without_cells
 
 MODEL_NAMES = list(MODELS)
 
@@ -87,20 +89,10 @@ def test_every_formula_cell_of_a_committed_workbook_is_in_the_plan(template: obj
     # the cells' places (tests/test_plan_positions.py: the same cells as with the snapshot numbers)
     solved = solve_workbook(model, template.values(), snapshot_numbers=False)  # type: ignore[attr-defined]
     owned = plan_workbook(model, solved, template=template.name).owned()  # type: ignore[attr-defined]
-    book = openpyxl.load_workbook(REPO / "workbooks" / template.filename, read_only=True)  # type: ignore[attr-defined]
-    try:
-        stray = []
-        for ws in book.worksheets:
-            for row in ws.iter_rows():
-                for c in row:
-                    if formula_text(getattr(c, "value", None)) is None:
-                        continue
-                    planned = owned.get((ws.title, c.coordinate))
-                    if planned is None or planned.kind != "formula":
-                        stray.append(f"{ws.title}!{c.coordinate}")
-        assert not stray, f"formula cells the plan does not own: {stray[:5]}"
-    finally:
-        book.close()
+    found = formula_cells(read_book(REPO / "workbooks" / template.filename))  # type: ignore[attr-defined]
+    assert found
+    stray = [f"{sheet}!{cell}" for sheet, cell in found if getattr(owned.get((sheet, cell)), "kind", None) != "formula"]
+    assert not stray, f"formula cells the plan does not own: {stray[:5]}"
 
 
 def test_readme_tables_are_what_the_solver_computes() -> None:
@@ -146,11 +138,12 @@ def _rule_accepts(rule: object, cell: str, value: float) -> bool:
 
 
 @pytest.mark.parametrize("template", all_templates(REPO / "templates"), ids=lambda t: t.name)
-def test_input_validation_enforces_exactly_the_stated_bounds(template: object) -> None:
+def test_input_validation_enforces_exactly_the_stated_bounds(template: object, tmp_path: Path) -> None:
     """Every input's data-validation rule accepts a value iff the parameter's
     bounds (the ones its message states) do, at and around each bound."""
     model = MODELS[template.model]  # type: ignore[attr-defined]
-    book = openpyxl.load_workbook(REPO / "workbooks" / template.filename)  # type: ignore[attr-defined]
+    # the rules and the names lie outside the cells, which are left out of the copy
+    book = openpyxl.load_workbook(without_cells(REPO / "workbooks" / template.filename, tmp_path / "rules.xlsx"))  # type: ignore[attr-defined]
     ws = book["Inputs"]
     for p in model.parameters:
         ((_sheet, ref),) = book.defined_names[p.name].destinations

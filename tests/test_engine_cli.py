@@ -11,6 +11,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from pysie.cli import main
@@ -49,8 +50,11 @@ def test_missing_soffice_exits_2_with_the_install_hint_on_one_line(short_retrain
 
 @pytest.mark.libreoffice
 def test_each_run_has_its_own_profile_and_leaves_nothing_behind(
-    short_retraining_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    book = openpyxl.Workbook()  # a workbook of two cells: the profiles, not the sheets, are the point
+    book.active["A1"], book.active["A2"] = 2, "=A1*3"
+    book.save(tmp_path / "small.xlsx")
     commands: list[list[str]] = []
     real_popen = subprocess.Popen
 
@@ -68,7 +72,7 @@ def test_each_run_has_its_own_profile_and_leaves_nothing_behind(
             main(
                 [
                     "recalc",
-                    str(short_retraining_book),
+                    str(tmp_path / "small.xlsx"),
                     "-o",
                     str(tmp_path / "out.xlsx"),
                     "--force",

@@ -66,12 +66,10 @@ def edited_book(src: Path, dst: Path, formula: str | None = WEBSERVICE) -> Path:
     return dst
 
 
-def run_patched(patch: str, args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """``pysie ARGS`` in a child process after running ``patch`` in it."""
+def _patched_command(patch: str, args: list[str]) -> list[str]:
+    """The command line of ``pysie ARGS`` in a child process after running ``patch`` in it."""
     code = f"import sys\n{patch}\nfrom pysie.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], env=ENV, capture_output=True, text=True, timeout=120, **kwargs
-    )
+    return [sys.executable, "-c", code, *args]
 
 
 def leftovers(folder: Path, keep: set[str]) -> list[str]:
@@ -81,32 +79,44 @@ def leftovers(folder: Path, keep: set[str]) -> list[str]:
 # --- the time limit -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["check", "recalc", "sweep", "import"])
-def test_timeout_interrupts_numpy_work_with_one_line_and_no_output(
-    command: str, short_retraining_book: Path, tmp_path: Path
-) -> None:
-    book = edited_book(short_retraining_book, tmp_path / "book.xlsx", formula="=1+no_retraining_days_to_infinity/30")
-    out = {"recalc": ["-o", str(tmp_path / "out.xlsx")], "sweep": ["-o", str(tmp_path / "out.csv")]}
+def test_timeout_interrupts_numpy_work_with_one_line_and_no_output(short_retraining_book: Path, tmp_path: Path) -> None:
+    """check, recalc, sweep and import, each in a child process of its own, all at once
+    (each spends its time limit waiting, half of it asleep)."""
+    out = {"recalc": ["-o", "out.xlsx"], "sweep": ["-o", "out.csv"]}
     extra = {"sweep": ["--set", "research_returns=1.2:2:5"]}
-    args = [command, str(book), *out.get(command, []), *extra.get(command, []), "--timeout", "2"]
+    running = {}
+    for command in ("check", "recalc", "sweep", "import"):
+        folder = tmp_path / command
+        folder.mkdir()
+        book = edited_book(short_retraining_book, folder / "book.xlsx", formula="=1+no_retraining_days_to_infinity/30")
+        args = [command, str(book), *out.get(command, []), *extra.get(command, []), "--timeout", "2"]
+        running[command] = subprocess.Popen(
+            _patched_command(ENDLESS_COMPILE, args),
+            cwd=folder,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     start = time.monotonic()
-    done = run_patched(ENDLESS_COMPILE, args)
-    assert time.monotonic() - start < 100  # interrupted: the compile step never ends by itself
-    assert done.returncode == 2, done.stderr
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert lines[0].startswith(
-        "pysie: error: the time limit of 2 s (--timeout) was reached while compiling the formulas"
-    )
-    if command in out:
-        assert lines[0].endswith(f"; {out[command][1]} was not written")
-    assert leftovers(tmp_path, {"book.xlsx"}) == []  # no output, no half-written temporary file
-    if command == "import":  # what was found before the recalculation is printed, and the step that stopped
-        assert "research_returns                     1.5 -> 1.7" in done.stdout
-        assert "Edited formulas (1)" in done.stdout
-        assert "Stopped while recalculating the edited workbook (compiled engine): the time limit" in done.stdout
-    else:
-        assert done.stdout == ""
+    for command, child in running.items():
+        stdout, stderr = child.communicate(timeout=120)
+        assert time.monotonic() - start < 100  # interrupted: the compile step never ends by itself
+        assert child.returncode == 2, (command, stderr)
+        lines = stderr.splitlines()
+        assert len(lines) == 1 and "Traceback" not in stderr, (command, stderr)
+        assert lines[0].startswith(
+            "pysie: error: the time limit of 2 s (--timeout) was reached while compiling the formulas"
+        ), command
+        if command in out:
+            assert lines[0].endswith(f"; {out[command][1]} was not written"), command
+        assert leftovers(tmp_path / command, {"book.xlsx"}) == [], command  # no output, no half-written file
+        if command == "import":  # what was found before the recalculation is printed, and the step that stopped
+            assert "research_returns                     1.5 -> 1.7" in stdout
+            assert "Edited formulas (1)" in stdout
+            assert "Stopped while recalculating the edited workbook (compiled engine): the time limit" in stdout
+        else:
+            assert stdout == "", command
 
 
 def test_timeout_is_refused_unless_a_positive_finite_number(

@@ -44,6 +44,8 @@ from pysie.render import chart_sheet_names
 from pysie.spec import Model, Range
 from pysie.templates import Template, all_templates
 from tests.conftest import REPO, CommittedInLibreOffice
+from tests.editing import without_cells
+from tests.test_libreoffice import _distinct_colours as distinct_colours
 
 #: A page of a table holds at least this many rows (A4 landscape at 100% holds
 #: about 38; fitting a sheet to the page width only shrinks it).
@@ -254,21 +256,34 @@ def test_inputs_print_one_page_wide_with_every_input_on_the_first_page(template:
     assert not missing, f"not on the first Inputs page: {missing}"
 
 
-_SHEET_DATA = re.compile(rb"<sheetData>.*?</sheetData>|<sheetData/>", re.S)
-
-
-def without_cells(path: Path, out: Path) -> Path:
-    """A copy of ``path`` whose worksheets hold no cells (an empty sheetData):
-    openpyxl then reads the print setup, which lies outside the cells, in a
-    fraction of the time a whole workbook takes."""
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml"):
-                data, n = _SHEET_DATA.subn(b"<sheetData/>", data, count=1)
-                assert n == 1, item.filename
-            zout.writestr(item, data)
-    return out
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.poppler
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_each_chart_sheet_prints_on_one_non_blank_page(template: str, renders: Renders, tmp_path: Path) -> None:
+    printed = renders.printed(template)
+    charts = chart_sheet_names(_path(template))
+    assert charts
+    for sheet in charts:
+        (page,) = printed.pages[sheet]
+        png = tmp_path / f"page-{page}"
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "50",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                str(printed.pdf),
+                str(png),
+            ],
+            check=True,
+        )
+        assert distinct_colours(png.with_suffix(".png")) > 2, f"{sheet} prints blank"
 
 
 def print_setup_problems(path: Path, tables: set[str], scratch: Path) -> list[str]:

@@ -16,7 +16,7 @@ from pysie.models import software_explosion as se
 from pysie.solver import solve, solve_scalars
 from pysie.spec import Column, Model, Parameter, Table
 
-SAMPLES = 2_000
+SAMPLES = 500
 #: every rule setting the model takes (the single-run code's gradual boost is refused)
 SETTINGS = [
     {"retraining_rule": rule, "gradual_boost": boost, "constant_returns": constant, "run_rules": rules}

@@ -10,6 +10,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,39 @@ def _ln_off(monkeypatch: pytest.MonkeyPatch, module: Any, compiled: Any, part: s
         compiled.cache_clear()
 
 
+def stack(model: Model, scenarios: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    """One array per parameter, scenario k at position k."""
+    return {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+
+
+def scenario(solution: Solution, k: int) -> Solution:
+    """Scenario ``k`` of ``solution`` alone, in the shapes a one-scenario solve has:
+    the reference loop is elementwise over scenarios, so this is what it computes
+    for that scenario by itself (within the comparison's tolerance)."""
+    return Solution(
+        solution.model,
+        {name: v[k : k + 1] for name, v in solution.values.items()},
+        {t: {c: v[:, k : k + 1] for c, v in columns.items()} for t, columns in solution.tables.items()},
+        1,
+    )
+
+
+@cache
+def presets_reference(model_name: str) -> Solution:
+    """The reference loop over the defaults and every preset of a model at once
+    (scenario k: ``PRESETS[model_name][k]``), solved once per test process."""
+    model = MODELS[model_name]
+    return solve(model, stack(model, [_resolve(model, q) for q in PRESETS[model_name]]), reference=True)
+
+
+PRESETS: dict[str, list[str | None]] = {m: [None, *model.presets] for m, model in MODELS.items()}
+
+
 @pytest.mark.parametrize(("model_name", "preset"), CASES)
 def test_one_scenario_same_as_reference(model_name: str, preset: str | None) -> None:
     model = MODELS[model_name]
-    values = _resolve(model, preset)
-    assert compare(solve(model, values), solve(model, values, reference=True)) == []
+    reference = scenario(presets_reference(model_name), PRESETS[model_name].index(preset))
+    assert compare(solve(model, _resolve(model, preset)), reference) == []
 
 
 def _random_scenarios(model: Model, n: int, seed: int) -> Iterator[dict[str, float]]:
@@ -132,10 +161,10 @@ def test_random_parameters_same_as_reference(model_name: str) -> None:
     model = MODELS[model_name]
     scenarios = list(_random_scenarios(model, 24, seed=len(model_name)))
     assert len(scenarios) >= 12
-    stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
-    assert compare(solve(model, stacked), solve(model, stacked, reference=True)) == []  # numpy arrays
-    for s in scenarios[:3]:  # Python floats
-        assert compare(solve(model, s), solve(model, s, reference=True)) == []
+    reference = solve(model, stack(model, scenarios), reference=True)
+    assert compare(solve(model, stack(model, scenarios)), reference) == []  # numpy arrays
+    for k, s in enumerate(scenarios[:3]):  # Python floats
+        assert compare(solve(model, s), scenario(reference, k)) == []
 
 
 @pytest.mark.parametrize("model_name", list(MODELS))
@@ -155,7 +184,7 @@ def test_bounds_corners_same_as_reference(model_name: str) -> None:
                 scenarios.append(_resolve(model, None, {p.name: x}))
             except InputError:
                 continue
-    stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+    stacked = stack(model, scenarios)
     fast, reference = solve(model, stacked), solve(model, stacked, reference=True)
     assert compare(fast, reference) == []
     if model_name != "software-explosion":  # its rules keep every value finite at the bounds
@@ -163,9 +192,9 @@ def test_bounds_corners_same_as_reference(model_name: str) -> None:
 
 
 def test_presets_stacked_same_as_reference() -> None:
-    for model in MODELS.values():
-        stacked = {p.name: np.array([_resolve(model, q)[p.name] for q in model.presets]) for p in model.parameters}
-        assert compare(solve(model, stacked), solve(model, stacked, reference=True)) == []
+    for name, model in MODELS.items():
+        stacked = stack(model, [_resolve(model, q) for q in PRESETS[name]])
+        assert compare(solve(model, stacked), presets_reference(name)) == []
 
 
 def test_results_only_and_streamed_solutions_same_as_reference() -> None:
@@ -395,14 +424,10 @@ def test_compiled_loop_same_as_reference(model_name: str) -> None:
     model = MODELS[model_name]
     scenarios = list(_random_scenarios(model, 16, seed=1 + len(model_name)))
     scenarios += [_resolve(model, q) for q in model.presets]
-    stacked = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
-    assert compare(solve(model, stacked), solve(model, stacked, reference=True), **JIT_TOLERANCE) == []
-    assert (
-        mismatches(
-            solve_scalars(model, stacked, chunk=7), solve(model, stacked, reference=True).values, "", **JIT_TOLERANCE
-        )
-        == []
-    )
+    stacked = stack(model, scenarios)
+    reference = solve(model, stacked, reference=True)
+    assert compare(solve(model, stacked), reference, **JIT_TOLERANCE) == []
+    assert mismatches(solve_scalars(model, stacked, chunk=7), reference.values, "", **JIT_TOLERANCE) == []
 
 
 @pytest.mark.usefixtures("jit_on")
@@ -559,7 +584,7 @@ def test_parallel_kernel_same_bits_as_serial(model_name: str, monkeypatch: pytes
         values = _retraining_scenarios(97, seed=13)
     else:
         scenarios = list(_random_scenarios(model, 60, seed=17)) + [_resolve(model, q) for q in model.presets]
-        values = {p.name: np.array([s[p.name] for s in scenarios]) for p in model.parameters}
+        values = stack(model, scenarios)
     serial = _kernel_solutions(monkeypatch, model, values, parallel=False)
     threads = numba.get_num_threads()
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
