@@ -37,7 +37,7 @@ from tests.editing import cell_of
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 #: A compile step that never ends by itself: numpy work in the main thread (a
-#: 10 ms sort, then a 10 ms pause that leaves the other test process a core).
+#: 2 ms sort, then a 10 ms pause that leaves the cores to the other tests).
 ENDLESS_COMPILE = """
 import time
 import numpy as np
@@ -46,7 +46,7 @@ import pysie.recalc.compiled as compiled
 def endless(plan):
     rng = np.random.default_rng(0)
     while True:
-        np.sort(rng.random(200_000))
+        np.sort(rng.random(40_000))
         time.sleep(0.01)
 
 compiled.compile_plan = endless
@@ -79,9 +79,13 @@ def leftovers(folder: Path, keep: set[str]) -> list[str]:
 # --- the time limit -------------------------------------------------------------------
 
 
+LIMIT = 4
+
+
 def test_timeout_interrupts_numpy_work_with_one_line_and_no_output(short_retraining_book: Path, tmp_path: Path) -> None:
     """check, recalc, sweep and import, each in a child process of its own, all at once
-    (each spends its time limit waiting, half of it asleep)."""
+    (each spends its time limit waiting, half of it asleep); the limit leaves four
+    children sharing two cores time to reach the step that never ends."""
     out = {"recalc": ["-o", "out.xlsx"], "sweep": ["-o", "out.csv"]}
     extra = {"sweep": ["--set", "research_returns=1.2:2:5"]}
     running = {}
@@ -89,7 +93,7 @@ def test_timeout_interrupts_numpy_work_with_one_line_and_no_output(short_retrain
         folder = tmp_path / command
         folder.mkdir()
         book = edited_book(short_retraining_book, folder / "book.xlsx", formula="=1+no_retraining_days_to_infinity/30")
-        args = [command, str(book), *out.get(command, []), *extra.get(command, []), "--timeout", "2"]
+        args = [command, str(book), *out.get(command, []), *extra.get(command, []), "--timeout", str(LIMIT)]
         running[command] = subprocess.Popen(
             _patched_command(ENDLESS_COMPILE, args),
             cwd=folder,
@@ -106,7 +110,7 @@ def test_timeout_interrupts_numpy_work_with_one_line_and_no_output(short_retrain
         lines = stderr.splitlines()
         assert len(lines) == 1 and "Traceback" not in stderr, (command, stderr)
         assert lines[0].startswith(
-            "pysie: error: the time limit of 2 s (--timeout) was reached while compiling the formulas"
+            f"pysie: error: the time limit of {LIMIT} s (--timeout) was reached while compiling the formulas"
         ), command
         if command in out:
             assert lines[0].endswith(f"; {out[command][1]} was not written"), command

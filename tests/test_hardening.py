@@ -26,7 +26,7 @@ from pysie.excel.cache import read_cached_values
 from pysie.models.retraining import MODEL
 from pysie.solver import solve
 from pysie.spec import InputError
-from tests.conftest import REPO, SHORT, needs_soffice
+from tests.conftest import REPO, SHORT
 from tests.editing import cell_of, copy_book, digest, edit, rewrite_part
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -400,12 +400,24 @@ def test_stale_libreoffice_folders_of_dead_pysie_processes_are_swept(tmp_path: P
     assert not dead.exists() and alive.exists() and foreign.exists() and other.exists()
 
 
-@needs_soffice
-@pytest.mark.libreoffice
+#: A stand-in soffice that writes into its private profile, as LibreOffice does, says it
+#: has started, then never finishes by itself (so the signal always finds it running).
+STAND_IN_SOFFICE = """#!/bin/sh
+for arg in "$@"; do
+  case "$arg" in -env:UserInstallation=file://*) profile="${{arg#-env:UserInstallation=file://}}";; esac
+done
+mkdir -p "$profile/user/extensions" && echo lock > "$profile/.lock"
+echo $$ > "{started}"
+exec sleep 300
+"""
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["TERM", "INT", "KILL"])
 def test_libreoffice_folders_are_removed_when_pysie_is_stopped(book: Path, tmp_path: Path, sig: int) -> None:
-    temp = tmp_path / "tmp"
+    temp, started, soffice = tmp_path / "tmp", tmp_path / "started", tmp_path / "soffice"
     temp.mkdir()
+    soffice.write_text(STAND_IN_SOFFICE.format(started=started))
+    soffice.chmod(0o755)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -418,22 +430,25 @@ def test_libreoffice_folders_are_removed_when_pysie_is_stopped(book: Path, tmp_p
             "--engine",
             "libreoffice",
         ],
-        env={**ENV, "TMPDIR": str(temp)},
+        env={**ENV, "TMPDIR": str(temp), "PYSIE_SOFFICE": str(soffice)},
         stderr=subprocess.PIPE,
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not list(temp.glob("pysie-lo-*/profile")) and time.monotonic() < deadline:
+    while not (started.exists() and started.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert list(temp.glob("pysie-lo-*")), "soffice never started"
-    time.sleep(0.5)
+    assert list(temp.glob("pysie-lo-*/profile/user")), "soffice never started"
+    stand_in = int(started.read_text())
     proc.send_signal(sig)
     code = proc.wait(timeout=60)
     assert code != 0
     if sig == signal.SIGKILL:  # nothing can run in the killed process: the next start sweeps it
         from pysie.recalc.libreoffice import sweep_stale_tempdirs
 
+        os.killpg(stand_in, signal.SIGKILL)  # its own session, which the killed pysie could not end
         assert sweep_stale_tempdirs(temp)
+    else:  # pysie ended soffice's process group on its way out
+        assert not Path(f"/proc/{stand_in}").exists() or "Z" in Path(f"/proc/{stand_in}/stat").read_text().split()[2]
     assert list(temp.iterdir()) == []
     assert not (tmp_path / "o.xlsx").exists()
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")

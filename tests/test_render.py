@@ -131,15 +131,20 @@ class Printed:
 
     pdf: Path
     pages: dict[str, range]  # sheet -> its pages, 1-based
+    page_texts: list[str]  # the text of each page, page 1 first
+
+    @classmethod
+    def of(cls, pdf: Path) -> Printed:
+        """The pages of ``pdf`` and their text, from one ``pdftotext`` run (it ends each page with a form feed)."""
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+        pages = sheet_pages(pdf)
+        *texts, after_the_last = text.stdout.split("\f")
+        assert len(texts) == max(p.stop for p in pages.values()) - 1 and not after_the_last.strip()
+        return cls(pdf, pages, texts)
 
     def text(self, sheet: str, page: int | None = None) -> str:
         pages = self.pages[sheet] if page is None else range(page, page + 1)
-        return subprocess.run(
-            ["pdftotext", "-layout", "-f", str(pages.start), "-l", str(pages.stop - 1), str(self.pdf), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        return "\f".join(self.page_texts[p - 1] for p in pages)
 
 
 def _page_count(pdf: Path) -> int:
@@ -167,8 +172,7 @@ class Renders:
 
     @cache  # noqa: B019 (one instance per test module)
     def printed(self, template: str) -> Printed:
-        pdf = self.books.printed(template)
-        return Printed(pdf, sheet_pages(pdf))
+        return Printed.of(self.books.printed(template))
 
     @cache  # noqa: B019
     def errors(self, template: str) -> dict[str, list[tuple[str, str]]]:
