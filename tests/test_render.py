@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import defusedxml.ElementTree as SafeET
 import openpyxl
 import pytest
 import xlsxwriter
 
+from pysie.excel.cache import sheet_parts
 from pysie.excel.layout import DOCS, INPUT_COLUMNS, INPUTS, SUMMARY, TABLE_HEADER_ROWS, Layout
 from pysie.models import get_model
 from pysie.render import chart_sheet_names
@@ -114,11 +114,9 @@ def _params(sheets_of: dict[str, list[str]], known: dict[tuple[str, str], str]) 
 
 
 def _worksheets(template: str) -> list[str]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        names = openpyxl.load_workbook(_path(template), read_only=True).sheetnames
-    charts = set(chart_sheet_names(_path(template)))
-    return [n for n in names if n not in charts]
+    """The worksheets (not chart sheets) of a committed workbook, in workbook order."""
+    with zipfile.ZipFile(_path(template)) as z:
+        return list(sheet_parts(z))
 
 
 RESULT_SHEETS = {t: [*_table_sheets(t), SUMMARY] for t in TEMPLATES}
@@ -184,17 +182,8 @@ def error_cells(path: Path) -> dict[str, list[tuple[str, str]]]:
     """Sheet -> its cells holding an error value, (cell, error), read from the
     sheet XML (cells of type ``e``). openpyxl is not used: it turns a
     date-formatted number past 9999-12-31 into an error of its own."""
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     with zipfile.ZipFile(path) as z:
-        targets = {r.get("Id"): r.get("Target", "") for r in SafeET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
-        out = {}
-        for sheet in SafeET.fromstring(z.read("xl/workbook.xml")).iter(f"{main}sheet"):
-            target = targets[sheet.get(rel)]
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            if "worksheets/" in member:
-                out[sheet.get("name", "")] = _ERROR_CELL.findall(z.read(member).decode("utf-8"))
-    return out
+        return {sheet: _ERROR_CELL.findall(z.read(part).decode("utf-8")) for sheet, part in sheet_parts(z).items()}
 
 
 _ERROR_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?\st="e"[^>]*>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
