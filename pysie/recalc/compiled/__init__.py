@@ -34,10 +34,10 @@ from pysie.excel.xlsx import BookCells
 from pysie.recalc.compiled.book import Cells, ColumnKey, read_cells
 from pysie.recalc.compiled.codegen import compile_plan, compile_scalar
 from pysie.recalc.compiled.library import FUNCTIONS
-from pysie.recalc.compiled.parse import BOOLEAN_OPS, Call, Unsupported
+from pysie.recalc.compiled.parse import Unsupported
 from pysie.recalc.compiled.plan import CircularReference, Plan, make_plan
 from pysie.recalc.compiled.scalar import index_column, scalar_library
-from pysie.recalc.compiled.values import XlError, decode, text
+from pysie.recalc.compiled.values import XlError, decode, encode, text, truth
 from pysie.spec import InputError
 
 __all__ = [
@@ -189,7 +189,8 @@ class CompiledWorkbook:
             where = self.locate(target)
             if self._is_formula(*where):
                 raise ValueError(f"{where[0]}!{where[1]}{where[2]} holds a formula; only input cells can be set")
-            located[where] = np.atleast_1d(np.asarray(value, dtype=float))
+            boolean = isinstance(value, (bool, np.bool_))  # an input set to TRUE or FALSE is that boolean
+            located[where] = np.atleast_1d(np.asarray(encode(value) if boolean else value, dtype=float))
         lengths = {v.size for v in located.values() if v.size != 1}
         if len(lengths) > 1:
             raise ValueError(f"changed inputs have different numbers of scenarios: {sorted(lengths)}")
@@ -203,7 +204,7 @@ class CompiledWorkbook:
         ``changes`` maps a defined name or ``(sheet, cell)`` of an input cell to
         a number or an array over scenarios (arrays share one length).
         Returns ``outputs`` (default: every defined name on a formula cell) ->
-        an array of shape ``(scenarios,)``; errors and texts are NaN.
+        an array of shape ``(scenarios,)``; TRUE is 1.0 and FALSE 0.0, errors and texts are NaN.
         """
         located, n = self._changes(changes or {})
         if outputs is None:
@@ -218,14 +219,16 @@ class CompiledWorkbook:
             arrays = self._run(part, hi - lo)
             for o, (sheet, col, row) in zip(outputs, where, strict=False):
                 out[o][lo:hi] = arrays[self.columns[(sheet, col)]][row] if (sheet, col) in self.columns else 0.0
-        for v in out.values():
+        for o, v in out.items():
+            v = out[o] = truth(v)
             v[~np.isfinite(v)] = np.nan
         return out
 
     def values(self, changes: Mapping[Target, float] | None = None) -> dict[CellKey, Any]:
         """Every formula cell's value for one input set, as
-        :func:`pysie.recalc.recalculate` returns them: floats, bools, texts
-        and error codes (``'#DIV/0!'``, ``'#N/A'`` ...)."""
+        :func:`pysie.recalc.recalculate` returns them: floats, bools (Excel's
+        TRUE and FALSE, whatever formula gave them), texts and error codes
+        (``'#DIV/0!'``, ``'#N/A'`` ...)."""
         located, n = self._changes(changes or {})
         if n != 1:
             raise ValueError("values() takes one input set; use evaluate() for many")
@@ -233,15 +236,12 @@ class CompiledWorkbook:
         out: dict[CellKey, Any] = {}
         for run in self.plan.runs:
             column = arrays[self.columns[run.column]][run.start : run.end + 1, 0]
-            boolean = isinstance(run.tree, Call) and run.tree.op in BOOLEAN_OPS
             finite = np.isfinite(column)
             plain = column.tolist()
             for t, value in enumerate(plain, start=run.start):
                 if not finite[t - run.start]:
                     found = decode(value)
                     value = str(found) if isinstance(found, XlError) else found
-                elif boolean:
-                    value = bool(value)
                 out[(run.sheet, f"{run.col}{t}")] = value
         return out
 

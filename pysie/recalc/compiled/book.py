@@ -34,7 +34,7 @@ from pysie.recalc.compiled.parse import (
     relative_key,
 )
 from pysie.recalc.compiled.references import RESOLVERS
-from pysie.recalc.compiled.values import ERROR_CODES, XlError, encode
+from pysie.recalc.compiled.values import ERROR_CODES, XlError, boolean, encode
 
 ColumnKey = tuple[str, str]  # (sheet, column letter)
 
@@ -66,6 +66,8 @@ class Cells:
     sheets: list[str]
     numbers: dict[ColumnKey, dict[int, float]] = field(default_factory=dict)
     texts: dict[ColumnKey, dict[int, str]] = field(default_factory=dict)  # text constants
+    #: rows holding a boolean constant (TRUE, FALSE), whose values are in ``numbers``
+    booleans: dict[ColumnKey, list[int]] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
     names: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # lower-case name -> (sheet, col, row)
     other_names: dict[str, Expr] = field(default_factory=dict)  # names of ranges and constants
@@ -82,10 +84,10 @@ class Cells:
 
 
 def _constant(value: Any, data_type: str) -> float | str:
-    """A constant cell's value: a number (errors as coded NaNs, dates as
-    serial numbers) or its text."""
+    """A constant cell's value: a number (errors and booleans as coded NaNs,
+    dates as serial numbers) or its text."""
     if isinstance(value, bool):
-        return 1.0 if value else 0.0
+        return boolean(value)
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
@@ -134,6 +136,8 @@ def read_cells(path: Path, book: BookCells | None = None) -> Cells:
                     cells.texts.setdefault((sheet, col), {})[row] = const
                 else:
                     cells.numbers.setdefault((sheet, col), {})[row] = const
+                    if isinstance(value, bool):
+                        cells.booleans.setdefault((sheet, col), []).append(row)
         for col, entries in pending.items():
             entries.sort()
             for start, end, key, formula in _blocks(entries):

@@ -15,10 +15,13 @@ with one ``(values, empty)`` pair per column: ``values`` of shape
 Rules followed throughout (Excel's):
 
 * an error operand gives that error (the leftmost one);
-* arithmetic reads an empty cell as 0 and a text that reads as a number as
-  that number (:func:`num`); any other text is ``#VALUE!``;
-* functions over ranges skip empty cells, texts and (COUNT aside) never skip
-  errors: an error in the range is the result;
+* arithmetic reads an empty cell as 0, TRUE as 1, FALSE as 0 and a text that
+  reads as a number as that number (:func:`num`); any other text is ``#VALUE!``;
+* functions over ranges skip empty cells, texts and booleans and (COUNT
+  aside) never skip errors: an error in the range is the result; a boolean
+  given directly (``SUM(TRUE, 1)``) counts as 1 or 0;
+* a boolean is a type of its own: ISNUMBER(TRUE) is FALSE, ``TRUE&""`` is
+  "TRUE", and in comparisons every number < every text < FALSE < TRUE;
 * overflow is ``#NUM!``, division by zero ``#DIV/0!``, a failed lookup
   ``#N/A``, a position outside a range ``#REF!``.
 """
@@ -35,18 +38,23 @@ import numpy as np
 
 from pysie.recalc.compiled.values import (
     DIV0,
+    FALSE,
     NA,
     NUM,
     REF,
     VALUE,
     Array,
     XlError,
+    booleans,
     decode,
     encode,
+    is_bool,
     is_error,
     is_text,
+    is_value,
     payloads,
     text,
+    truth,
 )
 
 Range = tuple[tuple[Array, Array], ...]
@@ -116,11 +124,12 @@ def _number_of_text(s: str) -> float | None:
 
 
 def num(x: Array) -> Array:
-    """A value as a number: texts that read as numbers become them, other
-    texts ``#VALUE!``; numbers and errors pass."""
+    """A value as a number: TRUE 1, FALSE 0, texts that read as numbers become
+    them, other texts ``#VALUE!``; numbers and errors pass."""
     x = _arr(x)
     if not np.isnan(x).any():
         return x
+    x = truth(x)
     t = is_text(x)
     if not t.any():
         return x
@@ -139,10 +148,12 @@ def empty_text(value: Array, empty: Array) -> Array:
     return np.where(empty, text(""), value)
 
 
-def _display(v: float | str) -> str:
-    """A number as Excel's General format shows it (15 significant digits)."""
+def _display(v: float | str | bool) -> str:
+    """A number as Excel's General format shows it (15 significant digits); a boolean as TRUE or FALSE."""
     if isinstance(v, str):
         return v
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     s = f"{v:.15g}"
@@ -201,28 +212,34 @@ def neg(a: Array) -> Array:
     return np.negative(a)
 
 
+def _kind_rank(v: float | str | bool) -> int:
+    """Excel's order of kinds in a comparison: numbers (0) < texts (1) < booleans (2)."""
+    return 2 if isinstance(v, bool) else 1 if isinstance(v, str) else 0
+
+
 def _compare(op: Callable[[Array, Array], Array], text_op: Callable[[int], bool]) -> Callable[[Array, Array], Array]:
-    """A comparison: numbers by value; texts case-insensitively; any text is
-    greater than any number (``text_op`` turns the sign of a - b into the result)."""
+    """A comparison, a boolean: numbers by value; texts case-insensitively;
+    FALSE < TRUE; across kinds every number < every text < every boolean
+    (``text_op`` turns the sign of a - b into the result)."""
 
     def compare(a: Array, b: Array) -> Array:
         a, b = _arr(a), _arr(b)
         if np.isfinite(a).all() and np.isfinite(b).all():
-            return op(a, b).astype(float)
-        if not is_text(a).any() and not is_text(b).any():  # numbers and errors only
+            return booleans(op(a, b))
+        if not is_value(a).any() and not is_value(b).any():  # numbers and errors only
             bad, first = _first_error(a, b)
-            return np.where(bad, first, op(a, b))
+            return np.where(bad, first, booleans(op(a, b)))
 
-        def one(x: float | str, y: float | str) -> float:
-            kx, ky = isinstance(x, str), isinstance(y, str)
+        def one(x: float | str | bool, y: float | str | bool) -> bool:
+            kx, ky = _kind_rank(x), _kind_rank(y)
             if kx != ky:
-                sign = 1 if kx else -1
-            elif kx:
+                sign = 1 if kx > ky else -1
+            elif kx == 1:
                 x, y = str(x).casefold(), str(y).casefold()
                 sign = (x > y) - (x < y)
             else:
                 sign = (x > y) - (x < y)  # type: ignore[operator]
-            return 1.0 if text_op(sign) else 0.0
+            return text_op(sign)
 
         return _elementwise(one, a, b)
 
@@ -353,8 +370,9 @@ ceiling = _multiple(np.ceil)
 
 
 def if_(condition: Array, then: Array, otherwise: Array | float = 0.0) -> Array:
-    """``IF(c, a, b)``: a text or error condition is ``#VALUE!`` / that error."""
-    c = _arr(condition)
+    """``IF(c, a, b)``: a boolean or number condition picks (TRUE and any
+    non-zero number pick a); a text or error condition is ``#VALUE!`` / that error."""
+    c = truth(_arr(condition))
     if c.size == 1 and np.size(then) == 1 and np.size(otherwise) == 1 and math.isfinite(c.flat[0]):
         # one scenario (a workbook's own recalculation runs this once a row): no array work
         shape = np.broadcast_shapes(c.shape, np.shape(then), np.shape(otherwise))
@@ -375,61 +393,78 @@ def ifna(value: Array, fallback: Array) -> Array:
 
 
 def isnumber(value: Array) -> Array:
-    return np.isfinite(value).astype(float)
+    """``ISNUMBER``: TRUE for a number (a boolean is not one)."""
+    return booleans(np.isfinite(value))
 
 
 def iserror(value: Array) -> Array:
-    return is_error(value).astype(float)
+    return booleans(is_error(value))
 
 
 def isna(value: Array) -> Array:
     v = _arr(value)
-    return (np.isnan(v) & (payloads(v) == _NA_PAYLOAD)).astype(float)
+    return booleans(np.isnan(v) & (payloads(v) == _NA_PAYLOAD))
 
 
 def istext(value: Array) -> Array:
-    return is_text(value).astype(float)
+    return booleans(is_text(value))
+
+
+def islogical(value: Array) -> Array:
+    """``ISLOGICAL``: TRUE for TRUE and FALSE."""
+    return booleans(is_bool(value))
+
+
+def n_value(value: Array) -> Array:
+    """``N(value)``: a number as it is, TRUE 1, FALSE 0, a text 0; an error passes."""
+    v = truth(_arr(value))
+    return np.where(is_text(v), 0.0, v)
 
 
 def isblank(cells: Range) -> Array:
     """``ISBLANK(cell)``: TRUE for an empty cell (an empty formula result is text)."""
     values, empty = cells[0]
-    return np.broadcast_to(empty[:1, None], values[:1].shape)[0].astype(float)
+    return booleans(np.broadcast_to(empty[:1, None], values[:1].shape)[0])
 
 
 def iserr(value: Array) -> Array:
     """``ISERR``: any error but ``#N/A``."""
     v = _arr(value)
-    return (is_error(v) & ~(np.isnan(v) & (payloads(v) == _NA_PAYLOAD))).astype(float)
+    return booleans(is_error(v) & ~(np.isnan(v) & (payloads(v) == _NA_PAYLOAD)))
 
 
 def isnontext(value: Array) -> Array:
-    return (~is_text(_arr(value))).astype(float)
+    return booleans(~is_text(_arr(value)))
 
 
 def _parity(odd: bool) -> Callable[[Array], Array]:
     def parity(value: Array) -> Array:
         v = _arr(value)
         with np.errstate(invalid="ignore"):
-            r = (np.mod(np.trunc(np.where(np.isfinite(v), v, 0.0)), 2) == (1 if odd else 0)).astype(float)
-        return np.where(is_text(v), VALUE, _guard(np.where(np.isfinite(v), r, v), v))
+            r = booleans(np.mod(np.trunc(np.where(np.isfinite(v), v, 0.0)), 2) == (1 if odd else 0))
+        return np.where(is_value(v), VALUE, _guard(np.where(np.isfinite(v), r, v), v))
 
     return parity
 
 
-#: ``ISEVEN`` / ``ISODD``: of the number truncated; a text is ``#VALUE!``.
+#: ``ISEVEN`` / ``ISODD``: of the number truncated; a text or a boolean is ``#VALUE!``.
 iseven = _parity(False)
 isodd = _parity(True)
 
 
 def _logical(reduce: Callable[..., Array]) -> Callable[..., Array]:
-    """AND / OR: a single text argument is ``#VALUE!``; a range's empty cells
-    and texts are skipped, and a range with no value left is ``#VALUE!``
-    unless another argument gives one."""
+    """AND / OR / XOR of booleans and numbers (non-zero is TRUE), a boolean: a
+    single text argument is ``#VALUE!``; a range's empty cells and texts are
+    skipped, and a range with no value left is ``#VALUE!`` unless another
+    argument gives one."""
 
     def logic(*args: Array | Range) -> Array:
+        r = reduced(*args)  # 1.0, 0.0 or an error
+        return np.where(np.isnan(r), r, booleans(r != 0))
+
+    def reduced(*args: Array | Range) -> Array:
         if not any(isinstance(a, tuple) for a in args):
-            plain = tuple(_arr(a) for a in args)
+            plain = tuple(truth(a) for a in args)
             r = reduce(np.broadcast_arrays(*[a != 0 for a in plain]), axis=0).astype(float)
             if all(np.isfinite(a).all() for a in plain):
                 return r
@@ -443,18 +478,19 @@ def _logical(reduce: Callable[..., Array]) -> Callable[..., Array]:
         for a in args:
             if isinstance(a, tuple):
                 v, e = _cells(a)
+                v = truth(v)
                 values.extend(v)
                 counted.extend(~e[i] & ~is_text(v[i]) for i in range(v.shape[0]))
             else:
-                a = _arr(a)
+                a = truth(a)
                 values.append(np.where(is_text(a), VALUE, a))
                 counted.append(np.ones(a.shape, dtype=bool))
         shape = np.broadcast_shapes(*(np.shape(v) for v in values))
         vs = [np.broadcast_to(np.where(c, v, 0.0), shape) for v, c in zip(values, counted, strict=True)]
         any_counted = np.logical_or.reduce([np.broadcast_to(c, shape) for c in counted])
         neutral = 1.0 if reduce is np.all else 0.0
-        truth = [np.where(np.broadcast_to(c, shape), v != 0, neutral != 0) for v, c in zip(vs, counted, strict=True)]
-        r = reduce(truth, axis=0).astype(float)
+        truths = [np.where(np.broadcast_to(c, shape), v != 0, neutral != 0) for v, c in zip(vs, counted, strict=True)]
+        r = reduce(truths, axis=0).astype(float)
         bad, first = _first_error(*vs)
         return np.where(bad, first, np.where(any_counted, r, VALUE))
 
@@ -468,9 +504,9 @@ logical_xor = _logical(lambda parts, axis: np.logical_xor.reduce(np.asarray(part
 
 
 def logical_not(a: Array) -> Array:
-    """``NOT``: an error argument is that error, a text ``#VALUE!``."""
-    a = _arr(a)
-    r = (a == 0).astype(float)
+    """``NOT``: TRUE for FALSE and 0; an error argument is that error, a text ``#VALUE!``."""
+    a = truth(a)
+    r = booleans(a == 0)
     if np.isfinite(a).all():
         return r
     bad, first = _first_error(a)
@@ -494,16 +530,16 @@ def _cells(rng: Range) -> tuple[Array, Array]:
 def _numbers(args: Sequence[Array | Range]) -> tuple[Array, Array, Array]:
     """Values of an aggregate's arguments as (values (n, scenarios), counted (n, s), error (s,)).
 
-    Ranges contribute their numbers and errors (empty cells and texts are
-    skipped); a single value counts when it is a number or a text that reads
-    as one (else ``#VALUE!``)."""
+    Ranges contribute their numbers and errors (empty cells, texts and
+    booleans are skipped); a single value counts when it is a number, a
+    boolean (1 or 0) or a text that reads as one (else ``#VALUE!``)."""
     parts, masks = [], []
     for a in args:
         if isinstance(a, tuple):
             v, e = _cells(a)
             v = np.asarray(v, dtype=float)
             parts.append(v)
-            masks.append(~e[:, None] & ~is_text(v))
+            masks.append(~e[:, None] & ~is_value(v))
         else:
             v = np.atleast_1d(num(a))[None, ...]
             parts.append(v)
@@ -536,8 +572,10 @@ def total(*args: Array | Range) -> Array:
 
 
 def count(*args: Array | Range) -> Array:
-    """``COUNT``: numbers only; errors and texts are not counted."""
-    _values, ok, _ = _numbers([a if isinstance(a, tuple) else np.where(np.isfinite(a), a, text("")) for a in args])
+    """``COUNT``: numbers, and booleans given directly; errors, texts and a range's booleans are not counted."""
+    _values, ok, _ = _numbers(
+        [a if isinstance(a, tuple) else np.where(np.isfinite(a) | is_bool(a), a, text("")) for a in args]
+    )
     return ok.sum(axis=0).astype(float)
 
 
@@ -620,7 +658,7 @@ def sumproduct(*ranges: Range) -> Array:
     err = None
     for r in ranges:
         v, e = _cells(r)
-        v = np.where(e[:, None] | is_text(v), 0.0, v)
+        v = np.where(e[:, None] | is_value(v), 0.0, v)
         e_here = ~np.isfinite(v)
         if e_here.any():
             first = np.take_along_axis(v, np.argmax(e_here, axis=0)[None], axis=0)[0]
@@ -651,24 +689,44 @@ def _wildcard(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out), re.S | re.I)
 
 
-def _criterion(c: float | str) -> Callable[[Array, Array], Array]:
+_TESTS: dict[str, Callable[[Array, Array], Array]] = {
+    "=": np.equal,
+    "<>": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+
+
+def _boolean_criterion(op: str, wanted: bool) -> Callable[[Array, Array], Array]:
+    """A criterion on a boolean (TRUE, "TRUE", "<>FALSE" ...): it compares the
+    range's booleans only; "<>" also matches every cell that is not that boolean."""
+
+    def test(values: Array, empty: Array) -> Array:
+        found = is_bool(values) & ~empty
+        compared = found & _TESTS[op](truth(np.where(found, values, FALSE)), float(wanted))
+        return ~(found & ~compared) if op == "<>" else compared
+
+    return test
+
+
+def _criterion(c: float | str | bool) -> Callable[[Array, Array], Array]:
     """A test over (values (n,), empty (n,)) for one criterion (Excel's rules:
-    "=x", "<>x", "<x" ...; a number matches equal numbers; a text matches
-    texts case-insensitively with the wildcards * and ?; "" matches empty cells)."""
+    "=x", "<>x", "<x" ...; a number matches equal numbers; a boolean or the
+    text TRUE or FALSE the booleans; a text matches texts case-insensitively
+    with the wildcards * and ?; "" matches empty cells)."""
+    if isinstance(c, bool):
+        return _boolean_criterion("=", c)
     if isinstance(c, str):
         op, operand = _OPERATOR.match(c).groups()
         op = op or "="
+        if operand.upper() in ("TRUE", "FALSE"):
+            return _boolean_criterion(op, operand.upper() == "TRUE")
         number = _number_of_text(operand) if operand.strip() else None
     else:
         op, operand, number = "=", "", c
-    tests = {
-        "=": np.equal,
-        "<>": np.not_equal,
-        "<": np.less,
-        "<=": np.less_equal,
-        ">": np.greater,
-        ">=": np.greater_equal,
-    }
+    tests = _TESTS
 
     def test(values: Array, empty: Array) -> Array:
         texts = is_text(values)
@@ -724,7 +782,7 @@ def sumifs(target: Range, *args: Array | Range) -> Array:
     values, empty = _cells(target)
     if values.shape[0] != mask.shape[0]:
         return np.array(VALUE)
-    use = mask & ~empty[:, None] & ~is_text(values)
+    use = mask & ~empty[:, None] & ~is_value(values)
     picked = np.where(use, values, 0.0)
     bad = use & ~np.isfinite(values)
     r = picked.sum(axis=0)
@@ -777,12 +835,16 @@ def _position(value: Array, cells: Array, empty: Array, kind: Array) -> Array:
     for j in range(s):
         v = float(value[j])
         k = kind[j]
-        if not math.isfinite(v) and not is_text(np.array(v)):
+        if not math.isfinite(v) and not is_value(np.array(v)):
             out[j] = v if math.isnan(v) else NUM
             continue
         col = cells[:, j]
         if simple:
             hits = col == v if k == 0 else (col <= v if k > 0 else col >= v)
+        elif is_bool(np.array(v)):  # a boolean is found among the booleans only (FALSE < TRUE)
+            ok = is_bool(col) & ~empty
+            safe, wanted = truth(np.where(ok, col, FALSE)), float(truth(np.array(v)))
+            hits = ok & (safe == wanted if k == 0 else (safe <= wanted if k > 0 else safe >= wanted))
         elif is_text(np.array(v)):
             key = str(decode(v))
             keys = _text_keys(col)
@@ -809,7 +871,7 @@ def match(value: Array, rng: Range, kind: Array | float = 1.0) -> Array:
     """``MATCH(value, range, type)`` over a row or a column."""
     if len(rng) > 1 and rng[0][0].shape[0] > 1:
         return np.array(NA)
-    kind = _arr(kind)
+    kind = truth(kind)
     cells, empty = _cells(rng)
     return _guard(_position(value, cells, empty, np.sign(kind)), value, kind)
 
@@ -868,7 +930,7 @@ def _table_lookup(by_rows: bool) -> Callable[..., Array]:
         else:  # HLOOKUP: search the first row
             cells = np.concatenate([v[:1] for v, _ in rng])
             empty = np.concatenate([e[:1] for _, e in rng])
-        kind = np.where(_arr(approximate) != 0, 1.0, 0.0)
+        kind = np.where(truth(approximate) != 0, 1.0, 0.0)
         pos = _position(value, np.asarray(cells, dtype=float), empty, kind)
         which = num(which)
         bad_which = np.isfinite(which) & (which < 1)
@@ -949,14 +1011,14 @@ def norm_s_dist(z: Array, cumulative: Array | float = 1.0) -> Array:
 
     z = _arr(z)
     density = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-    return _guard(np.where(_arr(cumulative) != 0, special.ndtr(z), density), z, cumulative)
+    return _guard(np.where(truth(cumulative) != 0, special.ndtr(z), density), z, cumulative)
 
 
 def norm_dist(x: Array, mean: Array, sd: Array, cumulative: Array) -> Array:
     sd = _arr(sd)
     safe = np.where(sd <= 0, 1.0, sd)
     z = (x - _arr(mean)) / safe
-    value = np.where(_arr(cumulative) != 0, norm_s_dist(z, 1.0), norm_s_dist(z, 0.0) / safe)
+    value = np.where(truth(cumulative) != 0, norm_s_dist(z, 1.0), norm_s_dist(z, 0.0) / safe)
     return _guard(np.where(sd <= 0, NUM, value), x, mean, sd, cumulative)
 
 
@@ -1287,7 +1349,7 @@ def trim(s: Array) -> Array:
 
 def exact(a: Array, b: Array) -> Array:
     """``EXACT(a, b)``: TRUE when the two texts are the same, case included."""
-    return _elementwise(lambda x, y: 1.0 if _display(x) == _display(y) else 0.0, a, b)
+    return _elementwise(lambda x, y: _display(x) == _display(y), a, b)
 
 
 def _find(case_sensitive: bool) -> Callable[..., Array]:
@@ -1392,8 +1454,9 @@ def rept(s: Array, n: Array) -> Array:
 
 
 def value(s: Array) -> Array:
-    """``VALUE(text)``: a text that reads as a number, else ``#VALUE!``."""
-    return num(s)
+    """``VALUE(text)``: a text that reads as a number, else ``#VALUE!`` (a boolean too)."""
+    s = _arr(s)
+    return num(np.where(is_bool(s), VALUE, s))
 
 
 #: TEXT formats understood: [#,##]0[.0...][%] and "General".
@@ -1409,8 +1472,8 @@ def text_format(x: Array, fmt: Array) -> Array:
 
     def one(v: float | str, f: float | str) -> str | XlError:
         f = _display(f)
-        if isinstance(v, str):
-            return v
+        if isinstance(v, (str, bool)):
+            return _display(v)
         if f.lower() == "general":
             return _display(v)
         m = _FORMAT.match(f)
@@ -1443,6 +1506,7 @@ FUNCTIONS: dict[str, Callable[..., Array]] = {
     "ge": ge,
     "concat": concat,
     "num": num,
+    "truth": truth,
     "empty_text": empty_text,
     "abs": absolute,
     "sign": sign,
@@ -1466,6 +1530,8 @@ FUNCTIONS: dict[str, Callable[..., Array]] = {
     "iserror": iserror,
     "isna": isna,
     "istext": istext,
+    "islogical": islogical,
+    "n": n_value,
     "isblank": isblank,
     "and": logical_and,
     "or": logical_or,

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from pysie.recalc.compiled import library
 from pysie.recalc.compiled.functions import format_supported
-from pysie.recalc.compiled.values import error
+from pysie.recalc.compiled.values import FALSE, TRUE, error
 from pysie.spec import InputError
 
 
@@ -361,7 +361,7 @@ class _Parser:
         if kind == "name":
             upper = text.upper()
             if upper in ("TRUE", "FALSE"):
-                return Const(1.0 if upper == "TRUE" else 0.0)
+                return Const(TRUE if upper == "TRUE" else FALSE)
             return Name(text)
         raise Unsupported(f"a formula that does not parse (unexpected {text or 'end'!r})")
 
@@ -425,7 +425,7 @@ class _Parser:
             shown = args[1].value if isinstance(args[1], Text) else "a format computed by a formula"
             raise Unsupported(f"TEXT with the format {shown!r}")
         if op == "const":
-            return Const(1.0 if upper == "TRUE" else 0.0)
+            return Const(TRUE if upper == "TRUE" else FALSE)
         if op == "ifs":
             return _nested_if(args)
         if op == "ifs_chain":
@@ -436,8 +436,8 @@ class _Parser:
 
 
 def _nested_if(args: list[Expr]) -> Expr:
-    """IF(c, a, b) with the Excel default FALSE (0) for a missing b."""
-    return Call("if", (args[0], args[1], args[2] if len(args) == 3 else Const(0.0)))
+    """IF(c, a, b) with the Excel default FALSE for a missing b."""
+    return Call("if", (args[0], args[1], args[2] if len(args) == 3 else Const(FALSE)))
 
 
 def _ifs(args: list[Expr]) -> Expr:
@@ -496,6 +496,8 @@ EXCEL_FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "ISERROR": ("iserror", 1, 1),
     "ISNA": ("isna", 1, 1),
     "ISTEXT": ("istext", 1, 1),
+    "ISLOGICAL": ("islogical", 1, 1),
+    "N": ("n", 1, 1),
     "ISBLANK": ("isblank", 1, 1),
     "AND": ("and", 1, 255),
     "OR": ("or", 1, 255),
@@ -613,8 +615,9 @@ ARGUMENTS: dict[str, tuple[str, str]] = {
     **library.ARGUMENT_KINDS,
 }
 
-#: Operations whose result Excel shows as TRUE / FALSE.
-BOOLEAN_OPS = {
+#: Operations that can give a boolean (TRUE / FALSE): an argument holding one,
+#: given to an operation that wants a number, is read through ``num``.
+BOOLEAN_RESULTS = {
     "ge",
     "gt",
     "le",
@@ -629,6 +632,7 @@ BOOLEAN_OPS = {
     "isna",
     "istext",
     "isblank",
+    "islogical",
     "exact",
     "xor",
     "iserr",

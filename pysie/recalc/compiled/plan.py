@@ -21,14 +21,18 @@ import graphlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from pysie.recalc.compiled.book import Cells, ColumnKey, Run
 from pysie.recalc.compiled.graph import strong_components
 from pysie.recalc.compiled.parse import (
+    BOOLEAN_RESULTS,
     PASS_THROUGH,
     RANGE_PICKS,
     TEXT_OPS,
     Area,
     Call,
+    Const,
     Expr,
     Ref,
     Text,
@@ -36,6 +40,7 @@ from pysie.recalc.compiled.parse import (
     columns_between,
     nodes,
 )
+from pysie.recalc.compiled.values import is_bool
 from pysie.spec import InputError
 
 
@@ -95,12 +100,13 @@ class Plan:
     runs: list[Run]
     sizes: dict[ColumnKey, int]
     steps: list[Step]
-    #: rows of each column that may hold text: text constants and runs that can give text
+    #: rows of each column that may hold a text or a boolean: such constants and runs that can give one
     text_rows: dict[ColumnKey, list[tuple[int, int]]] = field(default_factory=dict)
 
     def may_be_text(self, tree: Expr, run: Run) -> bool:
-        """Whether ``tree``, in the cells of ``run``, can be a text (so a
-        number-wanting operation must read it through ``num``)."""
+        """Whether ``tree``, in the cells of ``run``, can be a text or a boolean
+        (so a number-wanting operation must read it through ``num``, and SUM
+        must read it as a range, which skips both)."""
         return _may_be_text(tree, run, self.text_rows, self.sizes)
 
 
@@ -113,13 +119,16 @@ def _overlaps(read: Read, run: Run, text_rows: dict[ColumnKey, list[tuple[int, i
 
 
 def _may_be_text(tree: Expr, run: Run, text_rows: dict[ColumnKey, list[tuple[int, int]]], sizes: dict) -> bool:
+    """Whether ``tree`` can be a text or a boolean (see :meth:`Plan.may_be_text`)."""
     if isinstance(tree, Text):
         return True
+    if isinstance(tree, Const):
+        return bool(is_bool(np.array(tree.value)))
     if isinstance(tree, (Ref, Area)):
         return any(_overlaps(r, run, text_rows, sizes) for r in reads(tree))
     if not isinstance(tree, Call):
         return False
-    if tree.op in TEXT_OPS:
+    if tree.op in TEXT_OPS or tree.op in BOOLEAN_RESULTS:
         return True
     if tree.op in PASS_THROUGH:
         positions = PASS_THROUGH[tree.op]
@@ -133,11 +142,12 @@ def _may_be_text(tree: Expr, run: Run, text_rows: dict[ColumnKey, list[tuple[int
 
 
 def _text_rows(cells: Cells, sizes: dict[ColumnKey, int]) -> dict[ColumnKey, list[tuple[int, int]]]:
-    """Rows that may hold text: text constants, then (to a fixed point) runs
-    whose formula can give text given what they read."""
+    """Rows that may hold a text or a boolean: such constants, then (to a fixed
+    point) runs whose formula can give one given what they read."""
     spans: dict[ColumnKey, list[tuple[int, int]]] = {}
-    for column, rows in cells.texts.items():
-        spans[column] = [(r, r) for r in sorted(rows)]
+    for table in (cells.texts, cells.booleans):
+        for column, rows in table.items():
+            spans.setdefault(column, []).extend((r, r) for r in sorted(rows))
     texty: set[int] = set()
     changed = True
     while changed:

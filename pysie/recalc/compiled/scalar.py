@@ -22,18 +22,43 @@ library's.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from pysie.recalc.compiled import functions as fn
+from pysie.recalc.compiled import values
+from pysie.recalc.compiled.values import FALSE, TRUE
 
 Scalar = Callable[..., float]
 
+_DOUBLE, _BITS = struct.Struct("<d"), struct.Struct("<Q")
+_NO_SIGN = 0x7FFF_FFFF_FFFF_FFFF
+_TRUE_BITS, _FALSE_BITS = (_BITS.unpack(_DOUBLE.pack(b))[0] & _NO_SIGN for b in (TRUE, FALSE))
+
 
 def _finite(x: float) -> bool:
-    return x - x == 0.0  # False for NaN (errors, texts) and infinities
+    return x - x == 0.0  # False for NaN (errors, texts, booleans) and infinities
+
+
+def truth_of(x: float) -> float:
+    """:func:`~pysie.recalc.compiled.values.truth` of one value: TRUE 1.0,
+    FALSE 0.0, any other value as it is (``TRUE``/``FALSE`` from this module's
+    operations are those very objects; others are told by their bits)."""
+    if x is TRUE:
+        return 1.0
+    if x is FALSE:
+        return 0.0
+    if x == x:
+        return x
+    bits = _BITS.unpack(_DOUBLE.pack(x))[0] & _NO_SIGN
+    return 1.0 if bits == _TRUE_BITS else 0.0 if bits == _FALSE_BITS else x
+
+
+def _truth(slow: Scalar) -> Scalar:
+    return truth_of
 
 
 def lifted(array_fn: Callable[..., Any]) -> Scalar:
@@ -116,13 +141,13 @@ def _floor(slow: Scalar) -> Scalar:
 
 
 def _compare(test: Callable[[float, float], bool]) -> Callable[[Scalar], Scalar]:
-    """A comparison of two finite numbers is 1.0 or 0.0; anything else (texts,
-    errors) goes to the array library."""
+    """A comparison of two finite numbers is TRUE or FALSE; anything else (texts,
+    booleans, errors) goes to the array library."""
 
     def make(slow: Scalar) -> Scalar:
         def compare(a: float, b: float) -> float:
             if a - a == 0.0 and b - b == 0.0:
-                return 1.0 if test(a, b) else 0.0
+                return TRUE if test(a, b) else FALSE
             return slow(a, b)
 
         return compare
@@ -148,15 +173,22 @@ def _extreme(pick: Callable[..., float]) -> Callable[[Scalar], Scalar]:
 
 
 def _logical(every: bool) -> Callable[[Scalar], Scalar]:
-    """``AND``/``OR`` of finite single values (ranges go to the array library)."""
+    """``AND``/``OR`` of single numbers and booleans (anything else, ranges
+    too, goes to the array library)."""
 
     def make(slow: Scalar) -> Scalar:
         def logic(*args: float) -> float:
+            plain = []
             for a in args:
-                if not (isinstance(a, float) and a - a == 0.0):
+                if not isinstance(a, float):
                     return slow(*args)
-            truth = all(a != 0.0 for a in args) if every else any(a != 0.0 for a in args)
-            return 1.0 if truth else 0.0
+                if a - a != 0.0:
+                    a = truth_of(a)
+                    if a - a != 0.0:
+                        return slow(*args)
+                plain.append(a)
+            truth = all(a != 0.0 for a in plain) if every else any(a != 0.0 for a in plain)
+            return TRUE if truth else FALSE
 
         return logic
 
@@ -165,16 +197,20 @@ def _logical(every: bool) -> Callable[[Scalar], Scalar]:
 
 def _isnumber(slow: Scalar) -> Scalar:
     def isnumber(a: float) -> float:
-        return 1.0 if a - a == 0.0 else 0.0
+        return TRUE if a - a == 0.0 else FALSE
 
     return isnumber
 
 
 def _passing(slow: Scalar) -> Scalar:
-    """``num``: a number passes as it is; a text or an error goes to the array library."""
+    """``num``: a number passes as it is, a boolean is 1.0 or 0.0; a text or an
+    error goes to the array library."""
 
     def passing(a: float) -> float:
-        return a if a - a == 0.0 else slow(a)
+        if a - a == 0.0:
+            return a
+        t = truth_of(a)
+        return t if t - t == 0.0 else slow(a)
 
     return passing
 
@@ -218,6 +254,7 @@ FAST: dict[str, tuple[Callable[..., Any], Callable[[Scalar], Scalar]]] = {
     "or": (fn.logical_or, _logical(False)),
     "isnumber": (fn.isnumber, _isnumber),
     "num": (fn.num, _passing),
+    "truth": (values.truth, _truth),
 }
 
 

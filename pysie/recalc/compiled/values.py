@@ -10,6 +10,11 @@ numpy array:
   because IEEE 754 hardware passes a NaN operand's payload on to the result;
 * a text is a quiet NaN whose payload is ``TEXT_TAG`` plus the text's number
   in a table of interned strings (:func:`text`, :func:`text_of`);
+* a boolean (Excel's TRUE and FALSE, a type of their own) is a quiet NaN
+  whose payload is ``BOOL_TAG`` plus 1 or 0 (:data:`TRUE`, :data:`FALSE`,
+  :func:`boolean`); being NaN, it never passes a finite-only fast path, and
+  every operation that reads it as a number goes through
+  :func:`pysie.recalc.compiled.functions.num` (TRUE is 1, FALSE 0);
 * a NaN without a payload (``inf - inf``, ``sqrt(-1)`` inside numpy) and an
   infinity (an overflow) read as ``#NUM!``, as Excel reports overflow.
 
@@ -41,6 +46,8 @@ ERROR_NAMES: dict[int, str] = {code: name for name, code in ERROR_CODES.items()}
 _QUIET_NAN = 0x7FF8_0000_0000_0000
 _PAYLOAD = 0x0007_FFFF_FFFF_FFFF
 TEXT_TAG = 1 << 40
+#: The payload of FALSE; TRUE's is one more. Below TEXT_TAG, above every error code.
+BOOL_TAG = 1 << 39
 
 
 def _nan_with(payload: int) -> float:
@@ -53,6 +60,20 @@ def error(name: str) -> float:
 
 
 NULL, DIV0, VALUE, REF, NAME, NUM, NA = (error(n) for n in ERROR_CODES)
+
+#: Excel's TRUE and FALSE.
+TRUE, FALSE = _nan_with(BOOL_TAG + 1), _nan_with(BOOL_TAG)
+
+
+def boolean(value: bool) -> float:
+    """The float that holds the boolean ``value``."""
+    return TRUE if value else FALSE
+
+
+def booleans(mask: Array) -> Array:
+    """TRUE where ``mask`` holds, FALSE elsewhere (an array of booleans)."""
+    return np.where(mask, TRUE, FALSE)
+
 
 _strings: list[str] = []
 _string_ids: dict[str, int] = {}
@@ -70,7 +91,7 @@ def text(value: str) -> float:
 def payloads(x: Array) -> Array:
     """The NaN payload bits of every element (meaningless where finite)."""
     a = np.ascontiguousarray(x, dtype=np.float64)
-    return a.view(np.uint64) & np.uint64(_PAYLOAD)
+    return (a.view(np.uint64) & np.uint64(_PAYLOAD)).reshape(np.shape(x))
 
 
 def is_text(x: Array) -> Array:
@@ -81,17 +102,46 @@ def is_text(x: Array) -> Array:
     return nan & (payloads(x) >= TEXT_TAG)
 
 
+def is_bool(x: Array) -> Array:
+    """Booleans: NaNs whose payload is ``BOOL_TAG`` or ``BOOL_TAG + 1``."""
+    x = np.asarray(x, dtype=float)
+    nan = np.isnan(x)
+    if not nan.any():
+        return nan
+    return nan & ((payloads(x) >> np.uint64(1)) == np.uint64(BOOL_TAG >> 1))
+
+
+def is_value(x: Array) -> Array:
+    """Texts and booleans: the non-finite values that are not errors."""
+    x = np.asarray(x, dtype=float)
+    nan = np.isnan(x)
+    if not nan.any():
+        return nan
+    return nan & (payloads(x) >= BOOL_TAG)
+
+
 def is_error(x: Array) -> Array:
-    """Errors: every non-finite value that is not a text."""
+    """Errors: every non-finite value that is neither a text nor a boolean."""
     x = np.asarray(x, dtype=float)
     bad = ~np.isfinite(x)
     if not bad.any():
         return bad
-    return bad & ~is_text(x)
+    return bad & ~is_value(x)
+
+
+def truth(x: Array) -> Array:
+    """Booleans as the numbers Excel reads them as (TRUE 1, FALSE 0); every other value as it is."""
+    x = np.asarray(x, dtype=float)
+    if np.isfinite(x).all():
+        return x
+    b = is_bool(x)
+    if not b.any():
+        return x
+    return np.where(b, (payloads(x) & np.uint64(1)).astype(float), x)
 
 
 def error_code(x: float) -> int:
-    """The code of the error in ``x`` (non-finite, not text): 6 (#NUM!) for an
+    """The code of the error in ``x`` (non-finite, neither text nor boolean): 6 (#NUM!) for an
     infinity or a payload-free NaN."""
     if math.isinf(x):
         return ERROR_CODES["#NUM!"]
@@ -109,17 +159,19 @@ class XlError(str):
     """An Excel error as a Python value (the error's text, e.g. ``'#N/A'``)."""
 
 
-Plain = float | str | XlError
+Plain = float | str | bool | XlError
 
 
 def decode(x: float) -> Plain:
-    """One value as a Python float, str or :class:`XlError`."""
+    """One value as a Python float, str, bool or :class:`XlError`."""
     if math.isfinite(x):
         return x
     if math.isnan(x):
         p = int(np.array([x], dtype=np.float64).view(np.uint64)[0]) & _PAYLOAD
         if p >= TEXT_TAG:
             return _strings[p - TEXT_TAG]
+        if p >> 1 == BOOL_TAG >> 1:
+            return bool(p & 1)
         if p in ERROR_NAMES:
             return XlError(ERROR_NAMES[p])
     return XlError("#NUM!")
@@ -132,6 +184,6 @@ def encode(value: Any) -> float:
     if isinstance(value, str):
         return text(value)
     if isinstance(value, (bool, np.bool_)):
-        return 1.0 if value else 0.0
+        return TRUE if value else FALSE
     f = float(value)
     return f if math.isfinite(f) else NUM
