@@ -49,6 +49,10 @@ DATA: dict[str, Any] = {
     "A6": "=1/0",
     "A7": 3,
     "A8": "3",
+    # B: typed booleans among a number
+    "B1": True,
+    "B2": 4,
+    "B3": False,
     # C, D, E: sorted numbers, texts, numbers
     **{f"C{i}": i for i in range(1, 6)},
     **{f"D{i}": t for i, t in enumerate("abcde", start=1)},
@@ -423,6 +427,79 @@ CASES = [
     "=COUNTA(G:G)",
     "='Other sheet'!#REF!+1",
     "=IFERROR(#REF!,5)",
+    # booleans: a type of their own, read as 1 and 0 where Excel coerces
+    "=ISNUMBER(TRUE)",
+    "=ISNUMBER(B1)",
+    "=ISTEXT(TRUE)",
+    "=ISLOGICAL(TRUE)",
+    "=ISLOGICAL(B1)",
+    "=ISLOGICAL(B2)",
+    "=ISLOGICAL(1>0)",
+    '=ISLOGICAL("TRUE")',
+    '=TRUE&""',
+    '=FALSE&"x"',
+    "=B1&B2",
+    "=CONCATENATE(FALSE,1)",
+    "=LEN(TRUE)",
+    "=UPPER(B3)",
+    '=EXACT(TRUE,"TRUE")',
+    "=SUM(B1:B3)",
+    "=COUNT(B1:B3)",
+    "=COUNTA(B1:B3)",
+    "=AVERAGE(B1:B3)",
+    "=MIN(B1:B3)",
+    "=MAX(B1:B3)",
+    "=SUM(B1)",
+    "=SUM(TRUE,1)",
+    "=COUNT(TRUE,1)",
+    "=MAX(TRUE,0)",
+    "=AVERAGE(TRUE,FALSE)",
+    "=SUMPRODUCT(B1:B3,C1:C3)",
+    "=COUNTIF(B1:B3,TRUE)",
+    '=COUNTIF(B1:B3,"FALSE")',
+    "=SUMIF(B1:B3,TRUE,C1:C3)",
+    "=B1=TRUE",
+    "=A1=TRUE",
+    "=TRUE=1",
+    "=TRUE=TRUE",
+    "=FALSE<TRUE",
+    "=TRUE>5",
+    '=TRUE>"a"',
+    '="a"<TRUE',
+    "=B3>99",
+    "=-TRUE",
+    "=TRUE*2",
+    "=TRUE+TRUE",
+    "=B1+B2",
+    "=B1*5",
+    "=(A1>0)*10",
+    "=--(A1>0)",
+    "=N(TRUE)",
+    "=N(B1)",
+    '=N("a")',
+    "=N(5)",
+    "=ROUND(TRUE,0)",
+    "=IF(1>0,TRUE,5)",
+    '=IF(B1,"yes","no")',
+    '=IF(B3,"yes","no")',
+    "=IF(1>2,5)",
+    "=IFERROR(B1,0)",
+    "=AND(1,2)",
+    "=AND(1,0)",
+    "=AND(B1,B2)",
+    "=OR(B1,B3)",
+    "=OR(B3,0)",
+    "=NOT(B3)",
+    "=NOT(0)",
+    "=_xlfn.XOR(TRUE,TRUE)",
+    "=MATCH(TRUE,B1:B3,0)",
+    "=MATCH(FALSE,B1:B3,0)",
+    "=MATCH(4,B1:B3,0)",
+    "=VLOOKUP(FALSE,B1:C3,2,FALSE)",
+    "=INDEX(B1:B3,1)",
+    "=CHOOSE(2,1,TRUE)",
+    "=ISEVEN(TRUE)",
+    "=VALUE(TRUE)",
 ]
 #: Cells of the second sheet and the workbook's defined names.
 OTHER = {"A1": 1.5, "B1": 2, "A2": -3, "B2": 10}
@@ -479,12 +556,58 @@ EXCEL: dict[str, Any] = {
     "=SUM(OFFSET(F1,0,0,2,3))": 303.0,
     '=SUM(INDIRECT("C1:C"&"3"))': 6.0,
     "=LOOKUP(2,F1:H3)": 200.0,  # a square array is searched down its first column, the last column returned
+    # LibreOffice has no boolean type: TRUE is the number 1 shown as TRUE, so
+    # it counts and compares as 1. Excel keeps booleans apart:
+    # * "IS functions": ISNUMBER is TRUE for a number only (ISLOGICAL for a logical value);
+    "=ISNUMBER(TRUE)": False,
+    "=ISNUMBER(B1)": False,
+    # * "Calculation operators and precedence in Excel", how Excel converts values
+    #   in formulas: ="A"&TRUE is ATRUE ("when text is expected, Excel converts
+    #   numbers and logical values such as TRUE and FALSE to text");
+    '=TRUE&""': "TRUE",
+    '=FALSE&"x"': "FALSEx",
+    "=B1&B2": "TRUE4",
+    "=CONCATENATE(FALSE,1)": "FALSE1",
+    "=LEN(TRUE)": 4.0,
+    "=UPPER(B3)": "FALSE",
+    '=EXACT(TRUE,"TRUE")': True,
+    # * SUM, COUNT, AVERAGE, MIN: "If an argument is an array or reference, only
+    #   numbers in that array or reference are counted. Empty cells, logical
+    #   values, or text in the array or reference are ignored";
+    "=SUM(B1:B3)": 4.0,
+    "=SUM(B1)": 0.0,
+    "=COUNT(B1:B3)": 1.0,
+    "=AVERAGE(B1:B3)": 4.0,
+    "=MIN(B1:B3)": 4.0,
+    # * SUMPRODUCT: "treats array entries that are not numeric as if they were zeros";
+    "=SUMPRODUCT(B1:B3,C1:C3)": 8.0,
+    # * "Sort data in a range or table", the ascending order Excel compares in:
+    #   numbers, then text, then logical values (FALSE before TRUE), so no
+    #   boolean equals a number and TRUE is greater than any number or text;
+    "=A1=TRUE": False,
+    "=TRUE=1": False,
+    "=TRUE>5": True,
+    '=TRUE>"a"': True,
+    '="a"<TRUE': True,
+    "=B3>99": True,
+    # * the negation of a boolean is a number (LibreOffice keeps the boolean format);
+    "=--(A1>0)": 1.0,
+    # * ISEVEN: "If number is nonnumeric, ISEVEN returns the #VALUE! error value";
+    #   VALUE converts text only ("If text is not in one of these formats, VALUE
+    #   returns the #VALUE! error value").
+    "=ISEVEN(TRUE)": "#VALUE!",
+    "=VALUE(TRUE)": "#VALUE!",
+    # * N: "TRUE" gives 1 (the formulas package departs here);
+    "=N(TRUE)": 1.0,
+    "=N(B1)": 1.0,
 }
 
 #: LibreOffice's reason for departing from :data:`EXCEL`. It reports an invalid
 #: argument as its own Err:502 and writes it to .xlsx as #VALUE!, where Excel
 #: gives #NUM!, #DIV/0! or #REF!.
 _ERR502 = "Err:502 for an invalid argument, written as #VALUE!"
+#: LibreOffice's reason for departing from Excel on a boolean (see :data:`EXCEL`).
+_NO_BOOLEANS = "no boolean type: TRUE is the number 1 shown as TRUE"
 LIBREOFFICE_DEVIATIONS: dict[str, str] = {
     "=ATAN2(0,0)": "0 at the origin",
     "=ACOSH(0.5)": _ERR502,
@@ -514,6 +637,30 @@ LIBREOFFICE_DEVIATIONS: dict[str, str] = {
     "=_xlfn.NORM.INV(0.3,10,-1)": _ERR502,
     "=DATE(100,1,1)": "the year 100 itself",
     "='Other sheet'!#REF!+1": "does not read the Sheet!#REF! Excel writes for a deleted target",
+    "=ISNUMBER(TRUE)": _NO_BOOLEANS,
+    "=ISNUMBER(B1)": _NO_BOOLEANS,
+    '=TRUE&""': _NO_BOOLEANS,
+    '=FALSE&"x"': _NO_BOOLEANS,
+    "=B1&B2": _NO_BOOLEANS,
+    "=CONCATENATE(FALSE,1)": _NO_BOOLEANS,
+    "=LEN(TRUE)": _NO_BOOLEANS,
+    "=UPPER(B3)": _NO_BOOLEANS,
+    '=EXACT(TRUE,"TRUE")': _NO_BOOLEANS,
+    "=SUM(B1:B3)": _NO_BOOLEANS,
+    "=SUM(B1)": _NO_BOOLEANS,
+    "=COUNT(B1:B3)": _NO_BOOLEANS,
+    "=AVERAGE(B1:B3)": _NO_BOOLEANS,
+    "=MIN(B1:B3)": _NO_BOOLEANS,
+    "=SUMPRODUCT(B1:B3,C1:C3)": _NO_BOOLEANS,
+    "=A1=TRUE": _NO_BOOLEANS,
+    "=TRUE=1": _NO_BOOLEANS,
+    "=TRUE>5": _NO_BOOLEANS,
+    '=TRUE>"a"': _NO_BOOLEANS,
+    '="a"<TRUE': _NO_BOOLEANS,
+    "=B3>99": _NO_BOOLEANS,
+    "=--(A1>0)": _NO_BOOLEANS,
+    "=ISEVEN(TRUE)": _NO_BOOLEANS,
+    "=VALUE(TRUE)": _NO_BOOLEANS,
 }
 
 #: Cases the formulas package (1.3) does not evaluate: it gives #NAME? for a
@@ -550,6 +697,9 @@ FORMULAS_DEVIATIONS: dict[str, str] = {
     ),
     "=YEARFRAC(DATE(2004,2,29),DATE(2005,2,28),1)": "365/365.5, the mean length of the two years",
     "=LOOKUP(2,F1:H3)": "1, matching in the array flattened row by row and returning the matched cell",
+    "=--(A1>0)": "TRUE: arithmetic on a boolean keeps it a boolean",
+    "=N(TRUE)": "TRUE: N returns a boolean as it is",
+    "=N(B1)": "TRUE: N returns a boolean as it is",
 }
 
 #: A whole-column reference (``C:C``, ``F:H``): the formulas package expands it
@@ -559,9 +709,10 @@ WHOLE_COLUMN = re.compile(r"(?<![\w$])\$?[A-Z]{1,3}:\$?[A-Z]{1,3}(?![\w(])")
 
 
 def _same(found: Any, reference: Any) -> bool:
-    """Numbers within 1e-12 relative, booleans, texts and errors exactly; an empty reference matches 0 or ''."""
+    """Numbers to 1e-12, everything else exactly; a boolean is only ever equal
+    to the same boolean (TRUE is not the number 1)."""
     if isinstance(reference, bool) or isinstance(found, bool):
-        return found == reference
+        return type(found) is type(reference) and found == reference
     if isinstance(reference, (int, float)) and isinstance(found, (int, float)):
         return found == reference or abs(found - reference) <= 1e-12 * max(abs(found), abs(reference))
     if reference is None:
@@ -654,6 +805,25 @@ def test_every_function_agrees_with_libreoffice(table: Path) -> None:
     assert not bad, f"{len(bad)} of {len(CASES)} cases differ:\n" + "\n".join(bad.values())
     stale = _stale(office, LIBREOFFICE_DEVIATIONS)
     assert not stale, f"LibreOffice now gives Excel's value: {stale}"
+
+
+def test_a_boolean_is_never_the_same_as_a_number() -> None:
+    """The comparison tells TRUE from 1 and FALSE from 0, in either order."""
+    assert _same(True, True) and _same(False, False)
+    assert not _same(True, 1.0) and not _same(1.0, True) and not _same(False, 0.0) and not _same(0, False)
+    assert not _same(True, False)
+
+
+def test_booleans_as_numbers_show_in_the_table(table: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine whose ISLOGICAL gives 1/0 instead of TRUE/FALSE differs in those cells only."""
+    from pysie.recalc.compiled import functions, library, values
+
+    good = compile_workbook(table).values()
+    monkeypatch.setitem(library.FUNCTIONS, "islogical", lambda v: values.is_bool(v).astype(float))
+    broken = compile_workbook(table).values()
+    changed = [f for row, f in enumerate(CASES, start=1) if not _same(broken[("T", f"M{row}")], good[("T", f"M{row}")])]
+    assert changed and all(f.startswith("=ISLOGICAL(") for f in changed), changed
+    assert functions.FUNCTIONS["islogical"] is functions.islogical
 
 
 def test_every_function_agrees_with_the_formulas_package(
