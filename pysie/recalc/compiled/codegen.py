@@ -48,7 +48,7 @@ from pysie.recalc.compiled.parse import (
     columns_between,
 )
 from pysie.recalc.compiled.plan import Plan
-from pysie.recalc.compiled.values import decode, is_bool, text
+from pysie.recalc.compiled.values import FALSE, TRUE, decode, is_boolean, text
 
 #: Calls nested deeper than this in one generated line go to temporaries.
 MAX_DEPTH = 40
@@ -215,7 +215,7 @@ class _Writer:
         for arg in tree.args:
             if tree.op in AGGREGATES and isinstance(arg, Area):
                 arg = self.plain_cell(arg, run)
-            if tree.op in NUMERIC_OPS and isinstance(arg, Const) and is_bool(arg.value):
+            if tree.op in NUMERIC_OPS and isinstance(arg, Const) and is_boolean(arg.value):
                 arg = Const(1.0 if decode(arg.value) else 0.0)  # TRUE written where a number is wanted is 1
             source, d, t = self._expr(arg, run, vector)
             if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
@@ -241,11 +241,14 @@ class _Writer:
         if tree.op == "if" and len(tree.args) in (2, 3):
             c = f"y{self.counter()}"
             otherwise = args[2] if len(args) == 3 else "0.0"
-            # a finite condition picks a branch, and a boolean as 1 or 0 (s_truth); any other
-            # (an error, a text) is the array library's IF
+            # a finite condition picks a branch, and a boolean as 1 or 0 (TRUE and FALSE as this
+            # module's constants, which the one-scenario comparisons return, are told apart by
+            # identity; any other by s_truth); any other (an error, a text) is the array library's IF
             self.scalar_ops.add("truth")
+            true, false = self.constant(TRUE), self.constant(FALSE)
             picked = f"({args[1]}) if {c} != 0.0 else ({otherwise})"
-            finite = f"({c} := {args[0]}) - {c} == 0.0 or ({c} := s_truth({c})) - {c} == 0.0"
+            truth = f"(1.0 if {c} is {true} else 0.0 if {c} is {false} else s_truth({c}))"
+            finite = f"({c} := {args[0]}) - {c} == 0.0 or ({c} := {truth}) - {c} == 0.0"
             source = f"(({picked}) if {finite} else s_if({c}, 0.0, 0.0))"
         elif tree.op == "index" and len(tree.args) == 2 and isinstance(tree.args[0], Area):
             columns = self.area_columns(tree.args[0])

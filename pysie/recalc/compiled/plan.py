@@ -21,8 +21,6 @@ import graphlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from pysie.recalc.compiled.book import Cells, ColumnKey, Run
 from pysie.recalc.compiled.graph import strong_components
 from pysie.recalc.compiled.parse import (
@@ -40,7 +38,7 @@ from pysie.recalc.compiled.parse import (
     columns_between,
     nodes,
 )
-from pysie.recalc.compiled.values import is_bool
+from pysie.recalc.compiled.values import is_boolean
 from pysie.spec import InputError
 
 
@@ -123,7 +121,7 @@ def _may_be_text(tree: Expr, run: Run, text_rows: dict[ColumnKey, list[tuple[int
     if isinstance(tree, Text):
         return True
     if isinstance(tree, Const):
-        return bool(is_bool(np.array(tree.value)))
+        return is_boolean(tree.value)
     if isinstance(tree, (Ref, Area)):
         return any(_overlaps(r, run, text_rows, sizes) for r in reads(tree))
     if not isinstance(tree, Call):

@@ -22,7 +22,6 @@ library's.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -30,13 +29,12 @@ import numpy as np
 
 from pysie.recalc.compiled import functions as fn
 from pysie.recalc.compiled import values
-from pysie.recalc.compiled.values import FALSE, TRUE
+from pysie.recalc.compiled.values import FALSE, TRUE, bits
 
 Scalar = Callable[..., float]
 
-_DOUBLE, _BITS = struct.Struct("<d"), struct.Struct("<Q")
 _NO_SIGN = 0x7FFF_FFFF_FFFF_FFFF
-_TRUE_BITS, _FALSE_BITS = (_BITS.unpack(_DOUBLE.pack(b))[0] & _NO_SIGN for b in (TRUE, FALSE))
+_TRUE_BITS, _FALSE_BITS = (bits(b) & _NO_SIGN for b in (TRUE, FALSE))
 
 
 def _finite(x: float) -> bool:
@@ -53,8 +51,8 @@ def truth_of(x: float) -> float:
         return 0.0
     if x == x:
         return x
-    bits = _BITS.unpack(_DOUBLE.pack(x))[0] & _NO_SIGN
-    return 1.0 if bits == _TRUE_BITS else 0.0 if bits == _FALSE_BITS else x
+    b = bits(x) & _NO_SIGN
+    return 1.0 if b == _TRUE_BITS else 0.0 if b == _FALSE_BITS else x
 
 
 def _truth(slow: Scalar) -> Scalar:
@@ -178,17 +176,19 @@ def _logical(every: bool) -> Callable[[Scalar], Scalar]:
 
     def make(slow: Scalar) -> Scalar:
         def logic(*args: float) -> float:
-            plain = []
+            found = every  # AND: TRUE until a FALSE; OR: FALSE until a TRUE (every argument is read for errors)
             for a in args:
-                if not isinstance(a, float):
+                if a is TRUE or a is FALSE:
+                    a = 1.0 if a is TRUE else 0.0
+                elif not isinstance(a, float):
                     return slow(*args)
-                if a - a != 0.0:
+                elif a - a != 0.0:
                     a = truth_of(a)
                     if a - a != 0.0:
                         return slow(*args)
-                plain.append(a)
-            truth = all(a != 0.0 for a in plain) if every else any(a != 0.0 for a in plain)
-            return TRUE if truth else FALSE
+                if (a != 0.0) != every:
+                    found = not every
+            return TRUE if found else FALSE
 
         return logic
 

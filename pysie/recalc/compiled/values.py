@@ -25,6 +25,7 @@ ranges are told which cells are empty by a separate mask.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,14 @@ _PAYLOAD = 0x0007_FFFF_FFFF_FFFF
 TEXT_TAG = 1 << 40
 #: The payload of FALSE; TRUE's is one more. Below TEXT_TAG, above every error code.
 BOOL_TAG = 1 << 39
+
+
+_DOUBLE, _UINT64 = struct.Struct("<d"), struct.Struct("<Q")
+
+
+def bits(x: float) -> int:
+    """The 64 bits of the float ``x`` (no array work: for a value at a time)."""
+    return int(_UINT64.unpack(_DOUBLE.pack(x))[0])
 
 
 def _nan_with(payload: int) -> float:
@@ -111,6 +120,11 @@ def is_bool(x: Array) -> Array:
     return nan & ((payloads(x) >> np.uint64(1)) == np.uint64(BOOL_TAG >> 1))
 
 
+def is_boolean(x: float) -> bool:
+    """Whether the one value ``x`` is TRUE or FALSE (no array work: for a value at a time)."""
+    return x != x and isinstance(decode(x), bool)
+
+
 def is_value(x: Array) -> Array:
     """Texts and booleans: the non-finite values that are not errors."""
     x = np.asarray(x, dtype=float)
@@ -145,13 +159,13 @@ def error_code(x: float) -> int:
     infinity or a payload-free NaN."""
     if math.isinf(x):
         return ERROR_CODES["#NUM!"]
-    p = int(np.array([x], dtype=np.float64).view(np.uint64)[0]) & _PAYLOAD
+    p = bits(x) & _PAYLOAD
     return p if p in ERROR_NAMES else ERROR_CODES["#NUM!"]
 
 
 def text_of(x: float) -> str:
     """The text held in ``x`` (a text value)."""
-    p = int(np.array([x], dtype=np.float64).view(np.uint64)[0]) & _PAYLOAD
+    p = bits(x) & _PAYLOAD
     return _strings[p - TEXT_TAG]
 
 
@@ -167,7 +181,7 @@ def decode(x: float) -> Plain:
     if math.isfinite(x):
         return x
     if math.isnan(x):
-        p = int(np.array([x], dtype=np.float64).view(np.uint64)[0]) & _PAYLOAD
+        p = bits(x) & _PAYLOAD
         if p >= TEXT_TAG:
             return _strings[p - TEXT_TAG]
         if p >> 1 == BOOL_TAG >> 1:
