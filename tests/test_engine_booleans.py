@@ -91,6 +91,9 @@ EXCEL: dict[str, Any] = {
     "=MATCH(FALSE,A1:A5,0)": 4.0,
     "=INDEX(A1:A5,4)": False,
     "=COUNTIF(A1:A5,TRUE)": 1.0,
+    "=YEARFRAC(1,200,A1)": "#VALUE!",
+    "=YEARFRAC(1,200,A2>0)": "#VALUE!",
+    "=ROUND(A1,0)": 1.0,
 }
 
 

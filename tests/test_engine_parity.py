@@ -500,6 +500,7 @@ CASES = [
     "=CHOOSE(2,1,TRUE)",
     "=ISEVEN(TRUE)",
     "=VALUE(TRUE)",
+    "=YEARFRAC(1,200,B1)",
 ]
 #: Cells of the second sheet and the workbook's defined names.
 OTHER = {"A1": 1.5, "B1": 2, "A2": -3, "B2": 10}
@@ -600,6 +601,9 @@ EXCEL: dict[str, Any] = {
     # * N: "TRUE" gives 1 (the formulas package departs here);
     "=N(TRUE)": 1.0,
     "=N(B1)": 1.0,
+    # * YEARFRAC of a boolean basis: the #VALUE! Excel saved in pycel's yearfrac.xlsx
+    #   (YEARFRAC(1,200,J9) with J9 TRUE; its documentation names no boolean case).
+    "=YEARFRAC(1,200,B1)": "#VALUE!",
 }
 
 #: LibreOffice's reason for departing from :data:`EXCEL`. It reports an invalid
@@ -661,6 +665,7 @@ LIBREOFFICE_DEVIATIONS: dict[str, str] = {
     "=--(A1>0)": _NO_BOOLEANS,
     "=ISEVEN(TRUE)": _NO_BOOLEANS,
     "=VALUE(TRUE)": _NO_BOOLEANS,
+    "=YEARFRAC(1,200,B1)": _NO_BOOLEANS,
 }
 
 #: Cases the formulas package (1.3) does not evaluate: it gives #NAME? for a

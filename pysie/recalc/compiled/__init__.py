@@ -10,8 +10,8 @@ Every array has one column per scenario, so one compiled workbook evaluates
 many input sets at once (:meth:`CompiledWorkbook.evaluate`). One input set (a
 workbook's own recalculation, :meth:`CompiledWorkbook.values`) runs a second
 generated function whose row loops compute on Python floats
-(:mod:`.scalar`), with the same values bit for bit. Values, texts and
-distinct Excel errors are held as described in :mod:`.values`.
+(:mod:`.scalar`), with the same values bit for bit. Values, texts,
+booleans and distinct Excel errors are held as described in :mod:`.values`.
 
 What the engine does not evaluate is refused before any evaluation with
 :class:`Unsupported` naming the cell ("Sheet!C4 uses WEBSERVICE, which pysie

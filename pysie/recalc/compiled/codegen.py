@@ -11,8 +11,12 @@ plan found. Every operation is a function of the engine's own library
 (:data:`pysie.recalc.compiled.functions.FUNCTIONS`), so semantics live there.
 
 A range argument is a tuple of ``(values, empty)`` slices, one per column. An
-argument that may hold text, given to an operation that wants a number, is
-read through ``num`` (text to number or ``#VALUE!``). Expressions nested more
+argument that may hold text or a boolean, given to an operation that wants a
+number, is read through ``num`` (text to number or ``#VALUE!``, TRUE to 1 and
+FALSE to 0; TRUE written in the formula there is the number 1). In the
+one-scenario ``IF`` a boolean condition is told by identity when it is the
+engine's own TRUE or FALSE (what its comparisons return), else by its bits.
+Expressions nested more
 than :data:`MAX_DEPTH` calls deep are cut into temporaries, so no generated
 line is too deep for Python's parser.
 
@@ -117,7 +121,7 @@ class _Writer:
         if area.col1 is not None or area.row1 != area.row0 or area.rel1 != area.rel0:
             return area
         ref = Ref(area.sheet, area.col, area.row0, area.rel0)
-        if self.plan.may_be_text(ref, run) or self.may_be_empty(ref, run):
+        if self.plan.may_be_text_or_boolean(ref, run) or self.may_be_empty(ref, run):
             return area
         return ref
 
@@ -218,7 +222,11 @@ class _Writer:
             if tree.op in NUMERIC_OPS and isinstance(arg, Const) and is_boolean(arg.value):
                 arg = Const(1.0 if decode(arg.value) else 0.0)  # TRUE written where a number is wanted is 1
             source, d, t = self._expr(arg, run, vector)
-            if tree.op in NUMERIC_OPS and not isinstance(arg, (Const, Area)) and self.plan.may_be_text(arg, run):
+            if (
+                tree.op in NUMERIC_OPS
+                and not isinstance(arg, (Const, Area))
+                and self.plan.may_be_text_or_boolean(arg, run)
+            ):
                 ops.add("num")
                 source, d = f"{prefix}num({source})", d + 1
             elif tree.op in TEXT_READERS and isinstance(arg, Ref) and self.may_be_empty(arg, run):

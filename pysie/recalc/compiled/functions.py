@@ -143,6 +143,14 @@ def num(x: Array) -> Array:
     return np.where(t, _elementwise(convert, x), x)
 
 
+def _no_boolean(x: Array) -> Array:
+    """``x`` with its booleans ``#VALUE!``: the argument of a function that reads no boolean as a number."""
+    x = _arr(x)
+    if np.isfinite(x).all():
+        return x
+    return np.where(is_bool(x), VALUE, x)
+
+
 def empty_text(value: Array, empty: Array) -> Array:
     """An empty cell read by a text function is the empty text (not 0)."""
     return np.where(empty, text(""), value)
@@ -1224,7 +1232,9 @@ def _year_fraction(s1: int, s2: int, basis: int) -> float | XlError:
 def yearfrac(start: Array, end: Array, basis: Array | float = 0.0) -> Array:
     """``YEARFRAC(start, end, [basis])``: the years between two dates (in either
     order). As Excel does, the basis is checked first: a text basis is
-    ``#VALUE!`` and one outside 0..4 ``#NUM!``, whatever the dates hold."""
+    ``#VALUE!`` and one outside 0..4 ``#NUM!``, whatever the dates hold. A
+    boolean argument is ``#VALUE!``, not 1 or 0 (Excel's saved values in
+    pycel's yearfrac.xlsx: ``YEARFRAC(1,200,J9)`` with J9 TRUE)."""
 
     def one(bv: float, sv: float, ev: float) -> float | XlError:
         if sv < 0 or ev < 0:
@@ -1232,8 +1242,8 @@ def yearfrac(start: Array, end: Array, basis: Array | float = 0.0) -> Array:
         s1, s2 = sorted((math.floor(sv), math.floor(ev)))
         return _year_fraction(s1, s2, math.trunc(bv))
 
-    b = num(basis)
-    result = _elementwise(one, b, num(start), num(end))
+    b = num(_no_boolean(basis))
+    result = _elementwise(one, b, num(_no_boolean(start)), num(_no_boolean(end)))
     with np.errstate(invalid="ignore"):
         outside = (np.trunc(b) < 0) | (np.trunc(b) > 4)
     return np.where(is_error(b), b, np.where(outside, NUM, result))

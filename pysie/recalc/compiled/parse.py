@@ -640,11 +640,12 @@ BOOLEAN_RESULTS = {
     "iseven",
     "isodd",
 }
-#: Operations that want numbers: an argument that may hold text is read through ``num``.
+#: Operations that want numbers: an argument that may hold text or a boolean is read through ``num``
+#: (YEARFRAC reads its own, refusing booleans).
 NUMERIC_OPS = {
     "add", "sub", "mul", "div", "pow", "neg", "abs", "sign", "sqrt", "exp", "ln", "log10", "log", "int", "mod",
     "round", "roundup", "rounddown", "floor", "ceiling", "norm_s_inv", "norm_inv", "lognorm_inv", "norm_s_dist",
-    "norm_dist", "eomonth", "days", "yearfrac", "hour", "minute", "second", "time", "weekday", *library.NUMERIC,
+    "norm_dist", "eomonth", "days", "hour", "minute", "second", "time", "weekday", *library.NUMERIC,
 }  # fmt: skip
 #: Operations that can give text (or pass an argument's text on: these argument positions, None for all).
 TEXT_OPS = {

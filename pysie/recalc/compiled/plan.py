@@ -99,31 +99,33 @@ class Plan:
     sizes: dict[ColumnKey, int]
     steps: list[Step]
     #: rows of each column that may hold a text or a boolean: such constants and runs that can give one
-    text_rows: dict[ColumnKey, list[tuple[int, int]]] = field(default_factory=dict)
+    value_rows: dict[ColumnKey, list[tuple[int, int]]] = field(default_factory=dict)
 
-    def may_be_text(self, tree: Expr, run: Run) -> bool:
+    def may_be_text_or_boolean(self, tree: Expr, run: Run) -> bool:
         """Whether ``tree``, in the cells of ``run``, can be a text or a boolean
         (so a number-wanting operation must read it through ``num``, and SUM
         must read it as a range, which skips both)."""
-        return _may_be_text(tree, run, self.text_rows, self.sizes)
+        return _may_be_text_or_boolean(tree, run, self.value_rows, self.sizes)
 
 
-def _overlaps(read: Read, run: Run, text_rows: dict[ColumnKey, list[tuple[int, int]]], sizes: dict) -> bool:
-    spans = text_rows.get(read.column)
+def _overlaps(read: Read, run: Run, value_rows: dict[ColumnKey, list[tuple[int, int]]], sizes: dict) -> bool:
+    spans = value_rows.get(read.column)
     if not spans:
         return False
     lo, hi = read.rows_over(run, sizes.get(read.column, 1) - 1)
     return any(a <= hi and b >= lo for a, b in spans)
 
 
-def _may_be_text(tree: Expr, run: Run, text_rows: dict[ColumnKey, list[tuple[int, int]]], sizes: dict) -> bool:
-    """Whether ``tree`` can be a text or a boolean (see :meth:`Plan.may_be_text`)."""
+def _may_be_text_or_boolean(
+    tree: Expr, run: Run, value_rows: dict[ColumnKey, list[tuple[int, int]]], sizes: dict
+) -> bool:
+    """Whether ``tree`` can be a text or a boolean (see :meth:`Plan.may_be_text_or_boolean`)."""
     if isinstance(tree, Text):
         return True
     if isinstance(tree, Const):
         return is_boolean(tree.value)
     if isinstance(tree, (Ref, Area)):
-        return any(_overlaps(r, run, text_rows, sizes) for r in reads(tree))
+        return any(_overlaps(r, run, value_rows, sizes) for r in reads(tree))
     if not isinstance(tree, Call):
         return False
     if tree.op in TEXT_OPS or tree.op in BOOLEAN_RESULTS:
@@ -133,13 +135,13 @@ def _may_be_text(tree: Expr, run: Run, text_rows: dict[ColumnKey, list[tuple[int
         args = tree.args if positions is None else [tree.args[i] for i in positions if i < len(tree.args)]
         if tree.op == "choose":
             args = tree.args[1:]
-        return any(_may_be_text(a, run, text_rows, sizes) for a in args)
+        return any(_may_be_text_or_boolean(a, run, value_rows, sizes) for a in args)
     if tree.op in RANGE_PICKS:
-        return _may_be_text(tree.args[1 if tree.op != "index" else 0], run, text_rows, sizes)
+        return _may_be_text_or_boolean(tree.args[1 if tree.op != "index" else 0], run, value_rows, sizes)
     return False
 
 
-def _text_rows(cells: Cells, sizes: dict[ColumnKey, int]) -> dict[ColumnKey, list[tuple[int, int]]]:
+def _value_rows(cells: Cells, sizes: dict[ColumnKey, int]) -> dict[ColumnKey, list[tuple[int, int]]]:
     """Rows that may hold a text or a boolean: such constants, then (to a fixed
     point) runs whose formula can give one given what they read."""
     spans: dict[ColumnKey, list[tuple[int, int]]] = {}
@@ -151,7 +153,7 @@ def _text_rows(cells: Cells, sizes: dict[ColumnKey, int]) -> dict[ColumnKey, lis
     while changed:
         changed = False
         for i, run in enumerate(cells.runs):
-            if i not in texty and _may_be_text(run.tree, run, spans, sizes):
+            if i not in texty and _may_be_text_or_boolean(run.tree, run, spans, sizes):
                 texty.add(i)
                 spans.setdefault(run.column, []).append((run.start, run.end))
                 changed = True
@@ -225,7 +227,7 @@ def make_plan(cells: Cells) -> Plan:
             steps.append(Step(kind, group))
         else:
             steps.append(_cycle_step(group, run_reads, index))
-    return Plan(cells, runs, sizes, steps, _text_rows(cells, sizes))
+    return Plan(cells, runs, sizes, steps, _value_rows(cells, sizes))
 
 
 def _equal_whole_columns(runs: list[Run], sizes: dict[ColumnKey, int]) -> None:

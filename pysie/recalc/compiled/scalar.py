@@ -10,7 +10,10 @@ Each one computes Excel's result directly only where that is plain IEEE
 arithmetic on finite numbers, which Python floats give bit for bit (``+ - *
 /`` are correctly rounded; ``EXP``, ``LN``, ``^`` ... call the same numpy
 ufuncs as :mod:`.functions`, whose result does not depend on the array's
-shape). Every other case (an error, a text, an infinity, a division by zero,
+shape); a comparison, AND, OR and ISNUMBER give the very objects
+:data:`~.values.TRUE` and :data:`~.values.FALSE`, so an ``IF`` or an ``AND``
+over them tells them by identity. Every other case (an error, a text, a
+boolean operand of arithmetic, an infinity, a division by zero,
 a non-finite result) is handed to the array library's own function
 (:func:`lifted`), so Excel's rules for errors and texts live only in
 :mod:`.functions`: ``f(x) = array_f([x])[0]`` for every input.
