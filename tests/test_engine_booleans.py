@@ -94,6 +94,8 @@ EXCEL: dict[str, Any] = {
     "=YEARFRAC(1,200,A1)": "#VALUE!",
     "=YEARFRAC(1,200,A2>0)": "#VALUE!",
     "=ROUND(A1,0)": 1.0,
+    '=INDIRECT("A2",TRUE)': 2.0,
+    "=OFFSET(A1,TRUE,0)": 2.0,
 }
 
 

@@ -29,7 +29,7 @@ from pysie.recalc.compiled.parse import (
     Unsupported,
     parse_key,
 )
-from pysie.recalc.compiled.values import error
+from pysie.recalc.compiled.values import error, truth_of
 
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 
@@ -37,7 +37,7 @@ _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 def _number(arg: Expr, what: str) -> int:
     """A whole number written in the formula (``-2`` too); Excel truncates."""
     if isinstance(arg, Const):
-        return int(arg.value)
+        return int(truth_of(arg.value))
     if isinstance(arg, Call) and arg.op == "neg" and isinstance(arg.args[0], Const):
         return -int(arg.args[0].value)
     raise Unsupported(f"OFFSET with its {what} computed from cells or formulas")
@@ -91,7 +91,7 @@ def indirect(call: Call) -> Expr:
     """``INDIRECT(text)`` as the reference ``text`` names (A1 style)."""
     if len(call.args) > 1:
         style = call.args[1]
-        if not (isinstance(style, Const) and style.value != 0) and style is not OMITTED:
+        if not (isinstance(style, Const) and truth_of(style.value) != 0) and style is not OMITTED:
             raise Unsupported("INDIRECT with R1C1 references (its second argument FALSE or computed)")
     target = _text(call.args[0]).strip()
     sheet, bang, ref = target.rpartition("!")

@@ -32,30 +32,9 @@ import numpy as np
 
 from pysie.recalc.compiled import functions as fn
 from pysie.recalc.compiled import values
-from pysie.recalc.compiled.values import FALSE, TRUE, bits
+from pysie.recalc.compiled.values import FALSE, TRUE, truth_of
 
 Scalar = Callable[..., float]
-
-_NO_SIGN = 0x7FFF_FFFF_FFFF_FFFF
-_TRUE_BITS, _FALSE_BITS = (bits(b) & _NO_SIGN for b in (TRUE, FALSE))
-
-
-def _finite(x: float) -> bool:
-    return x - x == 0.0  # False for NaN (errors, texts, booleans) and infinities
-
-
-def truth_of(x: float) -> float:
-    """:func:`~pysie.recalc.compiled.values.truth` of one value: TRUE 1.0,
-    FALSE 0.0, any other value as it is (``TRUE``/``FALSE`` from this module's
-    operations are those very objects; others are told by their bits)."""
-    if x is TRUE:
-        return 1.0
-    if x is FALSE:
-        return 0.0
-    if x == x:
-        return x
-    b = bits(x) & _NO_SIGN
-    return 1.0 if b == _TRUE_BITS else 0.0 if b == _FALSE_BITS else x
 
 
 def _truth(slow: Scalar) -> Scalar:

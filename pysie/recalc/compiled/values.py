@@ -143,6 +143,24 @@ def is_error(x: Array) -> Array:
     return bad & ~is_value(x)
 
 
+_NO_SIGN = 0x7FFF_FFFF_FFFF_FFFF
+_TRUE_BITS, _FALSE_BITS = (bits(b) & _NO_SIGN for b in (TRUE, FALSE))
+
+
+def truth_of(x: float) -> float:
+    """:func:`truth` of one value: TRUE 1.0, FALSE 0.0, any other value as it
+    is (:data:`TRUE` and :data:`FALSE` themselves, what the one-scenario
+    operations return, by identity; any other by its bits)."""
+    if x is TRUE:
+        return 1.0
+    if x is FALSE:
+        return 0.0
+    if x == x:
+        return x
+    b = bits(x) & _NO_SIGN
+    return 1.0 if b == _TRUE_BITS else 0.0 if b == _FALSE_BITS else x
+
+
 def truth(x: Array) -> Array:
     """Booleans as the numbers Excel reads them as (TRUE 1, FALSE 0); every other value as it is."""
     x = np.asarray(x, dtype=float)
