@@ -239,6 +239,9 @@ class _Gen:
         self.errors: dict[str, str] = {}  # arrays: x - x (0 or NaN) of an operand, computed once
         self.ring: frozenset[str] = frozenset()  # columns kept for two rows only (t and t-1)
         self.data: frozenset[str] = frozenset()  # stored-value columns: the same in every scenario
+        self.same: frozenset[str] = frozenset()  # arrays: columns the same in every scenario (data included)
+        self.same_ranges: frozenset[tuple[str, str]] = frozenset()  # arrays: other tables' such columns
+        self.uniform_values: set[str] = set()  # arrays: temporaries holding one scenario's value (a 1-wide array)
 
     def index(self, name: str, lag: int) -> str:
         """The row index of column ``name``, ``lag`` rows back, in this phase."""
@@ -262,6 +265,10 @@ class _Gen:
             ref = f"c_{_ident(expr.name)}[{self.index(expr.name, expr.lag)}]"
             if self.scalar:
                 return ref
+            if expr.name in self.same:  # the same in every scenario: its first scenario only
+                self.memo[expr] = self.bind(f"{ref[:-1]}, :1]")
+                self.uniform_values.add(self.memo[expr])
+                return self.memo[expr]
             self.memo[expr] = self.bind(ref)
             return self.memo[expr]
         if isinstance(expr, Cell):
@@ -303,6 +310,8 @@ class _Gen:
         assert isinstance(expr, Call)
         name = self.scalar_call(expr) if self.scalar else self.vector_call(expr)
         self.memo[expr] = name
+        if not self.scalar and self.same_value(expr):
+            self.uniform_values.add(name)
         return name
 
     # --- one scenario: Python floats ---------------------------------------------
@@ -373,7 +382,9 @@ class _Gen:
         for x in operands:
             if _is_literal(x):
                 continue
-            if x.startswith(("n_", "h")):  # constant over rows: checked once
+            if x in self.uniform_values:  # the same in every scenario: its one value is checked
+                self.body.append(f"if {x}[0] - {x}[0] != 0: {result} = {result} - ({x} - {x})")
+            elif x.startswith(("n_", "h")):  # constant over rows: checked once
                 flag = f"ok_{x}"
                 if flag not in self.checked:
                     self.prologue.append(f"{flag} = bool(np.isfinite({x}).all())")
@@ -460,6 +471,8 @@ class _Gen:
                     if not _is_flag(args[0])
                     else self.value(args[0])
                 )
+            if self.same_value(args[0]) and not _invariant(args[0]):
+                return self.picked(args[0], then, otherwise, self.same_value(expr))
             mask, operands = self.condition(args[0])
             if self.leaf_or_none(otherwise) and not self.leaf_or_none(then) and then not in self.memo:
                 name = self.skippable(mask, then, self.value(otherwise))
@@ -513,9 +526,49 @@ class _Gen:
         if op == "iferror":
             return self.bind(f"np.where(np.isfinite({a[0]}), {a[0]}, {a[1]})")
         if op == "index" and isinstance(args[0], Range):
+            if self.same_value(expr):  # the same row of a column the same in every scenario: one value
+                return self.bind(f"_index_uniform({a[0]}, {a[1]})[:1]")
             helper = "_index_uniform" if self.uniform(args[1]) else "_index_row"
             return self.bind(f"{helper}({a[0]}, {a[1]})")
         return self.bind(f"f_{op}({', '.join(a)})")  # the numpy primitive
+
+    def same_value(self, expr: Expr) -> bool:
+        """``expr`` has the same value in every scenario: it reads only constants, columns of
+        this table that are the same in every scenario (:attr:`same`: stored values, a step
+        counter) and such columns of other tables (:attr:`same_ranges`). Such values are computed
+        for one scenario (arrays of one element) and an IF whose condition is one picks its
+        branch in Python: ``IF(step + K <= rows, ...)`` computes nothing for a window past the
+        last row, and no mask or guard for one within it."""
+        for n in expr.walk():
+            if isinstance(n, Col) and n.name in self.same:
+                continue
+            if isinstance(n, Range) and (n.table, n.name) in self.same_ranges:
+                continue
+            if not isinstance(n, (Const, Call)):
+                return False
+        return True
+
+    def picked(self, condition: Expr, then: Expr, otherwise: Expr, one: bool) -> str:
+        """``IF(c, a, b)`` where ``c`` is the same in every scenario: an if statement computes
+        only the branch it takes (``b`` where c = 0, ``a`` where c is finite, the error NaN
+        where c is an error), as the scalar loop does; ``one``: the result too is the same in
+        every scenario (an array of one element), otherwise a literal is filled to every scenario."""
+        c = self.value(condition)
+        name = self.temp()
+        width = "1" if one else "w_shape"
+        for test, expr in ((f"if {c}[0] == 0:", otherwise), (f"elif {c}[0] - {c}[0] == 0:", then), ("else:", None)):
+            self.body.append(test)
+            saved = self.body, dict(self.memo), dict(self.conditions), dict(self.errors)
+            self.body = []
+            result = "_NAN" if expr is None else self.value(expr)
+            inner = self.body
+            self.body, self.memo, self.conditions, self.errors = saved
+            if result == "_NAN" or _is_literal(result):
+                result = f"np.full({width}, {result})"
+            elif not one and (result in self.uniform_values or result.startswith(("n_", "h"))):
+                result = f"np.broadcast_to({result}, {width})"  # read only: generated code never writes an operand
+            self.body += [f"    {line}" for line in inner] + [f"    {name} = {result}"]
+        return name
 
     def uniform(self, expr: Expr) -> bool:
         """``expr`` reads only constants and stored-value columns (a row number): the same
@@ -595,12 +648,12 @@ def _index_uniform(column: np.ndarray, position: Any) -> np.ndarray:
     comparing the scenarios' k."""
     p = np.asarray(position, dtype=float)
     stored = column.T  # (rows, scenarios)
-    if column.ndim != 2 or p.ndim != 1 or p.shape[0] != stored.shape[1] or not p.size:
+    if column.ndim != 2 or p.ndim != 1 or p.shape[0] not in (1, stored.shape[1]) or not p.size:
         return _index_row(column, position)
     k = float(p[0])
     if 1 <= k < stored.shape[0] + 1:
         return stored[int(k) - 1]  # a view, as _index_row returns: generated code never writes into an operand
-    return np.full(p.shape, _NAN)
+    return np.full(stored.shape[1], _NAN)
 
 
 def _is_literal(code: str) -> bool:
@@ -626,13 +679,44 @@ def _to_float(value: Any) -> float:
     return float(np.asarray(value, dtype=float).reshape(-1)[0])
 
 
+def same_columns(table: Table, same_ranges: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
+    """The columns of ``table`` that hold the same value in every scenario: stored values, and
+    columns whose equations read only constants, such columns (at any lag) and the columns of
+    other tables in ``same_ranges`` (a step counter ``step = step_{t-1} + 1``; a window's
+    ``INDEX(steps.step, row + 1)``)."""
+    same = {c.name for c in table.columns if c.is_data}
+    changed = True
+    while changed:
+        changed = False
+        for c in table.columns:
+            if c.name in same:
+                continue
+            nodes = [n for e in (c.first, c.next) for n in e.walk()]
+            if all(
+                isinstance(n, (Const, Call))
+                or (isinstance(n, Col) and n.name in same | {c.name})
+                or (isinstance(n, Range) and (n.table, n.name) in same_ranges)
+                for n in nodes
+            ):
+                same.add(c.name)
+                changed = True
+    return frozenset(same)
+
+
 @lru_cache(maxsize=128)
-def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) -> tuple[Callable[..., None], str]:
+def _compiled(
+    table: Table,
+    scalar: bool,
+    ring: frozenset[str] = frozenset(),
+    same_ranges: frozenset[tuple[str, str]] = frozenset(),
+) -> tuple[Callable[..., None], str]:
     """Generate and compile the fast row loop of ``table`` once per mode;
     columns in ``ring`` are stored for the current and previous row only
     (arrays of two rows, row t at index t & 1). The function steps rows
     ``start`` to ``stop - 1`` (default all; row 0 from the ``first``
-    equations): :mod:`pysie.settle` steps a block of rows at a time."""
+    equations): :mod:`pysie.settle` steps a block of rows at a time.
+    ``same_ranges``: the columns of other tables that hold the same value in
+    every scenario (arrays: values computed from them only are computed once)."""
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
@@ -646,6 +730,8 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
         head += [f"    l_{_ident(t)}__{_ident(c)} = T[{t!r}][{c!r}][:, 0].tolist()" for t, c in ranges]
         head += [f"    nl_{_ident(t)}__{_ident(c)} = len(l_{_ident(t)}__{_ident(c)}) + 1" for t, c in ranges]
     head += [f"    c_{_ident(c.name)} = C[{c.name!r}]" for c in table.columns]
+    head += [] if scalar else ["    w_shape = next(iter(C.values())).shape[1:]  # (scenarios,)"]
+    same = frozenset() if scalar else same_columns(table, same_ranges)
     prologue: list[str] = []
     hoisted: dict[Expr, str] = {}
     counter = [0]
@@ -654,6 +740,7 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
         gen = _Gen(scalar, prologue, hoisted, counter)
         gen.row, gen.ring = row, ring
         gen.data = frozenset(c.name for c in table.columns if c.is_data)
+        gen.same, gen.same_ranges = same, same_ranges
         for name in row_order(table, first=first):
             column = table.column(name)
             value = gen.value(column.first if first else column.next)
@@ -685,6 +772,18 @@ def _compiled(table: Table, scalar: bool, ring: frozenset[str] = frozenset()) ->
     }
     exec(compile(source, f"<pysie fast {'scalar' if scalar else 'vector'} {table.name}>", "exec"), namespace)
     return namespace["solve_rows"], source  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=64)
+def _ranges(table: Table) -> tuple[tuple[str, str], ...]:
+    """(table, column) of every whole column ``table`` reads."""
+    exprs = [e for c in table.columns for e in (c.first, c.next)]
+    return tuple(sorted({(n.table, n.name) for e in exprs for n in e.walk() if isinstance(n, Range)}))
+
+
+def _same_in_every(values: np.ndarray) -> bool:
+    """A (rows, scenarios) column given as one scenario's rows broadcast to all (results only)."""
+    return values.ndim == 2 and values.shape[1] > 1 and values.strides[1] == 0
 
 
 def table_source(table: Table, scalar: bool = False) -> str:
@@ -844,13 +943,19 @@ def solve_table(
         for c in table.columns:
             if c.data is not None:
                 columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
-        solve_rows, _ = _compiled(table, False, ring)
+        same_ranges = frozenset(
+            (t, c) for t, c in _ranges(table) if t in tables and c in tables[t] and _same_in_every(tables[t][c])
+        )
+        solve_rows, _ = _compiled(table, False, ring, same_ranges)
         settling = settle.plan(table)
         if settling is None:
             solve_rows(names, columns, rows, functions, tables)
         else:  # scenarios whose rows repeat stop being stepped
             settle.run_rows(solve_rows, settling, ring, names, columns, rows, n, functions, tables)
         columns = {name: values for name, values in columns.items() if name not in ring}
+        if keep is not None:  # results only: a column the same in every scenario is read as one (later tables)
+            for name in same_columns(table, same_ranges) & columns.keys():
+                columns[name] = np.broadcast_to(columns[name][:, :1], columns[name].shape)
     if keep_tables:
         for values in columns.values():
             np.copyto(values, np.nan, where=~np.isfinite(values))

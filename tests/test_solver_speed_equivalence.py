@@ -288,6 +288,10 @@ def test_index_of_a_position_the_same_in_every_scenario() -> None:
         for k in (1.0, 3.0, 3.7, 7.0, 7.9, 8.0, 0.0, 0.99, -2.0, math.nan, math.inf, -math.inf):
             expected, got = index(column, np.full(5, k)), fastpath._index_uniform(column, np.full(5, k))
             assert got.shape == expected.shape and np.array_equal(got, expected, equal_nan=True), k
+        expected, got = index(column, np.full(5, 3.0)), fastpath._index_uniform(column, np.full(1, 3.0))
+        assert np.array_equal(got, expected, equal_nan=True)  # k given once for every scenario
+        got = fastpath._index_uniform(column, np.full(1, 9.0))  # past the end: #REF! in every scenario
+        assert got.shape == (5,) and np.isnan(got).all()
     wrong = fastpath._index_uniform(stored.T, np.full(5, 4.0))  # the comparison can fail
     assert not np.array_equal(wrong, index(stored.T, np.full(5, 3.0)), equal_nan=True)
     from pysie import fold
@@ -298,6 +302,41 @@ def test_index_of_a_position_the_same_in_every_scenario() -> None:
     assert "_index_uniform(r_steps__months" in source and "_index_uniform(r_steps__recorded" in source
     assert "_index_row(" not in source
     assert "_index_row(r_steps__months" in fastpath.table_source(se.WINDOWS)  # K a name: may differ by scenario
+
+
+def test_values_the_same_in_every_scenario_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results only: the step counter is the same in every scenario, and so are the windows'
+    rows and steps (read from it); what is computed from them alone is computed for one
+    scenario and an IF on it picks its branch in Python. Results are the reference's bit for
+    bit in every rule setting; a column wrongly taken for one the same everywhere is caught."""
+    from pysie.models import software_explosion as se
+    from tests.test_settle import SETTINGS, draws
+
+    assert fastpath.same_columns(se.STEPS) == {"step"}
+    assert fastpath.same_columns(se.WINDOWS) == {"row"}  # its step reads another table's column
+    assert fastpath.same_columns(se.WINDOWS, frozenset({("steps", "step")})) == {"row", "step"}
+    from pysie import fold
+
+    held = {name: np.full(2, float(v[0])) for name, v in solve(se.RUN, se.RUN.defaults()).values.items()}
+    windows = fold.specialise(se.WINDOWS, held)  # K held: a constant, as in a Monte Carlo
+    source = fastpath._compiled(windows, False, frozenset(), frozenset({("steps", "step")}))[1]
+    assert "_index_uniform(r_steps__step, v" in source and "[0] == 0:" in source  # step + K <= rows: in Python
+    for setting in SETTINGS:
+        values = {k: v[:300] for k, v in draws(setting).items()}
+        expected = solve(se.RUN, values, reference=True).values
+        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") == [], setting
+    same = fastpath.same_columns
+
+    def wrongly(table: Table, ranges: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
+        return same(table, ranges) | ({"months"} if table.name == "steps" else set())
+
+    monkeypatch.setattr(fastpath, "same_columns", wrongly)
+    fastpath._compiled.cache_clear()
+    try:
+        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") != []
+    finally:
+        monkeypatch.undo()
+        fastpath._compiled.cache_clear()
 
 
 @pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.74, 0.76, 1.0])
