@@ -236,7 +236,8 @@ class _Gen:
         self.checked: set[str] = set()
         self.mask: str | None = None  # arrays: the scenarios a branch is computed for
         self.conditions: dict[Expr, tuple[str, list[str]]] = {}  # arrays: masks of this row, computed once
-        self.errors: dict[str, str] = {}  # arrays: x - x (0 or NaN) of an operand, computed once
+        self.errors: dict[str, str] = {}  # arrays: x - x (0 or NaN) of an operand, or None, computed once
+        self.finite_flags: dict[str, str] = {}  # arrays: a flag's test of no error (its operands have none)
         self.ring: frozenset[str] = frozenset()  # columns kept for two rows only (t and t-1)
         self.data: frozenset[str] = frozenset()  # stored-value columns: the same in every scenario
         self.same: frozenset[str] = frozenset()  # arrays: columns the same in every scenario (data included)
@@ -377,23 +378,41 @@ class _Gen:
         return name
 
     # --- many scenarios: numpy arrays --------------------------------------------
-    def guard(self, result: str, operands: list[str]) -> None:
-        """``result`` becomes NaN wherever an operand is an error: r - (x - x)."""
+    def guard(self, result: str, operands: list[str]) -> list[str]:
+        """``result`` becomes NaN wherever an operand is an error: r - (x - x). Returns, per
+        operand, a Python test that holds when it has no error in any scenario this row."""
+        finite = []
         for x in operands:
             if _is_literal(x):
                 continue
             if x in self.uniform_values:  # the same in every scenario: its one value is checked
                 self.body.append(f"if {x}[0] - {x}[0] != 0: {result} = {result} - ({x} - {x})")
+                finite.append(f"{x}[0] - {x}[0] == 0")
             elif x.startswith(("n_", "h")):  # constant over rows: checked once
                 flag = f"ok_{x}"
                 if flag not in self.checked:
                     self.prologue.append(f"{flag} = bool(np.isfinite({x}).all())")
                     self.checked.add(flag)
                 self.body.append(f"if not {flag}: {result} = {result} - ({x} - {x})")
+                finite.append(flag)
             else:
-                if x not in self.errors:
-                    self.errors[x] = self.bind(f"np.subtract({x}, {x})")
-                self.body.append(f"{result} = {result} - {self.errors[x]}")
+                error = self.error_term(x)
+                # in place: ``result`` was just computed by this row's code, and nothing else reads it yet
+                self.body.append(f"if {error} is not None: np.subtract({result}, {error}, out={result})")
+                finite.append(f"{error} is None")
+        return finite
+
+    def error_term(self, x: str) -> str:
+        """A name holding ``x - x`` (+0, or NaN where x is an error) when some scenario's x
+        is an error this row, None when none is: r - (+0) is r bit for bit, so where every x
+        is finite the guards that read it are skipped. Checked once per row; a flag whose
+        operands are all finite is finite without a check (:attr:`finite_flags`)."""
+        if x not in self.errors:
+            error = self.temp()
+            finite = self.finite_flags.get(x, f"np.isfinite({x}).all()")
+            self.body.append(f"{error} = None if {finite} else np.subtract({x}, {x})")
+            self.errors[x] = error
+        return self.errors[x]
 
     def condition(self, expr: Expr) -> tuple[str, list[str]]:
         """A boolean mask (True where ``expr`` is nonzero) and the operands whose
@@ -484,7 +503,8 @@ class _Gen:
         if op in _NP_COMPARISONS or op in ("isnumber", "and", "or", "not"):
             mask, operands = self.condition(expr)
             name = self.bind(f"{mask}.astype(np.float64)")  # 1.0 / 0.0, as np.add(mask, 0.0) gives, in half the time
-            self.guard(name, operands)
+            # a comparison or logic of finite operands is 0 or 1: no error
+            self.finite_flags[name] = " and ".join(f"({test})" for test in self.guard(name, operands)) or "True"
             return name
         a = [self.value(x) for x in args]
         if self.mask is not None and op in _MASKED:

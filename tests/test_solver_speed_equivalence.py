@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from pysie import fastpath
-from pysie.expr import Call, Col, Const, Name
+from pysie.expr import Call, Col, Const, Expr, Name
 from pysie.models import MODELS
 from pysie.primitives import PRIMITIVES
 from pysie.solver import Solution, iter_solutions, solve, solve_scalars
@@ -372,8 +372,8 @@ PAIRS = list(itertools.product(SPECIAL, SPECIAL))
 a, b, p, k = Col("a"), Col("b"), Name("p"), Col("k")
 
 
-def _ops() -> dict[str, object]:
-    """One column per operation and per form the fast loops treat specially."""
+def _ops(a: Expr, b: Expr, tag: str = "") -> dict[str, object]:
+    """One column per operation and per form the fast loops treat specially (named with ``tag``)."""
     call = lambda op, *args: Call(op, tuple(args))  # noqa: E731
     exprs = {}
     for op in ("add", "sub", "mul", "div", "pow", "min", "max", "ge", "gt", "le", "lt", "eq", "ne", "and", "or"):
@@ -391,23 +391,29 @@ def _ops() -> dict[str, object]:
     exprs["if_ge_1_0"] = call("if", call("ge", a, b), Const(1), Const(0))
     exprs["if_a_1_0"] = call("if", a, Const(1), Const(0))
     exprs["if_isnumber"] = call("if", call("isnumber", a), b, p)
+    exprs["if_flag"] = call("if", Col(f"lt_ap{tag}"), b, p)  # a comparison's 0/1 (or error) read as a condition
     exprs["if_lt_branches"] = call("if", call("lt", a, p), call("ln", b), call("exp", b))
     exprs["iferror_ab"] = call("iferror", a, b)
     exprs["iferror_div"] = call("iferror", call("div", a, b), p)
     exprs["min3"] = call("min", a, b, p)
     exprs["shared"] = call("add", call("mul", a, b), call("div", call("mul", a, b), p))
     exprs["invariant"] = call("mul", a, call("ln", call("add", p, Const(1))))
-    return exprs
+    return {f"{name}{tag}": expr for name, expr in exprs.items()}
 
 
-def _special_model() -> Model:
+def _special_model(varying: bool = False) -> Model:
+    operands = (Col("va"), Col("vb")) if varying else (a, b)
     first = [x for x, _ in PAIRS]
     second = [y for _, y in PAIRS]
     columns = (
         Column("k", Const(0), k.prev + 1, "", "row"),  # a previous-row reference: the rows are stepped
         data_column("a", DataSource(lambda _v, rows: first[:rows]), "", "first operand"),
         data_column("b", DataSource(lambda _v, rows: second[:rows]), "", "second operand"),
-        *(Column.every_row(name, expr, "", name) for name, expr in _ops().items()),  # type: ignore[arg-type]
+        # varying: the operands through IF(p, x, x), no longer the same in every scenario (p is a name), so the
+        # operations run on whole arrays rather than once (stored values are the same in every scenario)
+        Column.every_row("va", Call("if", (p, a, a)), "", "a, read as differing by scenario"),
+        Column.every_row("vb", Call("if", (p, b, b)), "", "b, read as differing by scenario"),
+        *(Column.every_row(name, expr, "", name) for name, expr in _ops(*operands).items()),  # type: ignore[arg-type]
         Column("lagged", Const(0), Call("add", (Col("a", 1), Call("mul", (k, b)))), "", "previous row"),
     )
     return Model(
@@ -429,8 +435,9 @@ P_VALUES = [2.0, 0.0, -1.0, 1e308, -1e308, 1e-308]
 
 
 @pytest.mark.parametrize("p_value", P_VALUES)
-def test_every_operation_on_special_values(p_value: float) -> None:
-    model = _special_model()
+@pytest.mark.parametrize("varying", [False, True])
+def test_every_operation_on_special_values(p_value: float, varying: bool) -> None:
+    model = _special_model(varying)
     assert set(PRIMITIVES) >= {c.next.op for c in model.tables[0].columns if isinstance(c.next, Call)}
     one = {"p": p_value}
     assert compare(solve(model, one), solve(model, one, reference=True)) == []  # floats
