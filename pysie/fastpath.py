@@ -848,6 +848,31 @@ def read_columns(model: Model) -> dict[str, frozenset[str]]:
 
 
 @_per_model
+def fixed_row_reads(model: Model) -> dict[str, dict[str, frozenset[float]]]:
+    """Per table, the columns that every read of (after the row loop or by another table)
+    takes as ``INDEX(range, k)`` at constant positions k, and those positions: a column
+    read only at its last row (a run's final state) need not keep the others."""
+    exprs = [s.expr for s in model.scalars] + [e for t in model.tables for c in t.columns for e in (c.first, c.next)]
+    reads: dict[tuple[str, str], int] = {}
+    positions: dict[tuple[str, str], set[float]] = {}
+    for expr in exprs:
+        for n in expr.walk():
+            if isinstance(n, Range):
+                reads[(n.table, n.name)] = reads.get((n.table, n.name), 0) + 1
+            if isinstance(n, Call) and n.op == "index" and len(n.args) == 2:
+                column, position = n.args
+                if isinstance(column, Range) and isinstance(position, Const):
+                    key = (column.table, column.name)
+                    positions.setdefault(key, set()).add(float(position.value))
+                    reads[key] = reads.get(key, 0) - 1  # this read of the range is one at a fixed row
+    out: dict[str, dict[str, frozenset[float]]] = {t.name: {} for t in model.tables}
+    for (table, name), found in positions.items():
+        if reads[(table, name)] == 0 and table in out:
+            out[table][name] = frozenset(found)
+    return out
+
+
+@_per_model
 def needed_tables(model: Model) -> frozenset[str]:
     """The tables some result or check reads, directly or through the tables
     they read (whole-column references): the others (chart data, say) need not
@@ -909,6 +934,7 @@ def solve_table(
     keep: frozenset[str] | None = None,
     buffers: Buffers | None = None,
     compiled_rows: Callable[[Table, frozenset[str]], Callable[..., None] | None] | None = None,
+    fixed_rows: Mapping[str, frozenset[float]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Fill stored-value columns, then run the fast row loop (floats for one
     scenario, arrays for many; tables whose rows are independent are computed
@@ -919,7 +945,10 @@ def solve_table(
 
     With ``keep`` (a set of column names), the other columns are stored for
     two rows only and hold no trajectory; with ``buffers`` the arrays are
-    reused from the last call (and overwritten by the next)."""
+    reused from the last call (and overwritten by the next). ``fixed_rows``
+    (:func:`fixed_row_reads`): kept columns read only at constant rows; in
+    the numpy loop one read only at its last row is stored for two rows too,
+    and given as its last row broadcast to every row (read only)."""
     if table.independent_rows and n == 1:
         return reference_solve_table(table, names, tables, structural, n)
     rows = table.rows(structural)
@@ -956,8 +985,15 @@ def solve_table(
         columns = {name: np.array(values, dtype=float).reshape(rows, 1) for name, values in lists.items()}
     else:
         table = fold.constant_columns(table)  # a column of one expression of names: computed once
+        last: frozenset[str] = frozenset()
         if keep is not None:  # results only: a column nothing kept reads is not computed
             table = fold.live_columns(table, keep)
+            last = frozenset(
+                c.name
+                for c in table.columns
+                if not c.is_data and (fixed_rows or {}).get(c.name) == {float(rows)} and rows > 1
+            )
+            ring |= last
         pool = buffers or Buffers()
         columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
         for c in table.columns:
@@ -971,8 +1007,10 @@ def solve_table(
         if settling is None:
             solve_rows(names, columns, rows, functions, tables)
         else:  # scenarios whose rows repeat stop being stepped
-            settle.run_rows(solve_rows, settling, ring, names, columns, rows, n, functions, tables)
-        columns = {name: values for name, values in columns.items() if name not in ring}
+            settle.run_rows(solve_rows, settling, ring, names, columns, rows, n, functions, tables, last=last)
+        for name in last:  # INDEX(range, rows) reads the last row, whichever row it is given as
+            columns[name] = np.broadcast_to(columns[name][(rows - 1) & 1], (rows, n))
+        columns = {name: values for name, values in columns.items() if name not in ring or name in last}
         if keep is not None:  # results only: a column the same in every scenario is read as one (later tables)
             for name in same_columns(table, same_ranges) & columns.keys():
                 columns[name] = np.broadcast_to(columns[name][:, :1], columns[name].shape)

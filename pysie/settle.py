@@ -111,10 +111,13 @@ def run_rows(
     functions: Mapping[str, Any],
     tables: Mapping[str, Mapping[str, np.ndarray]],
     block: int = BLOCK,
+    last: frozenset[str] = frozenset(),
 ) -> None:
     """Fill ``columns`` (rows x n, or 2 x n for the ``ring`` columns) as
     ``solve_rows(names, columns, rows, functions, tables, start, stop)`` does
-    for rows 0..rows-1, stepping only the scenarios that have not settled."""
+    for rows 0..rows-1, stepping only the scenarios that have not settled.
+    Of the ``ring`` columns, those in ``last`` are filled at the last row for
+    every scenario (the others hold only the scenarios still stepped)."""
     active: np.ndarray | None = None  # scenarios (of n) still stepped; None: all, in ``columns`` themselves
     held: dict[str, np.ndarray] = {}  # per stored state column, every scenario's last row so far (settled: final)
     work, work_names = columns, {k: names[k] for k in settling.names}
@@ -127,6 +130,10 @@ def run_rows(
         solve_rows(work_names, work, rows, functions, work_tables, start, stop)
         if active is not None:
             for name, values in work.items():
+                if name in last and stop == rows:  # its last row: settled scenarios hold theirs
+                    out = _row(columns[name], rows - 1, True)
+                    np.copyto(out, held[name])
+                    out[active] = _row(values, rows - 1, True)
                 if name in ring or name in settling.data:
                     continue
                 if name in settling.uniform:
@@ -150,11 +157,11 @@ def run_rows(
         if settled.size and settled.size >= SHARE * m:
             going = np.flatnonzero(~same)
             for name in work:
-                if name not in ring and name not in settling.uniform:
+                if (name not in ring or name in last) and name not in settling.uniform:
                     if name not in held:
-                        held[name] = np.array(columns[name][stop - 1])
+                        held[name] = np.array(_row(columns[name], stop - 1, name in ring))
                     else:
-                        held[name][active] = work[name][stop - 1]
+                        held[name][active] = _row(work[name], stop - 1, name in ring)
             work = _gathered(work, going, stop - 1, ring, settling.data, fresh=active is None)
             work_names = {k: v[going] if np.ndim(v) and len(v) == m else v for k, v in work_names.items()}
             work_tables = {t: {c: v[:, going] for c, v in cols.items()} for t, cols in work_tables.items()}

@@ -118,6 +118,7 @@ def _solve(
                     None if keep is None else keep[table.name],
                     buffers,
                     jit.runner if jit.enabled() else None,
+                    None if keep is None else fastpath.fixed_row_reads(model)[table.name],
                 )
         for scalar in _ordered(model.outputs + model.checks):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, tables), n)

@@ -339,6 +339,26 @@ def test_values_the_same_in_every_scenario_computed_once(monkeypatch: pytest.Mon
         fastpath._compiled.cache_clear()
 
 
+def test_columns_read_only_at_their_last_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results only: a run's years and steps are read only at the last row (its final state),
+    so they are stored for two rows, settled runs' last rows filled in; results are the
+    reference's bit for bit; a column wrongly taken for one read only there is caught."""
+    from pysie.models import software_explosion as se
+    from tests.test_settle import SETTINGS, draws
+
+    last = float(se.ROWS)
+    assert fastpath.fixed_row_reads(se.RUN)["steps"] == {"years": {last}, "steps_done": {last}}
+    assert fastpath.fixed_row_reads(se.RUN)["windows"] == {}  # read through MATCH over every row
+    for setting in SETTINGS[:4]:
+        values = {k: v[:300] for k, v in draws(setting).items()}
+        expected = solve(se.RUN, values, reference=True).values
+        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") == [], setting
+    reads = fastpath.fixed_row_reads(se.RUN)
+    wrong = {**reads, "steps": {**reads["steps"], "months": frozenset({last})}}  # the windows read every row
+    monkeypatch.setattr(fastpath, "fixed_row_reads", lambda model: wrong)
+    assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") != []
+
+
 @pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.74, 0.76, 1.0])
 def test_masked_operations_where_taken(share: float) -> None:
     """An expensive operation computed only for the scenarios that take an IF
