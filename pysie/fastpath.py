@@ -238,6 +238,7 @@ class _Gen:
         self.conditions: dict[Expr, tuple[str, list[str]]] = {}  # arrays: masks of this row, computed once
         self.errors: dict[str, str] = {}  # arrays: x - x (0 or NaN) of an operand, or None, computed once
         self.finite_flags: dict[str, str] = {}  # arrays: a flag's test of no error (its operands have none)
+        self.flag_masks: dict[str, str] = {}  # arrays: the boolean mask a flag (1.0 / 0.0) was made from
         self.ring: frozenset[str] = frozenset()  # columns kept for two rows only (t and t-1)
         self.data: frozenset[str] = frozenset()  # stored-value columns: the same in every scenario
         self.same: frozenset[str] = frozenset()  # arrays: columns the same in every scenario (data included)
@@ -471,11 +472,26 @@ class _Gen:
         self.body, self.memo, self.conditions, self.errors = saved
         self.body.append(f"if {mask}.any():")
         self.body += [f"    {line}" for line in inner]
-        self.body.append(f"    {name} = np.where({mask}, {picked}, {otherwise})")
+        self.body += [f"    {line}" for line in self.where(name, mask, picked, otherwise)]
         # where nobody takes it: ``otherwise`` in every scenario (a literal: filled, a third of where's cost)
         fill = f"np.full(np.shape({mask}), {otherwise})" if _is_literal(otherwise) else None
         self.body += ["else:", f"    {name} = {fill or f'np.where({mask}, {otherwise}, {otherwise})'}"]
         return name
+
+    def where(self, name: str, mask: str, then: str, otherwise: str) -> list[str]:
+        """Statements setting ``name`` to ``np.where(mask, then, otherwise)``. ``IF(c, flag, 0)``,
+        a comparison's 0/1 where c holds (a window's hit where its last step is recorded), is
+        the AND of the two masks as 1.0 / 0.0, in a fraction of where's time, in a row where the
+        flag has no error (:attr:`finite_flags`); where it has one, where picks it."""
+        flag = self.flag_masks.get(then)
+        if flag is None or otherwise != "0.0":
+            return [f"{name} = np.where({mask}, {then}, {otherwise})"]
+        return [
+            f"if {self.finite_flags[then]}:",
+            f"    {name} = np.logical_and({mask}, {flag}).astype(np.float64)",
+            "else:",
+            f"    {name} = np.where({mask}, {then}, {otherwise})",
+        ]
 
     def leaf_or_none(self, expr: Expr) -> bool:
         return isinstance(expr, (Const, Name, Range)) or _invariant(expr)
@@ -497,7 +513,8 @@ class _Gen:
                 name = self.skippable(mask, then, self.value(otherwise))
             else:
                 picked = self.lazy(then, mask, True), self.lazy(otherwise, mask, False)
-                name = self.bind(f"np.where({mask}, {picked[0]}, {picked[1]})")
+                name = self.temp()
+                self.body += self.where(name, mask, *picked)
             self.guard(name, operands)
             return name
         if op in _NP_COMPARISONS or op in ("isnumber", "and", "or", "not"):
@@ -505,6 +522,7 @@ class _Gen:
             name = self.bind(f"{mask}.astype(np.float64)")  # 1.0 / 0.0, as np.add(mask, 0.0) gives, in half the time
             # a comparison or logic of finite operands is 0 or 1: no error
             self.finite_flags[name] = " and ".join(f"({test})" for test in self.guard(name, operands)) or "True"
+            self.flag_masks[name] = mask
             return name
         a = [self.value(x) for x in args]
         if self.mask is not None and op in _MASKED:
