@@ -42,13 +42,22 @@ finite number yields NaN instead) and differ only in how much they compute:
   only when some scenario's ``c`` holds (a window reaching past every run).
 * **Constant columns are read as their expression** (:func:`pysie.fold.constant_columns`):
   what is computed from them is hoisted with the other invariants.
+* **Values the same in every scenario are computed once** (:func:`same_columns`: stored
+  row numbers, a step counter, another table's such column read at such a row): as arrays
+  of one element, and an IF on one picks its branch in Python (a window past the last row
+  computes nothing). Results-only tables give such columns to later tables as a broadcast view.
+* **A guard is skipped in a row where its operand has no error**: x is checked once per row
+  (``isfinite(x).all()``, or, for a comparison's 0/1, its operands' checks), and where no
+  scenario's x is an error, ``r - (+0)`` would leave r bit for bit; guards left are applied in
+  place. ``IF(c, flag, 0)`` with such a flag is the AND of the two masks.
 * **Settled scenarios stop being stepped** (:mod:`pysie.settle`): a scenario
   whose row repeats the previous one bit for bit holds it to the last row.
 * Results only (``keep_tables=False``): tables no result reads are not
   computed, nor columns that no kept column reads (:func:`pysie.fold.live_columns`:
   compute C without the gradual boost), and there is no final pass turning inf into NaN in the
   trajectories, which no result can tell apart (every primitive treats inf and
-  NaN alike); results are still stored as NaN by the solver.
+  NaN alike); results are still stored as NaN by the solver. A column read only at its
+  last row (:func:`fixed_row_reads`: a run's final state) is stored for two rows.
 
 ``tests/test_solver_speed_equivalence.py`` compares both loops with the
 reference on every model, preset and random in-bounds parameters.
@@ -717,6 +726,7 @@ def _to_float(value: Any) -> float:
     return float(np.asarray(value, dtype=float).reshape(-1)[0])
 
 
+@lru_cache(maxsize=128)
 def same_columns(table: Table, same_ranges: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
     """The columns of ``table`` that hold the same value in every scenario: stored values, and
     columns whose equations read only constants, such columns (at any lag) and the columns of
