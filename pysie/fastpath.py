@@ -757,6 +757,7 @@ def _compiled(
     scalar: bool,
     ring: frozenset[str] = frozenset(),
     same_ranges: frozenset[tuple[str, str]] = frozenset(),
+    found: frozenset[tuple[str, float]] = frozenset(),
 ) -> tuple[Callable[..., None], str]:
     """Generate and compile the fast row loop of ``table`` once per mode;
     columns in ``ring`` are stored for the current and previous row only
@@ -764,7 +765,9 @@ def _compiled(
     ``start`` to ``stop - 1`` (default all; row 0 from the ``first``
     equations): :mod:`pysie.settle` steps a block of rows at a time.
     ``same_ranges``: the columns of other tables that hold the same value in
-    every scenario (arrays: values computed from them only are computed once)."""
+    every scenario (arrays: values computed from them only are computed once).
+    ``found``: (column, v) whose row loop also ORs ``cell == v`` of every row
+    into the boolean array ``C[found_key(column, v)]``."""
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
@@ -779,6 +782,8 @@ def _compiled(
         head += [f"    nl_{_ident(t)}__{_ident(c)} = len(l_{_ident(t)}__{_ident(c)}) + 1" for t, c in ranges]
     head += [f"    c_{_ident(c.name)} = C[{c.name!r}]" for c in table.columns]
     head += [] if scalar else ["    w_shape = next(iter(C.values())).shape[1:]  # (scenarios,)"]
+    accumulators = {pair: f"a{i}" for i, pair in enumerate(sorted(found))}
+    head += [f"    {name} = C[{found_key(*pair)!r}]" for pair, name in accumulators.items()]
     same = frozenset() if scalar else same_columns(table, same_ranges)
     prologue: list[str] = []
     hoisted: dict[Expr, str] = {}
@@ -793,6 +798,9 @@ def _compiled(
             column = table.column(name)
             value = gen.value(column.first if first else column.next)
             gen.body.append(f"c_{_ident(name)}[{gen.index(name, 0)}] = {value}")
+            for (found_in, v), accumulator in accumulators.items():
+                if found_in == name:  # some row equal to v: the cell as stored, compared
+                    gen.body.append(f"np.logical_or({accumulator}, np.equal({value}, {v!r}), out={accumulator})")
             if not scalar and not _is_literal(value):
                 gen.memo[Col(name)] = value  # later cells of this row read it without indexing
         return gen.body
@@ -901,6 +909,38 @@ def fixed_row_reads(model: Model) -> dict[str, dict[str, frozenset[float]]]:
 
 
 @_per_model
+def found_reads(model: Model) -> dict[str, dict[str, frozenset[float]]]:
+    """Per table, the columns that every read of takes as ``ISNUMBER(MATCH(v, range))`` with a
+    constant finite v (a run's "some window hits"), and those values: such a column need not
+    be stored, only whether some row of it equals v (:func:`found_key`)."""
+    exprs = [s.expr for s in model.scalars] + [e for t in model.tables for c in t.columns for e in (c.first, c.next)]
+    reads: dict[tuple[str, str], int] = {}
+    values: dict[tuple[str, str], set[float]] = {}
+    for expr in exprs:
+        for n in expr.walk():
+            if isinstance(n, Range):
+                reads[(n.table, n.name)] = reads.get((n.table, n.name), 0) + 1
+            if isinstance(n, Call) and n.op == "isnumber" and isinstance(n.args[0], Call) and n.args[0].op == "match":
+                sought, column = (*n.args[0].args, None, None)[:2]
+                pair = len(n.args[0].args) == 2 and isinstance(column, Range)
+                if pair and isinstance(sought, Const) and math.isfinite(sought.value) and isinstance(column, Range):
+                    key = (column.table, column.name)
+                    values.setdefault(key, set()).add(float(sought.value))
+                    reads[key] = reads.get(key, 0) - 1  # this read is one of a value found or not
+    out: dict[str, dict[str, frozenset[float]]] = {t.name: {} for t in model.tables}
+    for (table, name), found in values.items():
+        if reads[(table, name)] == 0 and table in out:
+            out[table][name] = frozenset(found)
+    return out
+
+
+def found_key(column: str, value: float) -> str:
+    """The key, among a results-only table's arrays, of "some row of ``column`` equals ``value``"
+    (a boolean per scenario) for a column read only that way (:func:`found_reads`)."""
+    return f"{column} found {value!r}"
+
+
+@_per_model
 def needed_tables(model: Model) -> frozenset[str]:
     """The tables some result or check reads, directly or through the tables
     they read (whole-column references): the others (chart data, say) need not
@@ -963,6 +1003,7 @@ def solve_table(
     buffers: Buffers | None = None,
     compiled_rows: Callable[[Table, frozenset[str]], Callable[..., None] | None] | None = None,
     fixed_rows: Mapping[str, frozenset[float]] | None = None,
+    found_values: Mapping[str, frozenset[float]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Fill stored-value columns, then run the fast row loop (floats for one
     scenario, arrays for many; tables whose rows are independent are computed
@@ -976,7 +1017,11 @@ def solve_table(
     reused from the last call (and overwritten by the next). ``fixed_rows``
     (:func:`fixed_row_reads`): kept columns read only at constant rows; in
     the numpy loop one read only at its last row is stored for two rows too,
-    and given as its last row broadcast to every row (read only)."""
+    and given as its last row broadcast to every row (read only).
+    ``found_values`` (:func:`found_reads`): kept columns read only as
+    ``ISNUMBER(MATCH(v, range))``; in the numpy loop of a table that does not
+    settle, such a column is stored for two rows and the row loop keeps, for
+    each v, whether some row equals v (``found_key(column, v)``)."""
     if table.independent_rows and n == 1:
         return reference_solve_table(table, names, tables, structural, n)
     rows = table.rows(structural)
@@ -1022,16 +1067,23 @@ def solve_table(
                 if not c.is_data and (fixed_rows or {}).get(c.name) == {float(rows)} and rows > 1
             )
             ring |= last
+        settling = settle.plan(table)
+        found: frozenset[tuple[str, float]] = frozenset()
+        if keep is not None and settling is None:  # every row of every scenario is computed
+            found = frozenset(
+                (c.name, v) for c in table.columns if not c.is_data for v in (found_values or {}).get(c.name, ())
+            )
+            ring |= {name for name, _ in found}
         pool = buffers or Buffers()
         columns = {c.name: pool.get(table.name, c.name, 2 if c.name in ring else rows, n) for c in table.columns}
+        columns |= {found_key(*pair): np.zeros(n, dtype=bool) for pair in found}
         for c in table.columns:
             if c.data is not None:
                 columns[c.name][:] = np.asarray(c.data.values(structural, rows), dtype=float).reshape(rows, 1)
         same_ranges = frozenset(
             (t, c) for t, c in _ranges(table) if t in tables and c in tables[t] and _same_in_every(tables[t][c])
         )
-        solve_rows, _ = _compiled(table, False, ring, same_ranges)
-        settling = settle.plan(table)
+        solve_rows, _ = _compiled(table, False, ring, same_ranges, found)
         if settling is None:
             solve_rows(names, columns, rows, functions, tables)
         else:  # scenarios whose rows repeat stop being stepped

@@ -119,6 +119,7 @@ def _solve(
                     buffers,
                     jit.runner if jit.enabled() else None,
                     None if keep is None else fastpath.fixed_row_reads(model)[table.name],
+                    None if keep is None else fastpath.found_reads(model)[table.name],
                 )
         for scalar in _ordered(model.outputs + model.checks):
             values[scalar.name] = _broadcast(evaluate(scalar.expr, values, tables), n)
@@ -134,6 +135,12 @@ def evaluate(expr: Expr, names: Mapping[str, np.ndarray], tables: Mapping[str, M
     if isinstance(expr, Range):
         return tables[expr.table][expr.name].T  # operations over a column read (scenarios, rows)
     if isinstance(expr, Call) and expr.op == "isnumber" and _is_match(expr.args[0]):
+        sought, column = (*expr.args[0].args, None, None)[:2]
+        pair = len(expr.args[0].args) == 2 and isinstance(sought, Const)
+        if pair and isinstance(sought, Const) and isinstance(column, Range):  # kept by the row loop (results only)
+            found = tables[column.table].get(fastpath.found_key(column.name, sought.value))
+            if found is not None:
+                return found.astype(float)
         return matched(*(evaluate(a, names, tables) for a in expr.args[0].args))  # found or not: no position sought
     if isinstance(expr, Call):
         return PRIMITIVES[expr.op].numpy(*(evaluate(a, names, tables) for a in expr.args))

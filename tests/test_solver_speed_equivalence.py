@@ -359,6 +359,29 @@ def test_columns_read_only_at_their_last_row(monkeypatch: pytest.MonkeyPatch) ->
     assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") != []
 
 
+def test_columns_read_only_as_some_row_equal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results only: the windows' hits are read only as ISNUMBER(MATCH(1, range)), so the row
+    loop keeps whether some row is 1 instead of every row; results are the reference's bit for
+    bit; with the values of the four hits kept as one, results differ."""
+    from pysie.models import software_explosion as se
+    from tests.test_settle import SETTINGS, draws
+
+    hits = {name: frozenset({1.0}) for name, *_ in se.INDICATORS}
+    assert fastpath.found_reads(se.RUN) == {"steps": {}, "windows": hits}
+    for setting in SETTINGS[::3]:
+        values = {k: v[:300] for k, v in draws(setting).items()}
+        expected = solve(se.RUN, values, reference=True).values
+        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") == [], setting
+    # one kept value for every column (the keys lose the column): each hit reads whether any hits
+    monkeypatch.setattr(fastpath, "found_key", lambda column, value: f"some column found {value!r}")
+    fastpath._compiled.cache_clear()
+    try:
+        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") != []
+    finally:
+        monkeypatch.undo()
+        fastpath._compiled.cache_clear()
+
+
 @pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.74, 0.76, 1.0])
 def test_masked_operations_where_taken(share: float) -> None:
     """An expensive operation computed only for the scenarios that take an IF
