@@ -57,7 +57,9 @@ finite number yields NaN instead) and differ only in how much they compute:
   compute C without the gradual boost), and there is no final pass turning inf into NaN in the
   trajectories, which no result can tell apart (every primitive treats inf and
   NaN alike); results are still stored as NaN by the solver. A column read only at its
-  last row (:func:`fixed_row_reads`: a run's final state) is stored for two rows.
+  last row (:func:`fixed_row_reads`: a run's final state) is stored for two rows, and
+  so is one read only as ``ISNUMBER(MATCH(v, range))`` (:func:`found_reads`: a run's
+  "some window hits"), whose row loop keeps, per scenario, whether some row equals v.
 
 ``tests/test_solver_speed_equivalence.py`` compares both loops with the
 reference on every model, preset and random in-bounds parameters.
