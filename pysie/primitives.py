@@ -207,8 +207,9 @@ range_sum = _reducer(np.sum)
 
 
 def norm_s_inv(u: Array) -> Array:
-    """``NORM.S.INV(u)``: the standard normal quantile; u outside (0, 1) is ``#NUM!``."""
-    from scipy.special import ndtri
+    """``NORM.S.INV(u)``: the standard normal quantile (:func:`pysie.distributions.ndtri`,
+    scipy's bit for bit); u outside (0, 1) is ``#NUM!``."""
+    from pysie.distributions import ndtri
 
     u = np.asarray(u, dtype=float)
     return np.where((u > 0) & (u < 1), ndtri(np.where((u > 0) & (u < 1), u, 0.5)), _NAN)

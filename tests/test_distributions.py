@@ -332,24 +332,62 @@ def test_ndtr_is_scipys_bit_for_bit() -> None:
     assert float(d.ndtr(0.5)) == float(scipy_ndtr(0.5))
 
 
-def test_the_ndtr_comparison_can_fail() -> None:
-    """One ulp off in one element is caught by the comparison above."""
-    z = np.random.default_rng(8).standard_normal(1000)
-    broken = d.ndtr(z)
+#: probabilities at and around every branch of ndtri: 0 and 1, exp(-2) and 1 - exp(-2), where
+#: sqrt(-2 ln y) is 8 (y = exp(-32)), the smallest numbers, and outside [0, 1]
+NDTRI_EDGES = np.array(
+    [0.0, -0.0, 1.0, 0.5, np.nan, -1.0, 2.0, np.inf, math.exp(-2), np.nextafter(math.exp(-2), 1),
+     np.nextafter(math.exp(-2), 0), 1 - math.exp(-2), np.nextafter(1 - math.exp(-2), 1), math.exp(-32),
+     np.nextafter(math.exp(-32), 1), np.nextafter(math.exp(-32), 0), 5e-324, 1e-300, np.nextafter(1.0, 0), 0.9]
+)  # fmt: skip
+
+
+def test_ndtri_is_scipys_bit_for_bit() -> None:
+    """pysie's own Phi^-1 (no scipy import) gives scipy.special.ndtri's bits: uniform draws as the
+    quantile functions take them, tails down to the smallest numbers, and each branch's edges."""
+    from scipy.special import ndtri as scipy_ndtri
+
+    rng = np.random.default_rng(9)
+    for p in (
+        rng.uniform(0.0, 1.0, 1_000_000),
+        10.0 ** rng.uniform(-320.0, 0.0, 200_000),
+        1.0 - 10.0 ** rng.uniform(-16.0, 0.0, 200_000),
+        NDTRI_EDGES,
+    ):
+        with np.errstate(invalid="ignore"):
+            ours, theirs = d.ndtri(p), scipy_ndtri(p)
+        bad = ~_same_bits(ours, theirs)
+        assert not bad.any(), (p[bad][:5], ours[bad][:5], theirs[bad][:5])
+    assert float(d.ndtri(0.9)) == float(scipy_ndtri(0.9))
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [("ndtr", "ndtr"), ("ndtri", "ndtri")])
+def test_the_comparisons_with_scipy_can_fail(ours: str, theirs: str) -> None:
+    """One ulp off in one element is caught by the comparisons above."""
+    from scipy import special
+
+    x = np.random.default_rng(8).uniform(0.001, 0.999, 1000)
+    broken = getattr(d, ours)(x)
     broken[17] = np.nextafter(broken[17], 1.0)
-    from scipy.special import ndtr as scipy_ndtr
-
-    assert (~_same_bits(broken, scipy_ndtr(z))).sum() == 1
+    assert (~_same_bits(broken, getattr(special, theirs)(x))).sum() == 1
 
 
-def test_drawing_independent_parameters_imports_no_scipy() -> None:
-    """Draws of uniform and log-uniform parameters (normal scores through Phi) need no scipy."""
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from pysie.distributions import LogUniform, Uniform, sample; "
+        "sample({'a': LogUniform(2.0, 32.0), 'b': Uniform(6.0, 16.0)}, 3000, 1)",
+        # the quantile functions and the solver's NORM.S.INV invert the normal with pysie's own ndtri
+        "from pysie.distributions import Lognormal, Normal, sample; from pysie import primitives; import numpy as np; "
+        "sample({'a': Lognormal(1.5, 10.0), 'b': Normal(5.0, 2.0)}, 3000, 1); "
+        "primitives.norm_s_inv(np.linspace(0.01, 0.99, 50))",
+    ],
+    ids=["independent-uniform-draws", "normal-quantiles"],
+)
+def test_drawing_and_inverting_the_normal_imports_no_scipy(code: str) -> None:
+    """Draws of parameters (normal scores through Phi) and normal quantiles need no scipy."""
     import subprocess
     import sys
 
-    code = (
-        "import sys; from pysie.distributions import LogUniform, Uniform, sample; "
-        "sample({'a': LogUniform(2.0, 32.0), 'b': Uniform(6.0, 16.0)}, 3000, 1); print('scipy' in sys.modules)"
-    )
+    code = f"import sys; {code}; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
