@@ -164,7 +164,8 @@ def test_bad_interval_names_the_parameter() -> None:
 
 def test_sensitivity_moves_the_dates_the_right_way() -> None:
     (snapshot,) = MODEL.snapshots
-    solution = solve_workbook(MODEL, MODEL.resolve()).snapshots[snapshot.sheet]
+    # the point path's dates do not depend on the number of samples
+    solution = solve_workbook(MODEL, MODEL.resolve(None, {"samples": 50})).snapshots[snapshot.sheet]
     row = {label: i for i, (label, _) in enumerate(snapshot.rows)}
     value = lambda name, label: solution.value(name, row[label])  # noqa: E731
     assert value("point_sc_sar_years", "SC multiplier 3 (instead of 5)") == pytest.approx(
