@@ -104,10 +104,12 @@ def _shift(formula: str, after: int, only_prefixed: str | None) -> str:
     return re.sub(r"('[^']*'!)?(\$?[A-Z]{1,3})(\$?)([0-9]+)(?![0-9(_])", move, formula)
 
 
-def _inserted_row(fill: bool) -> Any:
+def _inserted_row(fill: bool, sheet: str = "No retraining", after: int = 30) -> Any:
+    """A row inserted below row ``after`` of ``sheet`` (filled with the row below's formulas,
+    or left blank), the references of the sheet and of Summary and Theory moved as Excel moves them."""
+
     def edit(book: Any) -> None:
-        ws = book["No retraining"]
-        after = 30
+        ws = book[sheet]
         cells = {
             (c.row, c.column_letter): c.value
             for row in ws.iter_rows(min_row=after + 1)
@@ -128,7 +130,7 @@ def _inserted_row(fill: bool) -> Any:
             for row in book[name].iter_rows():
                 for c in row:
                     if isinstance(c.value, str) and c.value.startswith("="):
-                        c.value = _shift(c.value, after, "'No retraining'!")
+                        c.value = _shift(c.value, after, f"'{sheet}'!")
 
     return edit
 
@@ -145,11 +147,13 @@ def _all(*edits: Any) -> Any:
 
 #: Edited books, each recalculated once by the formulas package (its cost): the
 #: edits of one book touch different places, so each is compared cell by cell
-#: as if it were alone. The error cell comes after the inserted row (row 38 of the shifted sheet).
+#: as if it were alone. The error cell comes after the inserted row (row 38 of the
+#: shifted sheet); the blank row is inserted on another sheet.
 VARIANTS = {
     "changed-inputs-column-and-one-cell": _all(_changed_inputs, _changed_column, _one_cell),
-    "inserted-row-filled-and-an-error-cell": _all(_inserted_row(fill=True), _error_cell),
-    "inserted-blank-row": _inserted_row(fill=False),
+    "inserted-rows-filled-and-blank-and-an-error-cell": _all(
+        _inserted_row(fill=True), _inserted_row(fill=False, sheet="From scratch", after=20), _error_cell
+    ),
 }
 
 

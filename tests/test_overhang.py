@@ -211,19 +211,19 @@ def test_an_edited_preset_input_is_read_back_and_a_broken_preset_cell_is_named(
 
 @pytest.mark.slow
 @pytest.mark.libreoffice
-def test_a_broken_cell_of_the_shipped_workbook_fails_in_libreoffice(tmp_path: Path) -> None:
-    """The shipped workbook itself agrees with LibreOffice cell by cell in
-    tests/test_templates_libreoffice.py (one shared recalculation per workbook)."""
-    shipped = REPO / "workbooks" / "overhang.xlsx"
+def test_a_broken_cell_fails_in_libreoffice(coarse_book: Path, tmp_path: Path) -> None:
+    """The deliberate break of the LibreOffice comparison (the shipped workbook itself agrees
+    with LibreOffice cell by cell in tests/test_templates_libreoffice.py, one shared
+    recalculation per workbook): one capability cell of the coarse book off by 0.01."""
     broken = tmp_path / "broken.xlsx"
-    shutil.copy(shipped, broken)
+    shutil.copy(coarse_book, broken)
     book = openpyxl.load_workbook(broken)
-    cell = Layout.of(MODEL, MODEL.resolve("baseline")).table_cell("overhang", "capability", 97)
+    cell = Layout.of(MODEL, MODEL.resolve("baseline", COARSE)).table_cell("overhang", "capability", 17)
     book["Steps"][cell] = book["Steps"][cell].value + "+0.01"  # one capability cell
     book.save(broken)
     report = check_workbook(broken, engine="libreoffice")
     first = report.differences[0]
-    assert (first.sheet, first.cell, first.variable, first.row) == ("Steps", cell, "capability", 97)
+    assert (first.sheet, first.cell, first.variable, first.row) == ("Steps", cell, "capability", 17)
 
 
 def test_readme_lists_the_presets_as_the_solver_computes_them() -> None:
