@@ -223,17 +223,38 @@ def test_trajectories_store_errors_as_nan() -> None:
             assert not np.isinf(values).any()
 
 
+@contextmanager
+def _regenerated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The fast loop's generated code made anew under what the block patches, and again after
+    the patches are undone."""
+    fastpath._compiled.cache_clear()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        fastpath._compiled.cache_clear()
+
+
+def _results_equal_the_reference(settings: list[dict[str, int]]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """300 software-explosion runs of each rule setting: results only are the reference loop's
+    bit for bit; returns the last setting's (parameters, reference results)."""
+    from pysie.models import software_explosion as se
+    from tests.test_settle import draws
+
+    for setting in settings:
+        values = {k: v[:300] for k, v in draws(setting).items()}
+        expected = solve(se.RUN, values, reference=True).values
+        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") == [], setting
+    return values, expected
+
+
 def test_a_wrong_fast_primitive_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The comparison can fail: a float ^ off by one part in 1e9."""
     model = MODELS["retraining"]
     values = model.resolve("note-default")
     monkeypatch.setitem(fastpath._SCALAR, "pow", lambda a, b: fastpath.s_pow(a, b) * (1 + 1e-9))
-    fastpath._compiled.cache_clear()
-    try:
+    with _regenerated(monkeypatch):
         assert compare(solve(model, values), solve(model, values, reference=True)) != []
-    finally:
-        monkeypatch.undo()
-        fastpath._compiled.cache_clear()
 
 
 def test_a_wrong_inlined_operation_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,7 +331,7 @@ def test_values_the_same_in_every_scenario_computed_once(monkeypatch: pytest.Mon
     scenario and an IF on it picks its branch in Python. Results are the reference's bit for
     bit in every rule setting; a column wrongly taken for one the same everywhere is caught."""
     from pysie.models import software_explosion as se
-    from tests.test_settle import SETTINGS, draws
+    from tests.test_settle import SETTINGS
 
     assert fastpath.same_columns(se.STEPS) == {"step"}
     assert fastpath.same_columns(se.WINDOWS) == {"row"}  # its step reads another table's column
@@ -321,22 +342,15 @@ def test_values_the_same_in_every_scenario_computed_once(monkeypatch: pytest.Mon
     windows = fold.specialise(se.WINDOWS, held)  # K held: a constant, as in a Monte Carlo
     source = fastpath._compiled(windows, False, frozenset(), frozenset({("steps", "step")}))[1]
     assert "_index_uniform(r_steps__step, v" in source and "[0] == 0:" in source  # step + K <= rows: in Python
-    for setting in SETTINGS:
-        values = {k: v[:300] for k, v in draws(setting).items()}
-        expected = solve(se.RUN, values, reference=True).values
-        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") == [], setting
+    values, expected = _results_equal_the_reference(SETTINGS)
     same = fastpath.same_columns
 
     def wrongly(table: Table, ranges: frozenset[tuple[str, str]] = frozenset()) -> frozenset[str]:
         return same(table, ranges) | ({"months"} if table.name == "steps" else set())
 
     monkeypatch.setattr(fastpath, "same_columns", wrongly)
-    fastpath._compiled.cache_clear()
-    try:
+    with _regenerated(monkeypatch):
         assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") != []
-    finally:
-        monkeypatch.undo()
-        fastpath._compiled.cache_clear()
 
 
 def test_columns_read_only_at_their_last_row(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -344,15 +358,12 @@ def test_columns_read_only_at_their_last_row(monkeypatch: pytest.MonkeyPatch) ->
     so they are stored for two rows, settled runs' last rows filled in; results are the
     reference's bit for bit; a column wrongly taken for one read only there is caught."""
     from pysie.models import software_explosion as se
-    from tests.test_settle import SETTINGS, draws
+    from tests.test_settle import SETTINGS
 
     last = float(se.ROWS)
     assert fastpath.fixed_row_reads(se.RUN)["steps"] == {"years": {last}, "steps_done": {last}}
     assert fastpath.fixed_row_reads(se.RUN)["windows"] == {}  # read through MATCH over every row
-    for setting in SETTINGS[:4]:
-        values = {k: v[:300] for k, v in draws(setting).items()}
-        expected = solve(se.RUN, values, reference=True).values
-        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") == [], setting
+    values, expected = _results_equal_the_reference(SETTINGS[:4])
     reads = fastpath.fixed_row_reads(se.RUN)
     wrong = {**reads, "steps": {**reads["steps"], "months": frozenset({last})}}  # the windows read every row
     monkeypatch.setattr(fastpath, "fixed_row_reads", lambda model: wrong)
@@ -364,22 +375,15 @@ def test_columns_read_only_as_some_row_equal(monkeypatch: pytest.MonkeyPatch) ->
     loop keeps whether some row is 1 instead of every row; results are the reference's bit for
     bit; with the values of the four hits kept as one, results differ."""
     from pysie.models import software_explosion as se
-    from tests.test_settle import SETTINGS, draws
+    from tests.test_settle import SETTINGS
 
     hits = {name: frozenset({1.0}) for name, *_ in se.INDICATORS}
     assert fastpath.found_reads(se.RUN) == {"steps": {}, "windows": hits}
-    for setting in SETTINGS[::3]:
-        values = {k: v[:300] for k, v in draws(setting).items()}
-        expected = solve(se.RUN, values, reference=True).values
-        assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") == [], setting
+    values, expected = _results_equal_the_reference(SETTINGS[::3])
     # one kept value for every column (the keys lose the column): each hit reads whether any hits
     monkeypatch.setattr(fastpath, "found_key", lambda column, value: f"some column found {value!r}")
-    fastpath._compiled.cache_clear()
-    try:
+    with _regenerated(monkeypatch):
         assert _same_bits(solve_scalars(se.RUN, values, chunk=128), expected, "") != []
-    finally:
-        monkeypatch.undo()
-        fastpath._compiled.cache_clear()
 
 
 @pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.74, 0.76, 1.0])
