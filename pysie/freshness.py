@@ -23,7 +23,6 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from pysie.excel.cache import read_cached_values
 from pysie.excel.charts import file_signatures, planned_signature
 from pysie.excel.plan import STAMP, WorkbookPlan, plan_workbook, solve_workbook
 from pysie.excel.reader import read_book
@@ -47,12 +46,13 @@ class Stale:
         return f"{self.book} {self.where}: {self.what}" if self.where else f"{self.book}: {self.what}"
 
 
-def _cells(path: Path, only: set[str] | None = None) -> tuple[list[str], Cells]:
-    """Sheet names and every non-empty cell's content (formula text or
-    constant), of every sheet or of the sheets named in ``only``, from one
-    parse of the sheet XML (:func:`pysie.excel.reader.read_book`)."""
+def _cells(path: Path, only: set[str] | None = None) -> tuple[list[str], Cells, Cells]:
+    """Sheet names, every non-empty cell's content (formula text or constant) and
+    every formula cell's cached value, of every sheet or of the sheets named in
+    ``only``, from one parse of the sheet XML (:func:`pysie.excel.reader.read_book`)."""
     book = read_book(path)
     cells: Cells = {}
+    cached: Cells = {}
     for ws in book.cells.worksheets:
         if only is not None and ws.title not in only:
             continue
@@ -61,7 +61,9 @@ def _cells(path: Path, only: set[str] | None = None) -> tuple[list[str], Cells]:
                 if isinstance(value, datetime.datetime | datetime.date):
                     value = to_excel(value)  # a date-formatted number: compare the serial
                 cells[(ws.title, f"{get_column_letter(col)}{row}")] = value
-    return book.sheetnames, cells
+        for (row, col), value in ws.cached.items():
+            cached[(ws.title, f"{get_column_letter(col)}{row}")] = value
+    return book.sheetnames, cells, cached
 
 
 def _planned(plan: WorkbookPlan) -> tuple[Cells, Cells]:
@@ -101,13 +103,13 @@ def compare_with_plan(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT
     """How ``committed`` differs from what ``plan`` writes: sheets, cell
     contents (formulas and constants) and cached values; [] when they agree."""
     name = Path(committed).name
-    sheets, contents = _cells(committed)
+    sheets, contents, cached = _cells(committed)
     if sheets != plan.sheet_names():
         return [Stale(name, "", f"sheets committed {sheets}, fresh build {plan.sheet_names()}")]
     planned_contents, planned_values = _planned(plan)
     out = _stamp_differences(name, contents, planned_contents, plan)
     out += _differences(name, "content", contents, planned_contents, rtol)
-    out += _differences(name, "cached value", dict(read_cached_values(committed)), planned_values, rtol)
+    out += _differences(name, "cached value", cached, planned_values, rtol)
     return out + _chart_differences(name, committed, plan)
 
 
@@ -137,7 +139,7 @@ def snapshot_dates(committed: Path, plan: WorkbookPlan, rtol: float = DEFAULT_RT
     sheets = set(plan.snapshot_sheets())
     if not sheets:
         return {}
-    _, contents = _cells(committed, only=sheets)
+    _, contents, _ = _cells(committed, only=sheets)
     planned = {k: v for k, v in _planned(plan)[0].items() if k[0] in sheets}
     dates = {k: contents[k] for k in stamp_keys(plan) if isinstance(contents.get(k), int | float)}
     if _stamp_differences(committed.name, contents, planned, plan) or _differences("", "", contents, planned, rtol):

@@ -103,7 +103,8 @@ def write_cached_values(src: Path, dst: Path, values: Mapping[tuple[str, str], f
     return written
 
 
-_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+#: a ``<v>`` with or without attributes (``xml:space="preserve"``), or an empty ``<v/>``
+_VALUE = re.compile(rb"<v(?:\s[^>]*)?>(.*?)</v>|<v\s*/>", re.S)
 _TYPE = re.compile(rb'\st="([^"]*)"')
 
 
@@ -125,18 +126,22 @@ def read_cached_values(path: Path) -> dict[tuple[str, str], float | str | bool |
                     continue
                 kind = _TYPE.search(match.group(2))
                 raw = _VALUE.search(body)
-                text = unescape(raw.group(1).decode()) if raw else None
-                t = kind.group(1).decode() if kind else "n"
-                if text is None or (text.strip() == "" and t not in ("str", "inlineStr", "s")):
-                    value: float | str | bool | None = None  # no value, or an empty <v/> where a number goes
-                elif t == "b":
-                    value = text.strip() == "1"
-                elif t in ("e", "str", "inlineStr", "s"):
-                    value = text
-                else:
-                    value = float(text)
-                values[(sheet, match.group(1).decode())] = value
+                text = unescape((raw.group(1) or b"").decode()) if raw else None
+                values[(sheet, match.group(1).decode())] = cached_value(text, kind.group(1).decode() if kind else "n")
     return values
+
+
+def cached_value(text: str | None, data_type: str) -> float | str | bool | None:
+    """A formula cell's cached value from the text of its ``<v>`` and its type attribute
+    ``t``: None for no value (or an empty ``<v/>`` where a number goes), a bool for ``b``,
+    the text itself for errors and texts, else the number."""
+    if text is None or (text.strip() == "" and data_type not in ("str", "inlineStr", "s")):
+        return None
+    if data_type == "b":
+        return text.strip() == "1"
+    if data_type in ("e", "str", "inlineStr", "s"):
+        return text
+    return float(text)
 
 
 _ARRAY = re.compile(

@@ -25,10 +25,12 @@ from openpyxl.formula.translate import Translator
 from openpyxl.packaging.relationship import get_dependents, get_rels_path
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
-from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.xml.constants import COMMENTS_NS, SHEET_MAIN_NS
+
+from pysie.excel.cache import cached_value
 
 _SEP = "}"
 _C, _V, _F, _IS, _T, _R, _ROW = (f"{SHEET_MAIN_NS}{_SEP}{tag}" for tag in ("c", "v", "f", "is", "t", "r", "row"))
@@ -48,6 +50,9 @@ class SheetCells:
     title: str
     cells: dict[tuple[int, int], tuple[Any, str]] = field(default_factory=dict)
     max_row: int = 1
+    #: the value stored with every formula cell and every cell an array formula fills,
+    #: as :func:`pysie.excel.cache.read_cached_values` reads it from the same XML
+    cached: dict[tuple[int, int], float | str | bool | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +143,7 @@ class _SheetParser:
         self.formula_text: str | None = None
         self.inline: list[str] | None = None
         self.text_depth = 0  # inside <is>: 1, inside <is><r>: 2
+        self.arrays: list[tuple[int, int, int, int]] = []  # (first col, first row, last col, last row)
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == _C:
@@ -189,6 +195,8 @@ class _SheetParser:
         else:
             self.col += 1
             row, column = self.row, self.col
+        if self.formula is not None or (self.arrays and self.filled(row, column)):
+            self.sheet.cached[(row, column)] = cached_value(self.value, attrs.get("t", "n"))
         if self.formula is not None:
             data_type, value = "f", self.parse_formula(coordinate)
         elif value is not None:
@@ -219,6 +227,11 @@ class _SheetParser:
         kind = formula.get("t")
         value: Any = "=" + (self.formula_text or "")
         if kind == "array":
+            try:
+                c0, r0, c1, r1 = range_boundaries(str(formula.get("ref") or "").replace("$", ""))
+                self.arrays.append((c0 or 1, r0 or 1, c1 or 1, r1 or 1))
+            except (TypeError, ValueError):
+                pass  # no range: the formula's own cell only
             return ArrayFormula(ref=formula.get("ref"), text=value)
         if kind == "shared":
             idx = formula.get("si", "")
@@ -229,6 +242,10 @@ class _SheetParser:
         elif kind == "dataTable":
             return DataTableFormula(**formula)
         return value
+
+    def filled(self, row: int, column: int) -> bool:
+        """Whether an array formula seen above fills the cell."""
+        return any(c0 <= column <= c1 and r0 <= row <= r1 for c0, r0, c1, r1 in self.arrays)
 
     def note_ref(self, ref: str) -> None:
         """A merged range, hyperlink or comment creates (empty) cells in openpyxl."""
