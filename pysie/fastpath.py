@@ -885,29 +885,59 @@ def read_columns(model: Model) -> dict[str, frozenset[str]]:
     return read
 
 
-@_per_model
-def fixed_row_reads(model: Model) -> dict[str, dict[str, frozenset[float]]]:
-    """Per table, the columns that every read of (after the row loop or by another table)
-    takes as ``INDEX(range, k)`` at constant positions k, and those positions: a column
-    read only at its last row (a run's final state) need not keep the others."""
+def _reads_only_as(
+    model: Model, pattern: Callable[[Expr], tuple[Range, float] | None]
+) -> dict[str, dict[str, frozenset[float]]]:
+    """Per table, the columns that every read of (after the row loop or by another table) is
+    ``pattern``'s: ``pattern(node)`` gives (the range read, a constant) for a read of that
+    kind, else None; each such column maps to the constants its reads use."""
     exprs = [s.expr for s in model.scalars] + [e for t in model.tables for c in t.columns for e in (c.first, c.next)]
     reads: dict[tuple[str, str], int] = {}
-    positions: dict[tuple[str, str], set[float]] = {}
+    constants: dict[tuple[str, str], set[float]] = {}
     for expr in exprs:
         for n in expr.walk():
             if isinstance(n, Range):
                 reads[(n.table, n.name)] = reads.get((n.table, n.name), 0) + 1
-            if isinstance(n, Call) and n.op == "index" and len(n.args) == 2:
-                column, position = n.args
-                if isinstance(column, Range) and isinstance(position, Const):
-                    key = (column.table, column.name)
-                    positions.setdefault(key, set()).add(float(position.value))
-                    reads[key] = reads.get(key, 0) - 1  # this read of the range is one at a fixed row
+            found = pattern(n)
+            if found is not None:
+                column, value = found
+                key = (column.table, column.name)
+                constants.setdefault(key, set()).add(value)
+                reads[key] = reads.get(key, 0) - 1  # this read of the range is one of the pattern's
     out: dict[str, dict[str, frozenset[float]]] = {t.name: {} for t in model.tables}
-    for (table, name), found in positions.items():
+    for (table, name), values in constants.items():
         if reads[(table, name)] == 0 and table in out:
-            out[table][name] = frozenset(found)
+            out[table][name] = frozenset(values)
     return out
+
+
+def _index_at_a_constant(n: Expr) -> tuple[Range, float] | None:
+    """``INDEX(range, k)`` with a constant k: (range, k)."""
+    if isinstance(n, Call) and n.op == "index" and len(n.args) == 2:
+        column, position = n.args
+        if isinstance(column, Range) and isinstance(position, Const):
+            return column, float(position.value)
+    return None
+
+
+def _some_row_equal(n: Expr) -> tuple[Range, float] | None:
+    """``ISNUMBER(MATCH(v, range))`` with a constant finite v: (range, v)."""
+    if not (isinstance(n, Call) and n.op == "isnumber" and isinstance(n.args[0], Call) and n.args[0].op == "match"):
+        return None
+    if len(n.args[0].args) != 2:
+        return None
+    sought, column = n.args[0].args
+    if isinstance(column, Range) and isinstance(sought, Const) and math.isfinite(sought.value):
+        return column, float(sought.value)
+    return None
+
+
+@_per_model
+def fixed_row_reads(model: Model) -> dict[str, dict[str, frozenset[float]]]:
+    """Per table, the columns that every read of takes as ``INDEX(range, k)`` at constant
+    positions k, and those positions: a column read only at its last row (a run's final
+    state) need not keep the others."""
+    return _reads_only_as(model, _index_at_a_constant)
 
 
 @_per_model
@@ -915,25 +945,7 @@ def found_reads(model: Model) -> dict[str, dict[str, frozenset[float]]]:
     """Per table, the columns that every read of takes as ``ISNUMBER(MATCH(v, range))`` with a
     constant finite v (a run's "some window hits"), and those values: such a column need not
     be stored, only whether some row of it equals v (:func:`found_key`)."""
-    exprs = [s.expr for s in model.scalars] + [e for t in model.tables for c in t.columns for e in (c.first, c.next)]
-    reads: dict[tuple[str, str], int] = {}
-    values: dict[tuple[str, str], set[float]] = {}
-    for expr in exprs:
-        for n in expr.walk():
-            if isinstance(n, Range):
-                reads[(n.table, n.name)] = reads.get((n.table, n.name), 0) + 1
-            if isinstance(n, Call) and n.op == "isnumber" and isinstance(n.args[0], Call) and n.args[0].op == "match":
-                sought, column = (*n.args[0].args, None, None)[:2]
-                pair = len(n.args[0].args) == 2 and isinstance(column, Range)
-                if pair and isinstance(sought, Const) and math.isfinite(sought.value) and isinstance(column, Range):
-                    key = (column.table, column.name)
-                    values.setdefault(key, set()).add(float(sought.value))
-                    reads[key] = reads.get(key, 0) - 1  # this read is one of a value found or not
-    out: dict[str, dict[str, frozenset[float]]] = {t.name: {} for t in model.tables}
-    for (table, name), found in values.items():
-        if reads[(table, name)] == 0 and table in out:
-            out[table][name] = frozenset(found)
-    return out
+    return _reads_only_as(model, _some_row_equal)
 
 
 def found_key(column: str, value: float) -> str:

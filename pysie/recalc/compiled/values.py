@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -103,21 +104,23 @@ def payloads(x: Array) -> Array:
     return (a.view(np.uint64) & np.uint64(_PAYLOAD)).reshape(np.shape(x))
 
 
-def is_text(x: Array) -> Array:
+def _tagged(x: Array, test: Callable[[Array], Array]) -> Array:
+    """Where ``x`` is a NaN whose payload passes ``test`` (all False, no payload read, when
+    nothing is NaN: the common case of plain numbers)."""
     x = np.asarray(x, dtype=float)
     nan = np.isnan(x)
     if not nan.any():
         return nan
-    return nan & (payloads(x) >= TEXT_TAG)
+    return nan & test(payloads(x))
+
+
+def is_text(x: Array) -> Array:
+    return _tagged(x, lambda p: p >= TEXT_TAG)
 
 
 def is_bool(x: Array) -> Array:
     """Booleans: NaNs whose payload is ``BOOL_TAG`` or ``BOOL_TAG + 1``."""
-    x = np.asarray(x, dtype=float)
-    nan = np.isnan(x)
-    if not nan.any():
-        return nan
-    return nan & ((payloads(x) >> np.uint64(1)) == np.uint64(BOOL_TAG >> 1))
+    return _tagged(x, lambda p: (p >> np.uint64(1)) == np.uint64(BOOL_TAG >> 1))
 
 
 def is_boolean(x: float) -> bool:
@@ -127,11 +130,7 @@ def is_boolean(x: float) -> bool:
 
 def is_value(x: Array) -> Array:
     """Texts and booleans: the non-finite values that are not errors."""
-    x = np.asarray(x, dtype=float)
-    nan = np.isnan(x)
-    if not nan.any():
-        return nan
-    return nan & (payloads(x) >= BOOL_TAG)
+    return _tagged(x, lambda p: p >= BOOL_TAG)
 
 
 def is_error(x: Array) -> Array:
