@@ -773,7 +773,7 @@ def _compiled(
     exprs = [e for c in table.columns for e in (c.first, c.next)]
     names = sorted({n.name for e in exprs for n in e.walk() if isinstance(n, Name)})
     ops = sorted({n.op for e in exprs for n in e.walk() if isinstance(n, Call)})
-    ranges = sorted({(n.table, n.name) for e in exprs for n in e.walk() if isinstance(n, Range)})
+    ranges = _ranges(table)
     head = ["def solve_rows(N, C, rows, F, T, start=0, stop=None):"]
     head += [f"    f_{op} = F[{op!r}]" for op in ops]
     head += [f"    g_{op} = _via_numpy(F[{op!r}])" for op in ops] if scalar else []
